@@ -1,0 +1,1 @@
+"""The Python home of the Diaspora Stream API."""

@@ -1,0 +1,353 @@
+"""The generic producer that the API package runs on top of a log-level backend.
+
+Pipeline of one ``push``: validate → select the partition → serialize (on the producer's thread
+pool, or inline with a 0-thread pool) → append to the partition's open batch → a sender thread
+appends sealed batches to the backend, in order, and completes their futures with the real ids.
+
+Batching:
+
+* a fixed ``batch_size`` N seals a partition's batch when it holds N events, on ``flush()``, on
+  ``close()``, or when someone waits on the future of one of its events;
+* ``AdaptiveBatchSize`` seals the open batches whenever the sender is idle, so an event is sent
+  at once when the backend keeps up and batches grow while it is busy (up to a cap);
+* ``max_num_batches`` bounds the sealed batches not yet stored: ``push`` blocks beyond it.
+
+With ``Ordering.Strict`` events reach the batches in ``push`` order even when a multi-threaded
+pool prepares them in parallel (a reorder buffer keyed by push sequence numbers).
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import threading
+import weakref
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..constants import AdaptiveBatchSize, Ordering
+from ..exceptions import ClosedError
+from ..exceptions import Exception as DiasporaException
+from ..futures import Completion, FutureFlushed, FutureUint
+from ..thread_pool import ThreadPool
+from ..backend.full import ProducerInterface
+from ..backend.log import AppendRecord
+
+if TYPE_CHECKING:
+    from ..backend.log_adapter import LogTopicHandle
+
+__all__ = ["LogProducer"]
+
+#: Largest adaptive batch, in events and in data bytes, before it is sealed regardless.
+ADAPTIVE_MAX_EVENTS = 8192
+ADAPTIVE_MAX_BYTES = 64 * 1024 * 1024
+
+_live_producers: weakref.WeakSet[LogProducer] = weakref.WeakSet()
+
+
+class _Batch:
+    __slots__ = ("completion", "data_bytes", "listeners", "partition", "producer", "records")
+
+    def __init__(self, partition: int, producer: LogProducer) -> None:
+        self.partition = partition
+        self.producer = producer
+        self.records: list[AppendRecord] = []
+        # Waiting on the future of an event of an unsent batch sends that batch.
+        self.completion = Completion(self._send_now)
+        self.listeners: list[tuple[Completion, int]] = []
+        self.data_bytes = 0
+
+    def _send_now(self) -> None:
+        self.producer._seal_if_open(self)
+
+    def finish(self, first_id: int) -> None:
+        self.records = []
+        self.completion.set_result(first_id)
+        for completion, position in self.listeners:
+            completion.set_result(first_id + position)
+
+    def fail(self, error: BaseException) -> None:
+        self.records = []
+        self.completion.set_error(error)
+        for completion, _ in self.listeners:
+            completion.set_error(error)
+
+
+class _FlushMarker:
+    __slots__ = ("completion",)
+
+    def __init__(self) -> None:
+        self.completion = Completion()
+
+
+def _component_error(component: str, error: Exception) -> DiasporaException:
+    if isinstance(error, DiasporaException):
+        return error
+    wrapped = DiasporaException(f"{component} failed: {type(error).__name__}: {error}")
+    wrapped.__cause__ = error
+    return wrapped
+
+
+class LogProducer(ProducerInterface):
+    """Producer over a :class:`~diaspora_stream.backend.log.LogTopic`."""
+
+    def __init__(
+        self,
+        topic: LogTopicHandle,
+        name: str,
+        batch_size: int,
+        max_num_batches: int,
+        ordering: int,
+        thread_pool: ThreadPool,
+        options: dict[str, Any],
+    ) -> None:
+        self.topic = topic
+        self.name = name
+        self.batch_size = batch_size
+        self.max_num_batches = max_num_batches
+        self._max_unfinished = max(1, max_num_batches)
+        self.ordering = Ordering(int(ordering))
+        self.thread_pool = thread_pool
+        self.options = options
+        self._log = topic.log_topic
+        self._validator = None if topic.validator.accepts_everything else topic.validator.validate
+        self._select = topic.partition_selector.select_partition_for
+        self._serialize = topic.serializer.serialize
+        self._num_partitions = topic.log_topic.num_partitions
+        self._adaptive = batch_size == AdaptiveBatchSize
+        self._cond = threading.Condition(threading.Lock())
+        self._open: list[_Batch | None] = [None] * self._num_partitions
+        self._queue: deque[_Batch | _FlushMarker] = deque()
+        self._unfinished_batches = 0  # sealed, not yet stored
+        self._sender_busy = False
+        self._sender: threading.Thread | None = None
+        self._closed = False
+        self._inline = thread_pool.thread_count == 0
+        self._tickets = itertools.count()
+        self._next_commit = 0
+        self._ready: dict[int, Callable[[], None] | None] = {}
+        self._issued = 0
+        self._waiting_flushes: list[tuple[int, _FlushMarker]] = []
+        _live_producers.add(self)
+
+    # ---------------------------------------------------------------- push
+
+    def push(
+        self, metadata: Any, data: tuple[memoryview, ...], data_size: int, partition: int | None
+    ) -> FutureUint:
+        if self._closed:
+            raise ClosedError(f"Producer {self.name!r} is closed; create a new producer to push")
+        if self._inline:
+            try:
+                index, blob = self._prepare(metadata, data, partition)
+            except Exception as error:  # noqa: BLE001 - delivered through the future
+                return FutureUint(Completion.failed(error))
+            with self._cond:
+                return self._add(index, AppendRecord(blob, data, data_size), None)
+        completion = Completion()
+        with self._cond:
+            ticket = next(self._tickets)
+            self._issued = ticket + 1
+        self.thread_pool.push_work(
+            lambda: self._prepare_async(ticket, completion, metadata, data, data_size, partition)
+        )
+        return FutureUint(completion)
+
+    def _prepare(
+        self, metadata: Any, data: tuple[memoryview, ...], partition: int | None
+    ) -> tuple[int, bytes]:
+        if self._validator is not None:
+            try:
+                self._validator(metadata, data)
+            except Exception as error:  # noqa: BLE001
+                raise _component_error("Validator", error) from None
+        try:
+            index = self._select(metadata, partition)
+        except Exception as error:  # noqa: BLE001
+            raise _component_error("Partition selector", error) from None
+        if type(index) is not int or not 0 <= index < self._num_partitions:  # noqa: E721
+            raise DiasporaException(
+                f"Invalid partition index {index!r} returned by the partition selector: topic "
+                f"{self.topic.name!r} has {self._num_partitions} partition(s)"
+            )
+        try:
+            blob = self._serialize(metadata)
+        except Exception as error:  # noqa: BLE001
+            raise _component_error("Serializer", error) from None
+        if type(blob) is not bytes:  # noqa: E721
+            blob = bytes(blob)
+        return index, blob
+
+    def _prepare_async(
+        self,
+        ticket: int,
+        completion: Completion,
+        metadata: Any,
+        data: tuple[memoryview, ...],
+        data_size: int,
+        partition: int | None,
+    ) -> None:
+        try:
+            index, blob = self._prepare(metadata, data, partition)
+        except Exception as error:  # noqa: BLE001
+            completion.set_error(error)
+            commit: Callable[[], None] | None = None
+        else:
+            record = AppendRecord(blob, data, data_size)
+
+            def commit() -> None:
+                self._add(index, record, completion)
+
+        with self._cond:
+            if self.ordering == Ordering.Loose:
+                if commit is not None:
+                    commit()
+                self._ready[ticket] = None
+            else:
+                self._ready[ticket] = commit
+            while self._next_commit in self._ready:
+                pending = self._ready.pop(self._next_commit)
+                if pending is not None:
+                    pending()
+                self._next_commit += 1
+            self._release_flushes()
+
+    def _add(self, index: int, record: AppendRecord, completion: Completion | None) -> FutureUint:
+        """Append a prepared event to its partition's open batch (lock held)."""
+        batch = self._open[index]
+        if batch is None:
+            batch = _Batch(index, self)
+            self._open[index] = batch
+        position = len(batch.records)
+        batch.records.append(record)
+        batch.data_bytes += record.data_size
+        if completion is not None:
+            batch.listeners.append((completion, position))
+        if self._adaptive:
+            if (
+                not self._sender_busy
+                or len(batch.records) >= ADAPTIVE_MAX_EVENTS
+                or batch.data_bytes >= ADAPTIVE_MAX_BYTES
+            ):
+                self._seal(index)
+        elif len(batch.records) >= self.batch_size:
+            self._seal(index)
+        return FutureUint(batch.completion, position)
+
+    # ------------------------------------------------------------- sealing
+
+    def _seal(self, index: int) -> None:
+        """Move partition ``index``'s open batch to the send queue (lock held; may block)."""
+        batch = self._open[index]
+        if batch is None or not batch.records:
+            return
+        if threading.current_thread() is not self._sender:
+            while self._unfinished_batches >= self._max_unfinished and not self._closed:
+                self._cond.wait()
+            if self._open[index] is not batch:  # sealed by another thread meanwhile
+                return
+        self._open[index] = None
+        self._unfinished_batches += 1
+        self._queue.append(batch)
+        self._ensure_sender()
+        self._cond.notify_all()
+
+    def _seal_all(self) -> None:
+        for index in range(self._num_partitions):
+            self._seal(index)
+
+    def _seal_if_open(self, batch: _Batch) -> None:
+        with self._cond:
+            if self._open[batch.partition] is batch:
+                self._seal(batch.partition)
+
+    def _release_flushes(self) -> None:
+        """Queue the flush markers whose pushes are all committed (lock held)."""
+        while self._waiting_flushes and self._waiting_flushes[0][0] <= self._next_commit:
+            _, marker = self._waiting_flushes.pop(0)
+            self._seal_all()
+            self._queue.append(marker)
+            self._ensure_sender()
+            self._cond.notify_all()
+
+    # --------------------------------------------------------------- sender
+
+    def _ensure_sender(self) -> None:
+        if self._sender is None:
+            self._sender = threading.Thread(
+                target=self._send_loop, name=f"diaspora-producer-{self.name or id(self)}",
+                daemon=True,
+            )
+            self._sender.start()
+
+    def _send_loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue:
+                    if self._closed:
+                        self._sender = None
+                        return
+                    self._cond.wait()
+                item = self._queue.popleft()
+                self._sender_busy = True
+            if isinstance(item, _Batch):
+                try:
+                    first_id = self._log.append(item.partition, item.records)
+                except Exception as error:  # noqa: BLE001 - reported through the futures
+                    item.fail(_component_error("Storing the batch", error))
+                else:
+                    item.finish(first_id)
+            else:
+                try:
+                    for index in range(self._num_partitions):
+                        self._log.sync(index)
+                except Exception as error:  # noqa: BLE001
+                    item.completion.set_error(_component_error("Flush", error))
+                else:
+                    item.completion.set_result(True)
+            with self._cond:
+                if isinstance(item, _Batch):
+                    self._unfinished_batches -= 1
+                self._sender_busy = False
+                if self._adaptive and not self._queue:
+                    self._seal_all()
+                self._cond.notify_all()
+
+    # ---------------------------------------------------------- flush/close
+
+    def flush(self) -> FutureFlushed:
+        if self._closed:
+            raise ClosedError(f"Producer {self.name!r} is closed")
+        marker = _FlushMarker()
+        with self._cond:
+            self._waiting_flushes.append((self._issued, marker))
+            self._release_flushes()
+        return FutureFlushed(marker.completion)
+
+    def close(self, wait: bool = True) -> None:
+        if self._closed:
+            return
+        future = self.flush()
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        _live_producers.discard(self)
+        if wait:
+            try:
+                future.wait(-1)
+            except DiasporaException:
+                pass
+            sender = self._sender
+            if sender is not None and sender is not threading.current_thread():
+                sender.join()
+
+
+@atexit.register
+def _drain_producers_at_exit() -> None:
+    """Store what live producers still hold when the interpreter exits (no lost data)."""
+    for producer in list(_live_producers):
+        try:
+            producer.close(wait=True)
+        except Exception:  # noqa: BLE001, S110 - best effort at exit
+            pass

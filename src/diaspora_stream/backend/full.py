@@ -1,0 +1,155 @@
+"""The full-level backend interface (design.md §4), mirroring the C++ interfaces.
+
+A full-level backend controls batching, transport and server-side work itself. The API package
+adapts log-level backends (:mod:`diaspora_stream.backend.log`) to this interface, so the public
+classes of :mod:`diaspora_stream.api` only ever talk to these classes.
+
+Inputs arrive normalized by the public layer: metadata is a JSON-able Python value (already
+parsed when the user gave JSON text), data is a tuple of byte memoryviews with its total size.
+Events handed back to users are :class:`diaspora_stream.event.Event` objects.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..components.interfaces import (
+    PartitionSelectorInterface,
+    SerializerInterface,
+    ValidatorInterface,
+)
+from ..futures import FutureEvent, FutureFlushed, FutureUint
+from ..thread_pool import ThreadPool
+from .capabilities import Capabilities
+
+__all__ = [
+    "DriverInterface",
+    "TopicHandleInterface",
+    "ProducerInterface",
+    "ConsumerInterface",
+    "DataSelector",
+    "DataAllocator",
+]
+
+#: ``(metadata, descriptor) -> DataDescriptor | None``
+DataSelector = Callable[[Any, Any], Any]
+#: ``(metadata, descriptor) -> list of writable buffers``
+DataAllocator = Callable[[Any, Any], Any]
+
+
+class ProducerInterface(ABC):
+    """Pushes events into a topic."""
+
+    @abstractmethod
+    def push(
+        self, metadata: Any, data: tuple[memoryview, ...], data_size: int, partition: int | None
+    ) -> FutureUint:
+        """Queue one event; the future gives its id once stored."""
+
+    @abstractmethod
+    def flush(self) -> FutureFlushed:
+        """Send everything pushed so far; the future completes when it is stored."""
+
+    @abstractmethod
+    def close(self, wait: bool = True) -> None:
+        """Flush and release resources; later pushes raise ``ClosedError``."""
+
+
+class ConsumerInterface(ABC):
+    """Pulls events from a topic."""
+
+    @abstractmethod
+    def pull(self) -> FutureEvent:
+        """Future of the next event (``None`` from ``wait`` if none arrives in time)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release resources (the C++ ``unsubscribe``); later pulls raise ``ClosedError``."""
+
+
+class TopicHandleInterface(ABC):
+    """An open topic."""
+
+    name: str
+    validator: ValidatorInterface
+    partition_selector: PartitionSelectorInterface
+    serializer: SerializerInterface
+
+    @property
+    @abstractmethod
+    def partitions(self) -> list[dict[str, Any]]:
+        """One JSON object per partition."""
+
+    @abstractmethod
+    def make_producer(
+        self,
+        name: str,
+        batch_size: int,
+        max_num_batches: int,
+        ordering: int,
+        thread_pool: ThreadPool,
+        options: dict[str, Any],
+    ) -> ProducerInterface:
+        """Create a producer."""
+
+    @abstractmethod
+    def make_consumer(
+        self,
+        name: str,
+        batch_size: int,
+        max_num_batches: int,
+        thread_pool: ThreadPool,
+        data_selector: DataSelector | None,
+        data_allocator: DataAllocator | None,
+        targets: Sequence[int] | None,
+        options: dict[str, Any],
+    ) -> ConsumerInterface:
+        """Create a consumer. ``data_allocator`` ``None`` means "fetch no data";
+        :data:`diaspora_stream.event.FULL_DATA_ALLOCATOR` means "the whole selection into
+        buffers owned by the event"."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources."""
+
+
+class DriverInterface(ABC):
+    """Entry point of a backend."""
+
+    capabilities: Capabilities = Capabilities()
+
+    @classmethod
+    @abstractmethod
+    def create(cls, options: dict[str, Any]) -> DriverInterface:
+        """Create the driver from the user's options."""
+
+    @abstractmethod
+    def create_topic(
+        self,
+        name: str,
+        options: dict[str, Any],
+        validator: ValidatorInterface | None,
+        partition_selector: PartitionSelectorInterface | None,
+        serializer: SerializerInterface | None,
+    ) -> None:
+        """Create a topic (``None`` components: the defaults, re-created on open)."""
+
+    @abstractmethod
+    def open_topic(self, name: str) -> TopicHandleInterface:
+        """Open an existing topic."""
+
+    @abstractmethod
+    def topic_exists(self, name: str) -> bool:
+        """Whether the topic exists."""
+
+    @abstractmethod
+    def list_topics(self) -> dict[str, dict[str, Any]]:
+        """Topic name → JSON description."""
+
+    def make_thread_pool(self, count: int) -> ThreadPool:
+        """A new thread pool of ``count`` threads."""
+        return ThreadPool(count)
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources."""

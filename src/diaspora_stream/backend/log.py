@@ -1,0 +1,169 @@
+"""The log-level backend interface (design.md §4): storage primitives only.
+
+A log-level backend stores, per partition of a topic, an append-only sequence of records. Each
+record is an event already validated and serialized by the API package: serialized metadata bytes
+and a data part made of segments. The API package supplies everything else (producers, consumers,
+batching, ordering, futures, thread pools, components) on top of these primitives, see
+:mod:`diaspora_stream.backend.log_adapter`.
+
+A backend is registered under a name in the entry point group ``diaspora_stream.drivers``; the
+object registered is a :class:`LogDriver` subclass (or a full-level ``DriverInterface``
+subclass). ``create(options)`` is called with the user's options dict.
+
+Rules every implementation follows (the conformance suite checks them):
+
+* ``append`` is all-or-nothing for readers: a reader sees either none or all of the records of
+  one ``append`` call, never a partial record; ids are dense (0, 1, 2, ... per partition) and
+  exact even when several producers (threads, handles or processes, as declared in
+  ``Capabilities``) append at once.
+* ``read`` returns only complete records, in id order.
+* Bad input raises :class:`diaspora_stream.exceptions.Exception` (or a subclass) with a message
+  saying what is wrong and what to do, and leaves stored data intact.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .capabilities import Capabilities
+
+__all__ = ["LogDriver", "LogTopic", "TopicConfig", "AppendRecord", "StoredRecord"]
+
+
+@dataclass(frozen=True)
+class TopicConfig:
+    """What ``create_topic`` stores and ``open_topic`` gives back.
+
+    Component entries are the components' ``metadata()`` objects (each with a ``"type"``), or
+    ``None`` when the topic was created without that component (the default one is then used).
+    """
+
+    num_partitions: int
+    options: dict[str, Any] = field(default_factory=dict)
+    validator: dict[str, Any] | None = None
+    serializer: dict[str, Any] | None = None
+    partition_selector: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class AppendRecord:
+    """One event to append: serialized metadata and the data segments (byte memoryviews).
+
+    ``data`` holds 1-D, C-contiguous, format ``"B"`` memoryviews (possibly empty ones);
+    ``data_size`` is the sum of their lengths. Backends must not keep references to ``data``
+    after ``append`` returns (the producer may release the user's buffers then).
+    """
+
+    metadata: bytes
+    data: tuple[memoryview, ...]
+    data_size: int
+
+
+@dataclass(slots=True)
+class StoredRecord:
+    """One stored event as ``read`` returns it.
+
+    ``locator`` is backend-private (where the data lives, e.g. a file offset); the API package
+    only hands it back to ``read_data``.
+    """
+
+    event_id: int
+    metadata: bytes | memoryview
+    data_size: int
+    locator: Any = None
+
+
+class LogTopic(ABC):
+    """An open topic of a log-level backend. Methods may be called from several threads."""
+
+    def __init__(self, name: str, config: TopicConfig) -> None:
+        self.name = name
+        self.config = config
+
+    @property
+    def num_partitions(self) -> int:
+        """Number of partitions of the topic."""
+        return self.config.num_partitions
+
+    def partition_info(self, partition: int) -> dict[str, Any]:
+        """JSON object describing a partition (``event.partition``); ``{}`` by default."""
+        return {}
+
+    @abstractmethod
+    def append(self, partition: int, records: Sequence[AppendRecord]) -> int:
+        """Append ``records`` to ``partition`` atomically for readers; return the first id."""
+
+    def sync(self, partition: int) -> None:  # noqa: B027 - optional hook
+        """Make every appended record of ``partition`` durable, if the backend can (on flush)."""
+
+    @abstractmethod
+    def event_count(self, partition: int) -> int:
+        """Number of complete records in ``partition``."""
+
+    @abstractmethod
+    def read(self, partition: int, start: int, max_count: int) -> Sequence[StoredRecord]:
+        """Return up to ``max_count`` records of ``partition`` from id ``start`` (maybe none)."""
+
+    @abstractmethod
+    def read_data(
+        self,
+        partition: int,
+        record: StoredRecord,
+        segments: Sequence[tuple[int, int]],
+        destination: Sequence[memoryview],
+    ) -> None:
+        """Copy the selected bytes of ``record``'s data into ``destination``.
+
+        ``segments`` are ``(offset, size)`` pairs within the event's data, already checked to be
+        in range. Their bytes, in order, fill ``destination`` (writable byte memoryviews)
+        contiguously: segment 0 of the destination first, then segment 1, and so on. The API
+        package has checked that the destination is large enough.
+        """
+
+    def store_acknowledgement(self, consumer_name: str, partition: int, event_id: int) -> None:
+        """Record that ``consumer_name`` processed every event of ``partition`` up to ``event_id``."""
+        from ..exceptions import UnsupportedError
+
+        raise UnsupportedError(f"{type(self).__name__} does not support acknowledgements")
+
+    def load_acknowledgements(self, consumer_name: str) -> dict[int, int]:
+        """Return ``{partition: last acknowledged event id}`` for ``consumer_name``."""
+        return {}
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources (files, connections). The topic is not used afterwards."""
+
+
+class LogDriver(ABC):
+    """Entry point of a log-level backend: creates, opens and lists topics."""
+
+    #: What this backend can do; see :class:`Capabilities`.
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    @classmethod
+    @abstractmethod
+    def create(cls, options: dict[str, Any]) -> LogDriver:
+        """Create the driver from the user's options; reject unknown or ill-typed options."""
+
+    @abstractmethod
+    def create_topic(self, name: str, config: TopicConfig) -> None:
+        """Create a topic; raise ``Exception`` if it already exists."""
+
+    @abstractmethod
+    def open_topic(self, name: str) -> LogTopic:
+        """Open an existing topic; raise ``Exception`` if it does not exist."""
+
+    @abstractmethod
+    def topic_exists(self, name: str) -> bool:
+        """Whether a topic of that name exists."""
+
+    @abstractmethod
+    def list_topics(self) -> dict[str, dict[str, Any]]:
+        """Map each topic name to a JSON object describing it (at least ``name`` and
+        ``num_partitions``)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources held by the driver."""

@@ -1,0 +1,141 @@
+"""Runs a log-level backend behind the full-level interface: the generic machinery's entry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..components.interfaces import (
+    PartitionSelectorInterface,
+    SerializerInterface,
+    ValidatorInterface,
+)
+from ..components.public import PartitionSelector, Serializer, Validator, component_metadata
+from ..exceptions import Exception as DiasporaException
+from ..registry import partition_selectors, serializers, validators
+from ..thread_pool import ThreadPool
+from .full import (
+    ConsumerInterface,
+    DataAllocator,
+    DataSelector,
+    DriverInterface,
+    ProducerInterface,
+    TopicHandleInterface,
+)
+from .log import LogDriver, LogTopic, TopicConfig
+from .options import check_topic_name
+
+__all__ = ["LogDriverAdapter", "LogTopicHandle", "num_partitions_option"]
+
+
+def num_partitions_option(options: dict[str, Any]) -> int:
+    """The ``num_partitions`` topic option (default 1), checked."""
+    value = options.get("num_partitions", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise DiasporaException(
+            f"Topic option num_partitions must be a positive integer, got {value!r}"
+        )
+    return value
+
+
+class LogTopicHandle(TopicHandleInterface):
+    """An open topic of a log-level backend, with its components."""
+
+    def __init__(self, log_topic: LogTopic) -> None:
+        self.log_topic = log_topic
+        self.name = log_topic.name
+        config = log_topic.config
+        self.validator = Validator.implementation_from(config.validator, default_if_none=True)
+        self.serializer = Serializer.implementation_from(config.serializer, default_if_none=True)
+        self.partition_selector = PartitionSelector.implementation_from(
+            config.partition_selector, default_if_none=True
+        )
+        self._partitions = [log_topic.partition_info(p) for p in range(log_topic.num_partitions)]
+        self.partition_selector.set_partitions(self._partitions)
+
+    @property
+    def partitions(self) -> list[dict[str, Any]]:
+        return list(self._partitions)
+
+    def make_producer(
+        self,
+        name: str,
+        batch_size: int,
+        max_num_batches: int,
+        ordering: int,
+        thread_pool: ThreadPool,
+        options: dict[str, Any],
+    ) -> ProducerInterface:
+        from .._machinery.producer import LogProducer
+
+        return LogProducer(self, name, batch_size, max_num_batches, ordering, thread_pool, options)
+
+    def make_consumer(
+        self,
+        name: str,
+        batch_size: int,
+        max_num_batches: int,
+        thread_pool: ThreadPool,
+        data_selector: DataSelector | None,
+        data_allocator: DataAllocator | None,
+        targets: Sequence[int] | None,
+        options: dict[str, Any],
+    ) -> ConsumerInterface:
+        from .._machinery.consumer import LogConsumer
+
+        return LogConsumer(
+            self, name, batch_size, max_num_batches, thread_pool, data_selector,
+            data_allocator, targets, options,
+        )
+
+    def close(self) -> None:
+        self.log_topic.close()
+
+
+class LogDriverAdapter(DriverInterface):
+    """A :class:`~diaspora_stream.backend.full.DriverInterface` over a :class:`LogDriver`."""
+
+    def __init__(self, log_driver: LogDriver) -> None:
+        self.log_driver = log_driver
+        self.capabilities = log_driver.capabilities
+
+    @classmethod
+    def create(cls, options: dict[str, Any]) -> DriverInterface:
+        raise TypeError("LogDriverAdapter wraps an existing LogDriver; use LogDriverAdapter(d)")
+
+    def create_topic(
+        self,
+        name: str,
+        options: dict[str, Any],
+        validator: ValidatorInterface | None,
+        partition_selector: PartitionSelectorInterface | None,
+        serializer: SerializerInterface | None,
+    ) -> None:
+        check_topic_name(name)
+        config = TopicConfig(
+            num_partitions=num_partitions_option(options),
+            options=dict(options),
+            validator=None if validator is None else component_metadata(validator, validators),
+            serializer=None if serializer is None else component_metadata(serializer, serializers),
+            partition_selector=None if partition_selector is None
+            else component_metadata(partition_selector, partition_selectors),
+        )
+        self.log_driver.create_topic(name, config)
+
+    def open_topic(self, name: str) -> TopicHandleInterface:
+        check_topic_name(name)
+        log_topic = self.log_driver.open_topic(name)
+        try:
+            return LogTopicHandle(log_topic)
+        except BaseException:
+            log_topic.close()
+            raise
+
+    def topic_exists(self, name: str) -> bool:
+        return self.log_driver.topic_exists(name)
+
+    def list_topics(self) -> dict[str, dict[str, Any]]:
+        return self.log_driver.list_topics()
+
+    def close(self) -> None:
+        self.log_driver.close()

@@ -1,0 +1,131 @@
+"""The public :class:`Consumer`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from ._args import size_argument
+from .backend.full import ConsumerInterface
+from .event import Event
+from .exceptions import StopEventProcessor
+from .futures import FutureEvent
+from .thread_pool import ThreadPool
+
+if TYPE_CHECKING:
+    from .topic import TopicHandle
+
+__all__ = ["Consumer", "ITERATION_TIMEOUT_MS"]
+
+#: How long iterating over a consumer waits for the next event before it stops (the reference's).
+ITERATION_TIMEOUT_MS = 5000
+
+
+class Consumer:
+    """Pulls events from a topic (``TopicHandle.consumer``)."""
+
+    __slots__ = ("__weakref__", "_impl", "_pull", "batch_size", "data_allocator", "data_selector",
+                 "max_num_batches", "name", "targets", "thread_pool", "topic")
+
+    def __init__(
+        self,
+        impl: ConsumerInterface,
+        topic: TopicHandle,
+        name: str,
+        batch_size: int,
+        max_num_batches: int,
+        thread_pool: ThreadPool,
+        data_selector: Any,
+        data_allocator: Any,
+        targets: list[int] | None,
+    ) -> None:
+        self._impl = impl
+        self._pull = impl.pull
+        self.topic = topic
+        self.name = name
+        self.batch_size = batch_size
+        self.max_num_batches = max_num_batches
+        self.thread_pool = thread_pool
+        self.data_selector = data_selector
+        self.data_allocator = data_allocator
+        self.targets = targets
+
+    def pull(self) -> FutureEvent:
+        """Future of the next event; ``wait`` returns ``None`` if none arrives in time."""
+        return self._pull()
+
+    def process(
+        self,
+        processor: Callable[[Event | None], Any],
+        *,
+        timeout_ms: int = -1,
+        max_events: int = 2**64 - 1,
+        thread_pool: ThreadPool | None = None,
+    ) -> None:
+        """Call ``processor(event)`` for up to ``max_events`` events (D7).
+
+        Each event is pulled with ``wait(timeout_ms)``; ``processor`` receives ``None`` when
+        the wait times out. ``processor`` runs on ``thread_pool`` (default: the driver's default
+        pool, i.e. in this thread) and stops the loop by raising :class:`StopEventProcessor`.
+        Returns once every scheduled call has finished; the first other exception a processor
+        raised is re-raised then.
+        """
+        size_argument("max_events", max_events)
+        pool = thread_pool if thread_pool is not None else self.topic.driver.default_thread_pool
+        stop = threading.Event()
+        idle = threading.Condition()
+        pending = 0
+        errors: list[BaseException] = []
+
+        def run(event: Event | None) -> None:
+            nonlocal pending
+            try:
+                if not stop.is_set():
+                    processor(event)
+            except StopEventProcessor:
+                stop.set()
+            except BaseException as error:  # noqa: BLE001 - re-raised by process
+                errors.append(error)
+                stop.set()
+            finally:
+                with idle:
+                    pending -= 1
+                    idle.notify_all()
+
+        count = 0
+        while count < max_events and not stop.is_set():
+            event = self._pull().wait(timeout_ms)
+            count += 1
+            with idle:
+                pending += 1
+            pool.push_work(lambda event=event: run(event))
+        with idle:
+            while pending:
+                idle.wait()
+        if errors:
+            raise errors[0]
+
+    def events(self, timeout_ms: int = ITERATION_TIMEOUT_MS) -> Iterator[Event]:
+        """Yield events until none arrives within ``timeout_ms``."""
+        while True:
+            event = self._pull().wait(timeout_ms)
+            if event is None or event.event_id is None:
+                return
+            yield event
+
+    def __iter__(self) -> Iterator[Event]:
+        return self.events(ITERATION_TIMEOUT_MS)
+
+    def close(self) -> None:
+        """Release the consumer (the reference's ``unsubscribe``)."""
+        self._impl.close()
+
+    def __enter__(self) -> Consumer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Consumer {self.name!r} topic={self.topic.name!r}>"

@@ -1,0 +1,49 @@
+"""Exception types of the Diaspora Stream API.
+
+``Exception`` mirrors the C++ binding's exception class: it is named ``Exception`` and derives from
+:class:`RuntimeError`, so ``except RuntimeError`` and ``except diaspora_stream.api.Exception``
+both catch it. Every error this package raises on purpose is an instance of it, except where the
+C++ reference raises a built-in type that tests rely on (``ValueError`` for an invalid JSON Schema
+document, ``TypeError`` for arguments of the wrong kind).
+"""
+
+from __future__ import annotations
+
+import builtins
+
+__all__ = [
+    "Exception",
+    "ClientException",
+    "InvalidMetadata",
+    "InvalidArgument",
+    "UnsupportedError",
+    "ClosedError",
+    "StopEventProcessor",
+]
+
+
+class Exception(builtins.RuntimeError):  # noqa: A001 - the reference's public name
+    """Base class of every error raised by the Diaspora Stream API."""
+
+
+ClientException = Exception
+
+
+class InvalidMetadata(Exception):
+    """An event's metadata was rejected (by a validator, or because it is not JSON)."""
+
+
+class InvalidArgument(Exception, builtins.TypeError):
+    """An argument has the wrong type; also a :class:`TypeError` for code that expects one."""
+
+
+class UnsupportedError(Exception):
+    """The backend declared that it does not support this operation (see ``Capabilities``)."""
+
+
+class ClosedError(Exception):
+    """The producer, consumer, topic or driver was used after it was closed."""
+
+
+class StopEventProcessor(builtins.Exception):
+    """Raise from an event processor given to ``Consumer.process`` to stop processing."""

@@ -1,0 +1,182 @@
+"""JSON encoding byte-compatible with the C++ reference (nlohmann::json ``dump``).
+
+The compact form (``dump()``) is what the default serializer stores: sorted keys, no spaces,
+UTF-8 left as is, control characters escaped with lower-case hex, floats in the shortest
+round-trip form with nlohmann's choice between decimal and exponent notation, NaN and
+infinities written as ``null``. The pretty form (``dump(2)``) is used for component files.
+
+``orjson`` produces the same bytes for everything except some floats; those are detected on its
+output and re-encoded by the exact (slower) encoder in this module.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+from typing import Any
+
+import orjson
+
+from .exceptions import InvalidArgument, InvalidMetadata
+
+__all__ = ["dumps_compact", "dumps_pretty", "loads", "to_json_value", "format_float"]
+
+_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+# orjson and nlohmann may differ on floats written with an exponent, below 1e-4, or with 16
+# integral digits; any output containing one of these shapes goes through the exact encoder.
+_MAYBE_DIFFERENT_FLOAT = re.compile(rb"[0-9][eE]|0\.0000|[0-9]{16}\.")
+_INT64_MIN = -(2**63)
+_UINT64_MAX = 2**64 - 1
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def format_float(value: float) -> str:
+    """Format a float exactly as nlohmann::json does (shortest round trip, ``1e+16`` style)."""
+    if math.isnan(value) or math.isinf(value):
+        return "null"
+    text = repr(value)
+    if "e" in text or "E" in text:
+        return text
+    # Python writes decimals up to 16 integral digits; nlohmann switches to an exponent at 16.
+    sign = "-" if text.startswith("-") else ""
+    integral, _, fraction = text.lstrip("-").partition(".")
+    if len(integral) < 16:
+        return text
+    digits = (integral + fraction).rstrip("0") or "0"
+    exponent = len(integral) - 1
+    mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{sign}{mantissa}e+{exponent:02d}"
+
+
+def _escape(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        char = match.group(0)
+        return _ESCAPES.get(char) or f"\\u{ord(char):04x}"
+
+    return '"' + _NEEDS_ESCAPE.sub(replace, text) + '"'
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool) or key is None:
+        return json.dumps(key)
+    if isinstance(key, float):
+        return format_float(key)
+    return str(key)
+
+
+def _encode(value: Any, indent: int | None, level: int, out: list[str]) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        if not _INT64_MIN <= value <= _UINT64_MAX:
+            raise InvalidMetadata(
+                f"Integer {value} does not fit in 64 bits; JSON metadata integers must be "
+                "between -2**63 and 2**64-1 (use a float or a string for larger numbers)"
+            )
+        out.append(str(int(value)))
+    elif isinstance(value, float):
+        out.append(format_float(value))
+    elif isinstance(value, str):
+        out.append(_escape(value))
+    elif isinstance(value, dict):
+        items = sorted((_key(k), v) for k, v in value.items())
+        _encode_container("{", "}", items, indent, level, out, is_object=True)
+    elif isinstance(value, (list, tuple)):
+        _encode_container("[", "]", list(value), indent, level, out, is_object=False)
+    elif isinstance(value, (bytes, bytearray, memoryview)):
+        out.append(_escape(_default(value)))
+    else:
+        raise InvalidArgument(
+            f"Cannot convert an object of type {type(value).__name__} to JSON; metadata must be "
+            "made of dict, list, tuple, str, int, float, bool, None (or bytes, stored as base64)"
+        )
+
+
+def _encode_container(
+    opening: str,
+    closing: str,
+    items: list[Any],
+    indent: int | None,
+    level: int,
+    out: list[str],
+    *,
+    is_object: bool,
+) -> None:
+    if not items:
+        out.append(opening + closing)
+        return
+    out.append(opening)
+    inner = "" if indent is None else "\n" + " " * (indent * (level + 1))
+    for position, item in enumerate(items):
+        if position:
+            out.append(",")
+        out.append(inner)
+        if is_object:
+            key, item = item
+            out.append(_escape(key))
+            out.append(":" if indent is None else ": ")
+        _encode(item, indent, level + 1, out)
+    if indent is not None:
+        out.append("\n" + " " * (indent * level))
+    out.append(closing)
+
+
+def _dumps_exact(value: Any, indent: int | None) -> str:
+    out: list[str] = []
+    _encode(value, indent, 0, out)
+    return "".join(out)
+
+
+def dumps_compact(value: Any) -> bytes:
+    """Encode ``value`` as nlohmann's compact ``dump()`` would, as UTF-8 bytes."""
+    try:
+        encoded = orjson.dumps(value, default=_default, option=_ORJSON_OPTIONS)
+    except (TypeError, orjson.JSONEncodeError):
+        encoded = None
+    if encoded is not None and _MAYBE_DIFFERENT_FLOAT.search(encoded) is None:
+        return encoded
+    return _encode_text(_dumps_exact(value, None))
+
+
+def dumps_pretty(value: Any) -> bytes:
+    """Encode ``value`` as nlohmann's ``dump(2)``: 2-space indent, sorted keys, no final newline."""
+    return _encode_text(_dumps_exact(value, 2))
+
+
+def _encode_text(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidMetadata(f"Metadata contains a string that is not valid Unicode: {error}") from None
+
+
+def loads(text: bytes | bytearray | memoryview | str) -> Any:
+    """Parse strict JSON text (RFC 8259); raises ``InvalidMetadata`` with the parser's message."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        raise InvalidMetadata(f"Could not parse JSON: {error}") from None
+
+
+def to_json_value(value: Any) -> Any:
+    """Return ``value`` converted to plain JSON types as the C++ binding converts Python objects.
+
+    Tuples become lists, nested bytes become base64 strings, dict keys become strings, NaN and
+    infinities become ``None``. Raises :class:`InvalidArgument` for objects JSON cannot hold.
+    """
+    return orjson.loads(dumps_compact(value))

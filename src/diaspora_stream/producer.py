@@ -1,0 +1,95 @@
+"""The public :class:`Producer`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .backend.full import ProducerInterface
+from .buffers import EMPTY_DATA, as_data_segments
+from .constants import Ordering
+from .exceptions import InvalidArgument
+from .futures import FutureFlushed, FutureUint
+from .json_codec import loads
+from .thread_pool import ThreadPool
+
+if TYPE_CHECKING:
+    from .topic import TopicHandle
+
+__all__ = ["Producer"]
+
+_NO_DATA: Any = memoryview(b"")
+
+
+class Producer:
+    """Pushes events into a topic (``TopicHandle.producer``).
+
+    ``push(metadata, data=b"", *, partition=None)``: ``metadata`` is JSON text (``str`` or
+    ``bytes``, parsed) or a JSON-able object; ``data`` any buffer or a list/tuple of buffers,
+    which must not be modified until the event's future completes or a flush completes.
+    """
+
+    __slots__ = ("__weakref__", "_impl", "_ordering", "_push", "name", "thread_pool", "topic",
+                 "batch_size", "max_num_batches")
+
+    def __init__(
+        self,
+        impl: ProducerInterface,
+        topic: TopicHandle,
+        name: str,
+        batch_size: int,
+        max_num_batches: int,
+        ordering: Ordering,
+        thread_pool: ThreadPool,
+    ) -> None:
+        self._impl = impl
+        self._push = impl.push
+        self.topic = topic
+        self.name = name
+        self.batch_size = batch_size
+        self.max_num_batches = max_num_batches
+        self._ordering = ordering
+        self.thread_pool = thread_pool
+
+    @property
+    def ordering(self) -> Ordering:
+        """The ordering guarantee this producer was created with."""
+        return self._ordering
+
+    def push(self, metadata: Any, data: Any = _NO_DATA, *, partition: int | None = None) -> FutureUint:
+        """Push one event; returns a future of its id."""
+        if isinstance(metadata, (str, bytes, bytearray)):
+            metadata = loads(metadata)
+        if data is _NO_DATA:
+            segments, size = EMPTY_DATA, 0
+        else:
+            segments, size = as_data_segments(data)
+        if partition is not None and (
+            isinstance(partition, bool) or not isinstance(partition, int) or partition < 0
+        ):
+            raise InvalidArgument(f"partition must be a non-negative integer, got {partition!r}")
+        return self._push(metadata, segments, size, partition)
+
+    def flush(self) -> FutureFlushed:
+        """Send every pushed event; the future completes when they are all stored."""
+        return self._impl.flush()
+
+    def close(self) -> None:
+        """Flush, wait until everything is stored, and release the producer."""
+        self._impl.close(wait=True)
+
+    def __enter__(self) -> Producer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        impl = getattr(self, "_impl", None)
+        if impl is not None:
+            try:
+                impl.close(wait=False)
+            except Exception:  # noqa: BLE001, S110 - never raise from a finalizer
+                pass
+
+    def __repr__(self) -> str:
+        return f"<Producer {self.name!r} topic={self.topic.name!r}>"

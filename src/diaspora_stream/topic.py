@@ -1,0 +1,157 @@
+"""The public :class:`TopicHandle`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._args import name_argument, options_argument, size_argument
+from .backend.full import TopicHandleInterface
+from .components.public import PartitionSelector, Serializer, Validator
+from .constants import AdaptiveBatchSize, Ordering
+from .consumer import Consumer
+from .event import FULL_DATA_ALLOCATOR
+from .exceptions import Exception as DiasporaException
+from .exceptions import InvalidArgument
+from .producer import Producer
+from .thread_pool import ThreadPool
+
+if TYPE_CHECKING:
+    from .driver import Driver
+
+__all__ = ["TopicHandle"]
+
+_UNSET: Any = object()
+
+
+class TopicHandle:
+    """An open topic (``Driver.open_topic``): makes producers and consumers."""
+
+    __slots__ = ("__weakref__", "_impl", "driver")
+
+    def __init__(self, impl: TopicHandleInterface, driver: Driver) -> None:
+        self._impl = impl
+        self.driver = driver
+
+    @property
+    def name(self) -> str:
+        """The topic's name."""
+        return self._impl.name
+
+    @property
+    def partitions(self) -> list[dict[str, Any]]:
+        """One JSON object per partition."""
+        return self._impl.partitions
+
+    @property
+    def validator(self) -> Validator:
+        """The topic's validator."""
+        return Validator(self._impl.validator)
+
+    @property
+    def serializer(self) -> Serializer:
+        """The topic's serializer."""
+        return Serializer(self._impl.serializer)
+
+    @property
+    def partition_selector(self) -> PartitionSelector:
+        """The topic's partition selector."""
+        return PartitionSelector(self._impl.partition_selector)
+
+    def _pool(self, thread_pool: ThreadPool | None) -> ThreadPool:
+        if thread_pool is None:
+            return ThreadPool(0)
+        if not isinstance(thread_pool, ThreadPool):
+            raise InvalidArgument(
+                f"thread_pool must be a ThreadPool (Driver.make_thread_pool), "
+                f"got {type(thread_pool).__name__}"
+            )
+        return thread_pool
+
+    def producer(
+        self,
+        name: str = "",
+        *,
+        batch_size: int = AdaptiveBatchSize,
+        max_num_batches: int = 2,
+        ordering: Ordering = Ordering.Strict,
+        thread_pool: ThreadPool | None = None,
+        options: Any = None,
+    ) -> Producer:
+        """Create a producer (see :class:`~diaspora_stream.producer.Producer`)."""
+        name_argument("Producer name", name)
+        size_argument("batch_size", batch_size)
+        size_argument("max_num_batches", max_num_batches)
+        try:
+            ordering = Ordering(int(ordering))
+        except (TypeError, ValueError):
+            raise InvalidArgument(f"ordering must be an Ordering, got {ordering!r}") from None
+        pool = self._pool(thread_pool)
+        impl = self._impl.make_producer(
+            name, batch_size, max_num_batches, ordering, pool, options_argument("options", options)
+        )
+        return Producer(impl, self, name, batch_size, max_num_batches, ordering, pool)
+
+    def consumer(
+        self,
+        name: str,
+        *,
+        data_selector: Any = _UNSET,
+        data_allocator: Any = _UNSET,
+        batch_size: int = AdaptiveBatchSize,
+        max_num_batches: int = 2,
+        thread_pool: ThreadPool | None = None,
+        targets: list[int] | None = None,
+        options: Any = None,
+    ) -> Consumer:
+        """Create a consumer named ``name``.
+
+        Without ``data_allocator`` the consumer fetches the selected data (by default all of
+        it) into buffers it owns: ``event.data == [memoryview]``. With an allocator, the
+        selected bytes are written into the buffers it returns and ``event.data`` is that very
+        list. ``data_allocator=None`` fetches no data (``event.data == []``). ``targets`` limits
+        the consumer to those partitions.
+        """
+        name_argument("Consumer name", name)
+        size_argument("batch_size", batch_size)
+        size_argument("max_num_batches", max_num_batches)
+        selector = None if data_selector is _UNSET else data_selector
+        allocator = FULL_DATA_ALLOCATOR if data_allocator is _UNSET else data_allocator
+        for what, function in (("data_selector", selector), ("data_allocator", allocator)):
+            if function not in (None, FULL_DATA_ALLOCATOR) and not callable(function):
+                raise InvalidArgument(f"{what} must be callable or None, got {function!r}")
+        checked_targets = self._targets(targets)
+        pool = self._pool(thread_pool)
+        impl = self._impl.make_consumer(
+            name, batch_size, max_num_batches, pool, selector, allocator, checked_targets,
+            options_argument("options", options),
+        )
+        return Consumer(
+            impl, self, name, batch_size, max_num_batches, pool,
+            None if data_selector is _UNSET else data_selector,
+            None if data_allocator is _UNSET else data_allocator,
+            checked_targets,
+        )
+
+    def _targets(self, targets: Any) -> list[int] | None:
+        if targets is None:
+            return None
+        count = len(self._impl.partitions)
+        checked: list[int] = []
+        for target in targets:
+            if isinstance(target, bool) or not isinstance(target, int):
+                raise InvalidArgument(f"targets must be partition indices, got {target!r}")
+            if not 0 <= target < count:
+                raise DiasporaException(
+                    f"Invalid target partition {target}: topic {self.name!r} has {count} "
+                    f"partition(s) (valid: 0..{count - 1})"
+                )
+            if target not in checked:
+                checked.append(target)
+        return checked or None
+
+    def close(self) -> None:
+        """Release the handle's resources (file descriptors, connections)."""
+        self._impl.close()
+
+    def __repr__(self) -> str:
+        return f"<TopicHandle {self.name!r} partitions={len(self.partitions)}>"
