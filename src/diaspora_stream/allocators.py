@@ -9,11 +9,11 @@ from .data_descriptor import DataDescriptor
 __all__ = ["FullDataSelector", "ByteArrayAllocator"]
 
 
-def FullDataSelector(metadata: Any, descriptor: DataDescriptor) -> DataDescriptor:  # noqa: N802
+def FullDataSelector(metadata: Any, descriptor: DataDescriptor) -> DataDescriptor:
     """Data selector that selects the whole data of every event."""
     return descriptor
 
 
-def ByteArrayAllocator(metadata: Any, descriptor: DataDescriptor) -> list[bytearray]:  # noqa: N802
+def ByteArrayAllocator(metadata: Any, descriptor: DataDescriptor) -> list[bytearray]:
     """Data allocator that returns one ``bytearray`` of the selection's size."""
     return [bytearray(descriptor.size)]

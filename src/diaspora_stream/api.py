@@ -30,7 +30,7 @@ from .event import Event
 from .exceptions import (
     ClientException,
     ClosedError,
-    Exception,
+    Exception,  # noqa: A004 - the reference's public name
     InvalidArgument,
     InvalidMetadata,
     StopEventProcessor,

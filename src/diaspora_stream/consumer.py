@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -25,8 +26,19 @@ ITERATION_TIMEOUT_MS = 5000
 class Consumer:
     """Pulls events from a topic (``TopicHandle.consumer``)."""
 
-    __slots__ = ("__weakref__", "_impl", "_pull", "batch_size", "data_allocator", "data_selector",
-                 "max_num_batches", "name", "targets", "thread_pool", "topic")
+    __slots__ = (
+        "__weakref__",
+        "_impl",
+        "_pull",
+        "batch_size",
+        "data_allocator",
+        "data_selector",
+        "max_num_batches",
+        "name",
+        "targets",
+        "thread_pool",
+        "topic",
+    )
 
     def __init__(
         self,
@@ -99,7 +111,7 @@ class Consumer:
             count += 1
             with idle:
                 pending += 1
-            pool.push_work(lambda event=event: run(event))
+            pool.push_work(functools.partial(run, event))
         with idle:
             while pending:
                 idle.wait()

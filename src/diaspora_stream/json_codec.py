@@ -25,11 +25,37 @@ __all__ = ["dumps_compact", "dumps_pretty", "loads", "to_json_value", "format_fl
 
 _ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 # orjson and nlohmann may differ on floats written with an exponent, below 1e-4, or with 16
-# integral digits; any output containing one of these shapes goes through the exact encoder.
-_MAYBE_DIFFERENT_FLOAT = re.compile(rb"[0-9][eE]|0\.0000|[0-9]{16}\.")
+# integral digits; output that may contain one goes through the exact encoder. Substring tests
+# are used because they are an order of magnitude faster than a regular expression here.
+_DIGITS_TO_NINES = bytes(
+    ord("9") if chr(c).isdigit() and c < 128 else (c if c == ord(".") else ord(" "))
+    for c in range(256)
+)
+_SIXTEEN_DIGITS_THEN_POINT = b"9" * 16 + b"."
+
+
+def _may_differ_from_nlohmann(encoded: bytes) -> bool:
+    # One-byte membership tests (memchr) first: most metadata has no '.' or no 'e' at all.
+    if b"e" in encoded and (b"e-" in encoded or b"e+" in encoded):
+        return True
+    if b"." not in encoded:
+        return False
+    return b"0.0000" in encoded or (
+        _SIXTEEN_DIGITS_THEN_POINT in encoded.translate(_DIGITS_TO_NINES)
+    )
+
+
 _INT64_MIN = -(2**63)
 _UINT64_MAX = 2**64 - 1
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+}
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
 
 
@@ -148,7 +174,7 @@ def dumps_compact(value: Any) -> bytes:
         encoded = orjson.dumps(value, default=_default, option=_ORJSON_OPTIONS)
     except (TypeError, orjson.JSONEncodeError):
         encoded = None
-    if encoded is not None and _MAYBE_DIFFERENT_FLOAT.search(encoded) is None:
+    if encoded is not None and not _may_differ_from_nlohmann(encoded):
         return encoded
     return _encode_text(_dumps_exact(value, None))
 
@@ -162,7 +188,9 @@ def _encode_text(text: str) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as error:
-        raise InvalidMetadata(f"Metadata contains a string that is not valid Unicode: {error}") from None
+        raise InvalidMetadata(
+            f"Metadata contains a string that is not valid Unicode: {error}"
+        ) from None
 
 
 def loads(text: bytes | bytearray | memoryview | str) -> Any:

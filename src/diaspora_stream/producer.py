@@ -28,8 +28,17 @@ class Producer:
     which must not be modified until the event's future completes or a flush completes.
     """
 
-    __slots__ = ("__weakref__", "_impl", "_ordering", "_push", "name", "thread_pool", "topic",
-                 "batch_size", "max_num_batches")
+    __slots__ = (
+        "__weakref__",
+        "_impl",
+        "_ordering",
+        "_push",
+        "batch_size",
+        "max_num_batches",
+        "name",
+        "thread_pool",
+        "topic",
+    )
 
     def __init__(
         self,
@@ -55,12 +64,16 @@ class Producer:
         """The ordering guarantee this producer was created with."""
         return self._ordering
 
-    def push(self, metadata: Any, data: Any = _NO_DATA, *, partition: int | None = None) -> FutureUint:
+    def push(
+        self, metadata: Any, data: Any = _NO_DATA, *, partition: int | None = None
+    ) -> FutureUint:
         """Push one event; returns a future of its id."""
         if isinstance(metadata, (str, bytes, bytearray)):
             metadata = loads(metadata)
         if data is _NO_DATA:
             segments, size = EMPTY_DATA, 0
+        elif type(data) is bytes:
+            segments, size = ((memoryview(data),), len(data)) if data else (EMPTY_DATA, 0)
         else:
             segments, size = as_data_segments(data)
         if partition is not None and (
@@ -88,7 +101,7 @@ class Producer:
         if impl is not None:
             try:
                 impl.close(wait=False)
-            except Exception:  # noqa: BLE001, S110 - never raise from a finalizer
+            except Exception:  # noqa: BLE001 - never raise from a finalizer
                 pass
 
     def __repr__(self) -> str:

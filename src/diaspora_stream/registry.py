@@ -58,7 +58,7 @@ class Registry:
             return None
         try:
             factory = entry.load()
-        except Exception as error:  # noqa: BLE001 - any import failure becomes a clear message
+        except Exception as error:
             raise DiasporaException(
                 f"Could not load {self.kind} {name!r} from entry point {entry.value!r}: {error}"
             ) from error
@@ -92,11 +92,11 @@ class Registry:
             raise DiasporaException(
                 f"Unknown {self.kind} {name!r}: it is not registered (known: {known}). Install "
                 f"the package that provides it (entry point group {self.group!r}) or name its "
-                f"module as \"{name}:python.module\""
+                f'module as "{name}:python.module"'
             )
         try:
             importlib.import_module(module)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             raise DiasporaException(
                 f"Could not import module {module!r} for {self.kind} {name!r}: {error}"
             ) from error
@@ -148,5 +148,3 @@ def register_serializer(name: str, factory: Any = None) -> Any:
 def register_partition_selector(name: str, factory: Any = None) -> Any:
     """Register a ``PartitionSelectorInterface`` subclass under ``name`` (call or decorator)."""
     return _decorator(partition_selectors, name, factory)
-
-

@@ -37,7 +37,9 @@ class ThreadPool:
         self._threads: list[threading.Thread] = []
         for number in range(count):
             thread = threading.Thread(
-                target=_worker, args=(weakref.ref(self), self._lock), daemon=True,
+                target=_worker,
+                args=(weakref.ref(self), self._lock),
+                daemon=True,
                 name=f"diaspora-pool-{id(self):x}-{number}",
             )
             self._threads.append(thread)

@@ -122,11 +122,22 @@ class TopicHandle:
         checked_targets = self._targets(targets)
         pool = self._pool(thread_pool)
         impl = self._impl.make_consumer(
-            name, batch_size, max_num_batches, pool, selector, allocator, checked_targets,
+            name,
+            batch_size,
+            max_num_batches,
+            pool,
+            selector,
+            allocator,
+            checked_targets,
             options_argument("options", options),
         )
         return Consumer(
-            impl, self, name, batch_size, max_num_batches, pool,
+            impl,
+            self,
+            name,
+            batch_size,
+            max_num_batches,
+            pool,
             None if data_selector is _UNSET else data_selector,
             None if data_allocator is _UNSET else data_allocator,
             checked_targets,

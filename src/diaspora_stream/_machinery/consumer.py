@@ -194,12 +194,17 @@ class LogConsumer(ConsumerInterface):
             else:
                 data = [_EMPTY_VIEW]
         else:
-            data = allocator(metadata, descriptor if descriptor is not None
-                             else DataDescriptor("", data_size))
+            data = allocator(
+                metadata, descriptor if descriptor is not None else DataDescriptor("", data_size)
+            )
             if selected_size:
                 self._read(partition, record, descriptor, as_destination(data))
         return Event(
-            metadata, data, record.event_id, self._partition_info[partition], partition,
+            metadata,
+            data,
+            record.event_id,
+            self._partition_info[partition],
+            partition,
             self._acknowledger,
         )
 

@@ -26,13 +26,13 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..backend.full import ProducerInterface
+from ..backend.log import AppendRecord
 from ..constants import AdaptiveBatchSize, Ordering
 from ..exceptions import ClosedError
 from ..exceptions import Exception as DiasporaException
 from ..futures import Completion, FutureFlushed, FutureUint
 from ..thread_pool import ThreadPool
-from ..backend.full import ProducerInterface
-from ..backend.log import AppendRecord
 
 if TYPE_CHECKING:
     from ..backend.log_adapter import LogTopicHandle
@@ -116,7 +116,8 @@ class LogProducer(ProducerInterface):
         self._serialize = topic.serializer.serialize
         self._num_partitions = topic.log_topic.num_partitions
         self._adaptive = batch_size == AdaptiveBatchSize
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._open: list[_Batch | None] = [None] * self._num_partitions
         self._queue: deque[_Batch | _FlushMarker] = deque()
         self._unfinished_batches = 0  # sealed, not yet stored
@@ -138,21 +139,43 @@ class LogProducer(ProducerInterface):
     ) -> FutureUint:
         if self._closed:
             raise ClosedError(f"Producer {self.name!r} is closed; create a new producer to push")
-        if self._inline:
-            try:
-                index, blob = self._prepare(metadata, data, partition)
-            except Exception as error:  # noqa: BLE001 - delivered through the future
-                return FutureUint(Completion.failed(error))
-            with self._cond:
-                return self._add(index, AppendRecord(blob, data, data_size), None)
+        if not self._inline:
+            return self._push_async(metadata, data, data_size, partition)
+        # Inline fast path (0-thread pool): the steps of _prepare, without the extra call.
+        step = "Validator"
+        try:
+            if self._validator is not None:
+                self._validator(metadata, data)
+            step = "Partition selector"
+            index = self._select(metadata, partition)
+            step = "Serializer"
+            blob = self._serialize(metadata)
+        except Exception as error:  # noqa: BLE001 - delivered through the future
+            return FutureUint(Completion.failed(_component_error(step, error)))
+        if type(index) is not int or not 0 <= index < self._num_partitions:
+            return FutureUint(Completion.failed(self._bad_index(index)))
+        if type(blob) is not bytes:
+            blob = bytes(blob)
+        with self._lock:
+            return self._add(index, AppendRecord(blob, data, data_size), None)
+
+    def _push_async(
+        self, metadata: Any, data: tuple[memoryview, ...], data_size: int, partition: int | None
+    ) -> FutureUint:
         completion = Completion()
-        with self._cond:
+        with self._lock:
             ticket = next(self._tickets)
             self._issued = ticket + 1
         self.thread_pool.push_work(
             lambda: self._prepare_async(ticket, completion, metadata, data, data_size, partition)
         )
         return FutureUint(completion)
+
+    def _bad_index(self, index: Any) -> DiasporaException:
+        return DiasporaException(
+            f"Invalid partition index {index!r} returned by the partition selector: topic "
+            f"{self.topic.name!r} has {self._num_partitions} partition(s)"
+        )
 
     def _prepare(
         self, metadata: Any, data: tuple[memoryview, ...], partition: int | None
@@ -166,16 +189,13 @@ class LogProducer(ProducerInterface):
             index = self._select(metadata, partition)
         except Exception as error:  # noqa: BLE001
             raise _component_error("Partition selector", error) from None
-        if type(index) is not int or not 0 <= index < self._num_partitions:  # noqa: E721
-            raise DiasporaException(
-                f"Invalid partition index {index!r} returned by the partition selector: topic "
-                f"{self.topic.name!r} has {self._num_partitions} partition(s)"
-            )
+        if type(index) is not int or not 0 <= index < self._num_partitions:
+            raise self._bad_index(index)
         try:
             blob = self._serialize(metadata)
         except Exception as error:  # noqa: BLE001
             raise _component_error("Serializer", error) from None
-        if type(blob) is not bytes:  # noqa: E721
+        if type(blob) is not bytes:
             blob = bytes(blob)
         return index, blob
 
@@ -199,7 +219,7 @@ class LogProducer(ProducerInterface):
             def commit() -> None:
                 self._add(index, record, completion)
 
-        with self._cond:
+        with self._lock:
             if self.ordering == Ordering.Loose:
                 if commit is not None:
                     commit()
@@ -217,21 +237,21 @@ class LogProducer(ProducerInterface):
         """Append a prepared event to its partition's open batch (lock held)."""
         batch = self._open[index]
         if batch is None:
-            batch = _Batch(index, self)
-            self._open[index] = batch
-        position = len(batch.records)
-        batch.records.append(record)
-        batch.data_bytes += record.data_size
+            batch = self._open[index] = _Batch(index, self)
+        records = batch.records
+        position = len(records)
+        records.append(record)
         if completion is not None:
             batch.listeners.append((completion, position))
         if self._adaptive:
+            batch.data_bytes += record.data_size
             if (
                 not self._sender_busy
-                or len(batch.records) >= ADAPTIVE_MAX_EVENTS
+                or position + 1 >= ADAPTIVE_MAX_EVENTS
                 or batch.data_bytes >= ADAPTIVE_MAX_BYTES
             ):
                 self._seal(index)
-        elif len(batch.records) >= self.batch_size:
+        elif position + 1 >= self.batch_size:
             self._seal(index)
         return FutureUint(batch.completion, position)
 
@@ -276,7 +296,8 @@ class LogProducer(ProducerInterface):
     def _ensure_sender(self) -> None:
         if self._sender is None:
             self._sender = threading.Thread(
-                target=self._send_loop, name=f"diaspora-producer-{self.name or id(self)}",
+                target=self._send_loop,
+                name=f"diaspora-producer-{self.name or id(self)}",
                 daemon=True,
             )
             self._sender.start()
@@ -349,5 +370,5 @@ def _drain_producers_at_exit() -> None:
     for producer in list(_live_producers):
         try:
             producer.close(wait=True)
-        except Exception:  # noqa: BLE001, S110 - best effort at exit
+        except Exception:  # noqa: BLE001 - best effort at exit
             pass

@@ -124,7 +124,7 @@ class LogTopic(ABC):
         """
 
     def store_acknowledgement(self, consumer_name: str, partition: int, event_id: int) -> None:
-        """Record that ``consumer_name`` processed every event of ``partition`` up to ``event_id``."""
+        """Record that ``consumer_name`` processed ``partition`` up to ``event_id`` included."""
         from ..exceptions import UnsupportedError
 
         raise UnsupportedError(f"{type(self).__name__} does not support acknowledgements")

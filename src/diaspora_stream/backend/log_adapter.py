@@ -84,8 +84,15 @@ class LogTopicHandle(TopicHandleInterface):
         from .._machinery.consumer import LogConsumer
 
         return LogConsumer(
-            self, name, batch_size, max_num_batches, thread_pool, data_selector,
-            data_allocator, targets, options,
+            self,
+            name,
+            batch_size,
+            max_num_batches,
+            thread_pool,
+            data_selector,
+            data_allocator,
+            targets,
+            options,
         )
 
     def close(self) -> None:
@@ -117,7 +124,8 @@ class LogDriverAdapter(DriverInterface):
             options=dict(options),
             validator=None if validator is None else component_metadata(validator, validators),
             serializer=None if serializer is None else component_metadata(serializer, serializers),
-            partition_selector=None if partition_selector is None
+            partition_selector=None
+            if partition_selector is None
             else component_metadata(partition_selector, partition_selectors),
         )
         self.log_driver.create_topic(name, config)

@@ -10,8 +10,14 @@ from ..exceptions import Exception as DiasporaException
 
 __all__ = ["Option", "parse_options", "check_topic_name"]
 
-_TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-               dict: "a JSON object", list: "a JSON array"}
+_TYPE_NAMES = {
+    bool: "a boolean",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    dict: "a JSON object",
+    list: "a JSON array",
+}
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,9 @@ class MemoryTopic(LogTopic):
         with self._store.lock:
             end = min(len(stored.metadata), start + max_count)
             return [
-                StoredRecord(event_id, stored.metadata[event_id], len(stored.data[event_id]),
-                             event_id)
+                StoredRecord(
+                    event_id, stored.metadata[event_id], len(stored.data[event_id]), event_id
+                )
                 for event_id in range(start, end)
             ]
 

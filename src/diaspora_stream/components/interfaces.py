@@ -17,13 +17,18 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-__all__ = ["ValidatorInterface", "SerializerInterface", "PartitionSelectorInterface", "DataSegments"]
+__all__ = [
+    "ValidatorInterface",
+    "SerializerInterface",
+    "PartitionSelectorInterface",
+    "DataSegments",
+]
 
 #: The data part of an event as components see it: a sequence of read-only byte memoryviews.
 DataSegments = Sequence[memoryview]
 
 
-class _Component(ABC):
+class _Component(ABC):  # noqa: B024 - shared base of the three abstract interfaces
     #: The registered name of this component type; written as ``"type"`` in ``metadata()``.
     type_name: ClassVar[str] = ""
 

@@ -22,17 +22,17 @@ from .interfaces import (
 
 __all__ = ["Validator", "Serializer", "PartitionSelector", "component_metadata"]
 
-I = TypeVar("I", bound=_Component)
+ImplT = TypeVar("ImplT", bound=_Component)
 
 
-class _Public(Generic[I]):
+class _Public(Generic[ImplT]):
     _kind: ClassVar[str]
     _interface: ClassVar[type[_Component]]
     _registry: ClassVar[registry.Registry]
 
     __slots__ = ("_impl",)
 
-    def __init__(self, implementation: I | None = None) -> None:
+    def __init__(self, implementation: ImplT | None = None) -> None:
         if implementation is None:
             implementation = self._registry.resolve("default").create({"type": "default"})
         if not isinstance(implementation, self._interface):
@@ -43,7 +43,7 @@ class _Public(Generic[I]):
         self._impl = implementation
 
     @property
-    def implementation(self) -> I:
+    def implementation(self) -> ImplT:
         """The component implementation this object wraps."""
         return self._impl
 

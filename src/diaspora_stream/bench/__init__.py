@@ -1,0 +1,1 @@
+"""Benchmarks of the Diaspora Stream API (``nox -s bench``)."""

@@ -1,0 +1,99 @@
+"""Built-in serializers: ``default`` and ``schema`` (reference-api.md §4.4, §4.5).
+
+Both store metadata the same way, byte-compatible with the C++ reference: the length of the
+compact JSON text as an 8-byte little-endian unsigned integer, then the text itself (sorted
+keys, no spaces, UTF-8; see :func:`diaspora_stream.json_codec.dumps_compact`).
+"""
+
+from __future__ import annotations
+
+import copy
+import struct
+from typing import Any, ClassVar
+
+import orjson
+
+from ..exceptions import Exception as DiasporaError
+from ..json_codec import dumps_compact
+from .interfaces import SerializerInterface
+from .validators import _compile_schema, _schema_from_config
+
+__all__ = ["DefaultSerializer", "SchemaSerializer"]
+
+_LENGTH = struct.Struct("<Q")
+_pack_length = _LENGTH.pack
+_unpack_length = _LENGTH.unpack_from
+_ERROR = "Could not deserialize Serializer metadata: "
+
+
+class _LengthPrefixedJsonSerializer(SerializerInterface):
+    """Shared wire format: ``<Q`` length + compact JSON."""
+
+    def serialize(self, metadata: Any) -> bytes:
+        """Return the 8-byte little-endian length of the compact JSON of ``metadata``, then it."""
+        text = dumps_compact(metadata)
+        return _pack_length(len(text)) + text
+
+    def deserialize(self, blob: bytes | bytearray | memoryview) -> Any:
+        """Parse a blob made by :meth:`serialize`.
+
+        Raises :class:`~diaspora_stream.exceptions.Exception` (``"Could not deserialize
+        Serializer metadata: ..."``) if the blob is shorter than its length prefix, has bytes
+        after the announced JSON text, or the text is not valid JSON.
+        """
+        if isinstance(blob, memoryview) and blob.itemsize != 1:
+            blob = blob.cast("B")
+        size = len(blob)
+        if size < 8:
+            raise DiasporaError(
+                f"{_ERROR}blob of {size} bytes is too short for the 8-byte length prefix"
+            )
+        (length,) = _unpack_length(blob)
+        if length != size - 8:
+            raise DiasporaError(
+                f"{_ERROR}the length prefix announces {length} bytes of JSON but the blob "
+                f"holds {size - 8} bytes after the prefix"
+            )
+        try:
+            return orjson.loads(blob[8:])
+        except orjson.JSONDecodeError as error:
+            raise DiasporaError(f"{_ERROR}{error}") from None
+
+
+class DefaultSerializer(_LengthPrefixedJsonSerializer):
+    """Serializer storing metadata as ``<Q length> + compact JSON``; type ``"default"``."""
+
+    type_name: ClassVar[str] = "default"
+
+    @classmethod
+    def create(cls, metadata: dict[str, Any]) -> DefaultSerializer:
+        """Create the serializer; its configuration is ignored."""
+        return cls()
+
+
+class SchemaSerializer(_LengthPrefixedJsonSerializer):
+    """Serializer of type ``"schema"``, configured with a JSON schema.
+
+    As in the reference, the schema is only checked at creation; the wire format is the
+    default serializer's and metadata is not validated against the schema.
+    """
+
+    type_name: ClassVar[str] = "schema"
+
+    def __init__(self, schema: Any) -> None:
+        """Check ``schema``; raise :class:`ValueError` if it is not a valid JSON schema."""
+        self._schema = copy.deepcopy(schema)
+        _compile_schema(self._schema, "SchemaSerializer")
+
+    @classmethod
+    def create(cls, metadata: dict[str, Any]) -> SchemaSerializer:
+        """Create the serializer from ``{"type": "schema", "schema": ...}``.
+
+        Raises :class:`~diaspora_stream.exceptions.Exception` if the configuration is not an
+        object or has no ``"schema"``, :class:`ValueError` if the schema is invalid.
+        """
+        return cls(_schema_from_config(metadata, "SchemaSerializer"))
+
+    def metadata(self) -> dict[str, Any]:
+        """Return ``{"type": "schema", "schema": <schema>}``."""
+        return {"type": "schema", "schema": copy.deepcopy(self._schema)}
