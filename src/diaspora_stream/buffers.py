@@ -29,8 +29,9 @@ def _as_byte_view(obj: Any, what: str) -> memoryview:
         if view.format == "B" and view.ndim == 1:
             return view
         return view.cast("B")
-    # D2: copy non-contiguous buffers once instead of rejecting them.
-    return memoryview(view.tobytes())
+    # D2: copy non-contiguous buffers once instead of rejecting them. A Fortran-contiguous
+    # buffer keeps its memory order (what the reference sends); others are copied in C order.
+    return memoryview(view.tobytes(order="A"))
 
 
 def as_data_segments(data: Any) -> tuple[tuple[memoryview, ...], int]:

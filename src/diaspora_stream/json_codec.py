@@ -24,6 +24,7 @@ from .exceptions import InvalidArgument, InvalidMetadata
 __all__ = ["dumps_compact", "dumps_pretty", "loads", "to_json_value", "format_float"]
 
 _ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+_orjson_dumps = orjson.dumps
 # orjson and nlohmann may differ on floats written with an exponent, below 1e-4, or with 16
 # integral digits; output that may contain one goes through the exact encoder. Substring tests
 # are used because they are an order of magnitude faster than a regular expression here.
@@ -171,12 +172,13 @@ def _dumps_exact(value: Any, indent: int | None) -> str:
 def dumps_compact(value: Any) -> bytes:
     """Encode ``value`` as nlohmann's compact ``dump()`` would, as UTF-8 bytes."""
     try:
-        encoded = orjson.dumps(value, default=_default, option=_ORJSON_OPTIONS)
+        encoded = _orjson_dumps(value, default=_default, option=_ORJSON_OPTIONS)
     except (TypeError, orjson.JSONEncodeError):
-        encoded = None
-    if encoded is not None and not _may_differ_from_nlohmann(encoded):
-        return encoded
-    return _encode_text(_dumps_exact(value, None))
+        return _encode_text(_dumps_exact(value, None))
+    # Floats always contain '.' or 'e': output with neither needs no further check.
+    if (b"e" in encoded or b"." in encoded) and _may_differ_from_nlohmann(encoded):
+        return _encode_text(_dumps_exact(value, None))
+    return encoded
 
 
 def dumps_pretty(value: Any) -> bytes:

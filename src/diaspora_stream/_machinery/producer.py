@@ -7,7 +7,8 @@ appends sealed batches to the backend, in order, and completes their futures wit
 Batching:
 
 * a fixed ``batch_size`` N seals a partition's batch when it holds N events, on ``flush()``, on
-  ``close()``, or when someone waits on the future of one of its events;
+  ``close()``, or when someone waits on the future of one of its events; with a 0-thread pool
+  a sealed batch is stored at once by the thread that sealed it;
 * ``AdaptiveBatchSize`` seals the open batches whenever the sender is idle, so an event is sent
   at once when the backend keeps up and batches grow while it is busy (up to a cap);
 * ``max_num_batches`` bounds the sealed batches not yet stored: ``push`` blocks beyond it.
@@ -125,6 +126,9 @@ class LogProducer(ProducerInterface):
         self._sender: threading.Thread | None = None
         self._closed = False
         self._inline = thread_pool.thread_count == 0
+        # A fixed batch size with a 0-thread pool stores batches in the pushing thread, like
+        # the reference: no thread hand-off per batch. Adaptive batching needs the sender.
+        self._synchronous = self._inline and not self._adaptive
         self._tickets = itertools.count()
         self._next_commit = 0
         self._ready: dict[int, Callable[[], None] | None] = {}
@@ -262,6 +266,10 @@ class LogProducer(ProducerInterface):
         batch = self._open[index]
         if batch is None or not batch.records:
             return
+        if self._synchronous:
+            self._open[index] = None
+            self._store(batch)
+            return
         if threading.current_thread() is not self._sender:
             while self._unfinished_batches >= self._max_unfinished and not self._closed:
                 self._cond.wait()
@@ -287,6 +295,9 @@ class LogProducer(ProducerInterface):
         while self._waiting_flushes and self._waiting_flushes[0][0] <= self._next_commit:
             _, marker = self._waiting_flushes.pop(0)
             self._seal_all()
+            if self._synchronous:
+                self._sync(marker)
+                continue
             self._queue.append(marker)
             self._ensure_sender()
             self._cond.notify_all()
@@ -313,20 +324,9 @@ class LogProducer(ProducerInterface):
                 item = self._queue.popleft()
                 self._sender_busy = True
             if isinstance(item, _Batch):
-                try:
-                    first_id = self._log.append(item.partition, item.records)
-                except Exception as error:  # noqa: BLE001 - reported through the futures
-                    item.fail(_component_error("Storing the batch", error))
-                else:
-                    item.finish(first_id)
+                self._store(item)
             else:
-                try:
-                    for index in range(self._num_partitions):
-                        self._log.sync(index)
-                except Exception as error:  # noqa: BLE001
-                    item.completion.set_error(_component_error("Flush", error))
-                else:
-                    item.completion.set_result(True)
+                self._sync(item)
             with self._cond:
                 if isinstance(item, _Batch):
                     self._unfinished_batches -= 1
@@ -334,6 +334,25 @@ class LogProducer(ProducerInterface):
                 if self._adaptive and not self._queue:
                     self._seal_all()
                 self._cond.notify_all()
+
+    def _store(self, batch: _Batch) -> None:
+        """Append a sealed batch to the backend and complete its futures."""
+        try:
+            first_id = self._log.append(batch.partition, batch.records)
+        except Exception as error:  # noqa: BLE001 - reported through the futures
+            batch.fail(_component_error("Storing the batch", error))
+        else:
+            batch.finish(first_id)
+
+    def _sync(self, marker: _FlushMarker) -> None:
+        """Make every partition durable (as the backend can) and complete a flush."""
+        try:
+            for index in range(self._num_partitions):
+                self._log.sync(index)
+        except Exception as error:  # noqa: BLE001 - reported through the future
+            marker.completion.set_error(_component_error("Flush", error))
+        else:
+            marker.completion.set_result(True)
 
     # ---------------------------------------------------------- flush/close
 

@@ -7,6 +7,7 @@ implementation instance directly, so components can be written in Python (D5).
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, ClassVar, Generic, TypeVar
 
 from .. import registry
@@ -23,6 +24,17 @@ from .interfaces import (
 __all__ = ["Validator", "Serializer", "PartitionSelector", "component_metadata"]
 
 ImplT = TypeVar("ImplT", bound=_Component)
+
+# The "name:python.module" key each implementation was created from, so that its stored
+# metadata keeps the module and another process can re-create the component (D5).
+_created_from: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def _creation_key(implementation: Any) -> str | None:
+    try:
+        return _created_from.get(implementation)
+    except TypeError:  # not weak-referenceable or not hashable
+        return None
 
 
 class _Public(Generic[ImplT]):
@@ -71,6 +83,11 @@ class _Public(Generic[ImplT]):
                 f"{cls._kind} type {type_name!r} created a {type(implementation).__name__}, which "
                 f"is not a {cls._interface.__name__}"
             )
+        if ":" in type_name:
+            try:
+                _created_from[implementation] = type_name
+            except TypeError:  # not weak-referenceable or not hashable
+                pass
         return implementation
 
     @classmethod
@@ -108,6 +125,9 @@ def component_metadata(implementation: _Component, reg: registry.Registry) -> di
             f"{type(implementation).__name__}.metadata() must return a JSON object, "
             f"got {type(config).__name__}"
         )
+    key = _creation_key(implementation)
+    if key is not None and config.get("type", key.partition(":")[0]) == key.partition(":")[0]:
+        config["type"] = key
     if "type" not in config:
         name = implementation.type_name or reg.name_of(type(implementation))
         if not name:

@@ -1,0 +1,397 @@
+"""One partition: its ``data``, ``metadata`` and ``index`` files (reference-api.md §5.3, §5.7).
+
+Writing (``append``), under the process-wide lock of the partition and, with file locking,
+``flock(LOCK_EX)`` on data, metadata and index:
+
+1. the true state is read from the files, never from values cached by this handle: the number
+   of complete index records, and the metadata/data ends given by the *last complete* record;
+2. a torn tail left by a writer that died (a partial index record, metadata or data bytes past
+   those ends) is cut off;
+3. all metadata blobs, then all data segments, then all index records are written at those
+   ends, so an index record, the only thing readers trust, is written after what it points to.
+   If a write fails, what was written is cut off again and nothing becomes visible.
+
+Reading trusts complete index records only. The index size is re-read on every call; when it
+changed since the last look, it is read again under the partition lock (and ``flock(LOCK_SH)``),
+so a reader never sees part of an ``append`` in progress.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+from array import array
+from collections.abc import Sequence
+from contextlib import ExitStack
+from operator import add
+
+from diaspora_stream.backend.log import AppendRecord, StoredRecord
+from diaspora_stream.exceptions import Exception as DiasporaException
+
+from . import index
+from .fileio import pread_into, pwrite_all
+from .layout import DATA_FILE, FILE_MODE, INDEX_FILE, METADATA_FILE
+from .locking import flocked, shared_lock_for
+
+__all__ = ["PartitionFiles", "FLUSH_BEHAVIORS"]
+
+#: Valid values of the ``flush_behavior`` option.
+FLUSH_BEHAVIORS = ("immediate", "on_flush", "buffered")
+
+_RECORD = index.RECORD_SIZE
+
+
+def _open_file(path: str, kind: str) -> tuple[int, bool]:
+    """Open (create if missing) one partition file; return ``(fd, writable)``.
+
+    A file that exists but cannot be opened for writing (read-only file or file system) is opened
+    read-only: the topic can then be read, and appending raises a clear error.
+    """
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE), True
+    except OSError as error:
+        if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and os.path.isfile(path):
+            try:
+                return os.open(path, os.O_RDONLY | os.O_CLOEXEC), False
+            except OSError as second:
+                error = second
+        raise DiasporaException(f"Failed to open {kind} file at {path}: {error.strerror}") from None
+
+
+class PartitionFiles:
+    """The three files of one partition, open for the lifetime of a topic handle."""
+
+    def __init__(
+        self, directory: str, label: str, *, use_file_locking: bool, flush_behavior: str
+    ) -> None:
+        """Open or create ``data``, ``metadata`` and ``index`` in ``directory``.
+
+        ``label`` names the partition in error messages (e.g. ``topic 'a', partition 0``).
+        """
+        self.directory = directory
+        self.label = label
+        self._use_file_locking = use_file_locking
+        self._durable_appends = flush_behavior == "immediate"
+        self._sync_on_flush = flush_behavior != "buffered"
+        fds: list[int] = []
+        try:
+            writable = True
+            for name in (DATA_FILE, METADATA_FILE, INDEX_FILE):
+                fd, file_writable = _open_file(os.path.join(directory, name), name)
+                fds.append(fd)
+                writable = writable and file_writable
+            self._data, self._metadata, self._index = fds
+            self._shared_lock = shared_lock_for(self._index)
+        except BaseException:
+            for fd in fds:
+                os.close(fd)
+            raise
+        self.writable = writable
+        self._lock = self._shared_lock.lock
+        # Size of the index at a moment when no append was in progress (-1: unknown).
+        self._committed_size = -1
+        # Sizes the metadata and data files had: they never shrink below what complete index
+        # records point to, so they are re-read only for records beyond them.
+        self._metadata_size_seen = 0
+        self._data_size_seen = 0
+
+    # ------------------------------------------------------------------ writing
+
+    def append(self, records: Sequence[AppendRecord]) -> int:
+        """Append ``records`` (all or nothing for readers); return the id of the first one."""
+        if not self.writable:
+            raise DiasporaException(
+                f"Cannot append to {self.label}: its files are read-only "
+                f"({self.directory}); open the topic from a writable location"
+            )
+        metadata: list[bytes | memoryview] = []
+        data: list[memoryview] = []
+        sizes: list[int] = []
+        for position, record in enumerate(records):
+            blob = record.metadata
+            metadata.append(blob)
+            sizes.append(len(blob) if type(blob) is bytes else memoryview(blob).nbytes)
+            data_size = 0
+            for segment in record.data:
+                length = segment.nbytes if type(segment) is memoryview else len(segment)
+                if length:
+                    data.append(segment)
+                    data_size += length
+            if data_size != record.data_size:
+                raise DiasporaException(
+                    f"Record {position} of an append to {self.label} declares data_size "
+                    f"{record.data_size} but its segments hold {data_size} bytes; nothing was "
+                    "written"
+                )
+            sizes.append(data_size)
+        with self._lock, ExitStack() as stack:
+            try:
+                if self._use_file_locking:
+                    stack.enter_context(flocked((self._data, self._metadata, self._index)))
+                first, metadata_end, data_end = self._recover()
+            except OSError as error:
+                raise DiasporaException(
+                    f"Failed to prepare an append to {self.label}: {error.strerror or error}; "
+                    "nothing was stored (if the file system does not support flock, set "
+                    "use_file_locking to false and use a single writer process)"
+                ) from None
+            if not records:
+                return first
+            fields = array("Q")
+            metadata_offset, data_offset = metadata_end, data_end
+            for position in range(0, len(sizes), 2):
+                metadata_size = sizes[position]
+                data_size = sizes[position + 1]
+                fields.extend((metadata_offset, metadata_size, data_offset, data_size))
+                metadata_offset += metadata_size
+                data_offset += data_size
+            index_end = first * _RECORD
+            try:
+                pwrite_all(self._metadata, metadata, metadata_end)
+                pwrite_all(self._data, data, data_end)
+                if self._durable_appends:
+                    # Metadata and data reach the disk before the index that points to them.
+                    os.fsync(self._data)
+                    os.fsync(self._metadata)
+                pwrite_all(self._index, (index.encode(fields),), index_end)
+                if self._durable_appends:
+                    os.fsync(self._index)
+            except BaseException as error:
+                self._undo(index_end, metadata_end, data_end)
+                if isinstance(error, OSError):
+                    raise DiasporaException(
+                        f"Failed to append {len(records)} event(s) to {self.label}: "
+                        f"{error.strerror or error}; nothing was stored"
+                    ) from None
+                raise
+            self._committed_size = index_end + len(fields) * 8
+            return first
+
+    def _recover(self) -> tuple[int, int, int]:
+        """Under the write locks: return ``(records, metadata end, data end)`` from the files.
+
+        Cuts off the torn tail of a writer that died; raises (changing nothing) if the index
+        points beyond the end of the metadata or data file.
+        """
+        index_size = os.fstat(self._index).st_size
+        count = index.complete_records(index_size)
+        metadata_end = data_end = 0
+        if count:
+            last = os.pread(self._index, _RECORD, (count - 1) * _RECORD)
+            if len(last) == _RECORD:
+                metadata_offset, metadata_size, data_offset, data_size = index.decode_one(last)
+                metadata_end = metadata_offset + metadata_size
+                data_end = data_offset + data_size
+        metadata_size_now = os.fstat(self._metadata).st_size
+        data_size_now = os.fstat(self._data).st_size
+        for kind, end, size in (
+            ("metadata", metadata_end, metadata_size_now),
+            ("data", data_end, data_size_now),
+        ):
+            if size < end:
+                raise DiasporaException(
+                    f"Corrupted {kind} index: entry points beyond end of file ({self.label}, "
+                    f"event {count - 1} ends at byte {end} of the {kind} file, which has "
+                    f"{size} bytes); the partition was truncated or modified outside "
+                    "diaspora-stream, nothing was written"
+                )
+        if index_size != count * _RECORD:
+            os.ftruncate(self._index, count * _RECORD)
+        if metadata_size_now > metadata_end:
+            os.ftruncate(self._metadata, metadata_end)
+        if data_size_now > data_end:
+            os.ftruncate(self._data, data_end)
+        return count, metadata_end, data_end
+
+    def _undo(self, index_end: int, metadata_end: int, data_end: int) -> None:
+        """Best effort after a failed append: cut every file back to its size before it."""
+        for fd, size in (
+            (self._index, index_end),
+            (self._data, data_end),
+            (self._metadata, metadata_end),
+        ):
+            try:
+                os.ftruncate(fd, size)
+            except OSError:
+                pass
+
+    def sync(self) -> None:
+        """fsync the three files, unless ``flush_behavior`` is ``"buffered"``."""
+        if not self._sync_on_flush:
+            return
+        files = ((self._data, "data"), (self._metadata, "metadata"), (self._index, "index"))
+        for fd, kind in files:
+            try:
+                os.fsync(fd)
+            except OSError as error:
+                raise DiasporaException(
+                    f"Failed to fsync {kind} file of {self.label}: {error.strerror}"
+                ) from None
+
+    # ------------------------------------------------------------------ reading
+
+    def event_count(self) -> int:
+        """Number of complete records, excluding any append still in progress."""
+        size = os.fstat(self._index).st_size
+        if size != self._committed_size:
+            size = self._committed_index_size()
+        return size // _RECORD
+
+    def _committed_index_size(self) -> int:
+        """Index size read while no writer of this process (or, with locks, any) is appending."""
+        with self._lock:
+            if self._use_file_locking:
+                with flocked((self._index,), fcntl.LOCK_SH):
+                    size = os.fstat(self._index).st_size
+            else:
+                size = os.fstat(self._index).st_size
+        self._committed_size = size
+        return size
+
+    def read(self, start: int, max_count: int) -> list[StoredRecord]:
+        """Up to ``max_count`` complete records from id ``start``, metadata as memoryviews."""
+        count = self.event_count()
+        if start >= count or max_count <= 0:
+            return []
+        stop = min(count, start + max_count)
+        raw = os.pread(self._index, (stop - start) * _RECORD, start * _RECORD)
+        fields = index.decode(raw)
+        if not fields:
+            return []
+        stop = start + len(fields) // index.FIELDS
+        offsets = fields[0::4]
+        sizes = fields[1::4]
+        low = min(offsets)
+        high = max(map(add, offsets, sizes))
+        if high > self._metadata_size_seen:
+            self._metadata_size_seen = os.fstat(self._metadata).st_size
+            if high > self._metadata_size_seen:
+                self._raise_metadata_beyond_end(start, offsets, sizes, self._metadata_size_seen)
+        blob = os.pread(self._metadata, high - low, low)
+        if len(blob) != high - low:
+            self._raise_metadata_beyond_end(start, offsets, sizes, low + len(blob))
+        view = memoryview(blob)
+        return [
+            StoredRecord(event_id, view[offset - low : offset - low + size], data_size, data_at)
+            for event_id, offset, size, data_at, data_size in zip(
+                range(start, stop), offsets, sizes, fields[2::4], fields[3::4], strict=True
+            )
+        ]
+
+    def _raise_metadata_beyond_end(
+        self, start: int, offsets: array, sizes: array, available: int
+    ) -> None:
+        for position, (offset, size) in enumerate(zip(offsets, sizes, strict=True)):
+            if offset + size > available:
+                raise DiasporaException(
+                    "Corrupted metadata index: entry points beyond end of file "
+                    f"({self.label}, event {start + position}: metadata bytes "
+                    f"[{offset}, {offset + size}) but the metadata file has {available} bytes)"
+                )
+        raise DiasporaException(f"The metadata file of {self.label} changed while being read")
+
+    def read_data(
+        self,
+        record: StoredRecord,
+        segments: Sequence[tuple[int, int]],
+        destination: Sequence[memoryview],
+    ) -> None:
+        """Copy the ``(offset, size)`` ranges of ``record``'s data into ``destination``.
+
+        The ranges, in order, fill the destination views contiguously (view 0 first).
+        """
+        base = record.locator
+        size = record.data_size
+        if not isinstance(base, int):
+            raise DiasporaException(
+                f"Invalid record locator {base!r} for {self.label}: pass a record returned by "
+                "read() of this backend"
+            )
+        if base + size > self._data_size_seen:
+            self._data_size_seen = os.fstat(self._data).st_size
+            if base + size > self._data_size_seen:
+                raise DiasporaException(
+                    "Corrupted data index: entry points beyond end of file "
+                    f"({self.label}, event {record.event_id}: data bytes [{base}, {base + size}) "
+                    f"but the data file has {self._data_size_seen} bytes)"
+                )
+        if len(segments) == 1 and len(destination) == 1:
+            # Fast path: one range into one byte buffer (the common full-data read).
+            offset, length = segments[0]
+            view = destination[0]
+            if (
+                view.format == "B"
+                and view.ndim == 1
+                and not view.readonly
+                and len(view) >= length
+                and 0 <= offset <= offset + length <= size
+            ):
+                if length:
+                    target_view = view if len(view) == length else view[:length]
+                    got = os.preadv(self._data, (target_view,), base + offset)
+                    if got != length:
+                        got += pread_into(self._data, (target_view[got:],), base + offset + got)
+                    if got != length:
+                        raise DiasporaException(
+                            f"Failed to read data segment: read {got} bytes, expected {length} "
+                            f"({self.label}, event {record.event_id})"
+                        )
+                return
+        views = [
+            view if view.ndim == 1 and view.format == "B" else view.cast("B")
+            for view in destination
+        ]
+        if any(view.readonly for view in views):
+            raise DiasporaException("Cannot read event data into a read-only buffer")
+        target = 0  # index of the destination view being filled
+        filled = 0  # bytes already filled in it
+        for offset, length in _merge(segments):
+            if offset < 0 or length < 0 or offset + length > size:
+                raise DiasporaException(
+                    f"Requested segment [{offset}, {offset + length}) exceeds data size {size}"
+                )
+            pieces: list[memoryview] = []
+            needed = length
+            while needed:
+                if target >= len(views):
+                    raise DiasporaException(
+                        "DataView has insufficient capacity for descriptor segments"
+                    )
+                view = views[target]
+                take = min(len(view) - filled, needed)
+                if take:
+                    pieces.append(view[filled : filled + take])
+                    filled += take
+                    needed -= take
+                if filled == len(view):
+                    target += 1
+                    filled = 0
+            got = pread_into(self._data, pieces, base + offset)
+            if got != length:
+                raise DiasporaException(
+                    f"Failed to read data segment: read {got} bytes, expected {length} "
+                    f"({self.label}, event {record.event_id})"
+                )
+
+    def close(self) -> None:
+        """Close the three files (waits for an append in progress through this process)."""
+        with self._lock:
+            for fd in (self._data, self._metadata, self._index):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+
+def _merge(segments: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The non-empty segments, adjacent ones merged (one read instead of several)."""
+    merged: list[tuple[int, int]] = []
+    for offset, length in segments:
+        if not length:
+            continue
+        if merged and merged[-1][0] + merged[-1][1] == offset:
+            merged[-1] = (merged[-1][0], merged[-1][1] + length)
+        else:
+            merged.append((offset, length))
+    return merged
