@@ -68,7 +68,7 @@ class Producer:
         self, metadata: Any, data: Any = _NO_DATA, *, partition: int | None = None
     ) -> FutureUint:
         """Push one event; returns a future of its id."""
-        if type(metadata) is not dict and isinstance(metadata, (str, bytes, bytearray)):  # noqa: E721
+        if type(metadata) is not dict and isinstance(metadata, (str, bytes, bytearray)):
             metadata = loads(metadata)
         if data is _NO_DATA:
             segments, size = EMPTY_DATA, 0
