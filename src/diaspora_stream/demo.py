@@ -44,7 +44,7 @@ def run(backend: str, options: dict[str, Any], num_events: int, partitions: int)
     seen = 0
     start = time.perf_counter()
     consumer = topic.consumer("demo-consumer", data_selector=first_half)
-    for event in consumer.events(timeout_ms=1000):
+    for event in consumer.events(timeout_ms=200):
         expected = _payload(event.metadata["index"])
         got = bytes(event.data[0])
         if got != expected[: len(expected) // 2]:

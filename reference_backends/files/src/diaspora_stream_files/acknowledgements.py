@@ -1,9 +1,11 @@
 """Acknowledged positions of consumers, in files the C++ driver ignores.
 
-``<topic>/consumers/<encoded consumer name>/<%08d partition>`` holds, as decimal text, the last
-event id of that partition the consumer acknowledged (see :func:`layout.consumer_dir_name` for
-the encoding). A position is replaced atomically (temporary file + ``os.replace``), so a crash
-leaves either the old or the new position, and it never moves backwards: acknowledging an id
+``<topic>/consumers/<encoded consumer name>/<%08d partition>`` holds, as 20 zero-padded decimal
+digits and a newline, the last event id of that partition the consumer acknowledged (see
+:func:`layout.consumer_dir_name` for the encoding). A new position overwrites the old one in
+place with one 21-byte ``pwrite`` at offset 0: within one page and one disk sector, so a crash
+leaves either the old or the new position, and an acknowledgement costs a few microseconds (a
+consumer often acknowledges every event). Positions never move backwards: acknowledging an id
 lower than the stored one changes nothing.
 """
 
@@ -22,6 +24,7 @@ __all__ = ["AcknowledgementStore"]
 # Serializes acknowledgements of every topic handle of this process (cheap, and makes the
 # read-compare-replace sequence exact between handles even without file locks).
 _process_lock = threading.Lock()
+_POSITION_SIZE = 21  # 20 decimal digits (any uint64) and a newline
 
 
 class AcknowledgementStore:
@@ -37,6 +40,8 @@ class AcknowledgementStore:
         self._durable = durable
         # (consumer name, partition) -> a position known to be stored (a lower bound).
         self._known: dict[tuple[str, int], int] = {}
+        # (consumer name, partition) -> open position file.
+        self._fds: dict[tuple[str, int], int] = {}
 
     def _directory(self, consumer_name: str) -> str:
         return os.path.join(self._root, consumer_dir_name(consumer_name))
@@ -47,45 +52,39 @@ class AcknowledgementStore:
         known = self._known.get(key)
         if known is not None and known >= event_id:
             return
-        directory = self._directory(consumer_name)
-        path = os.path.join(directory, partition_dir_name(partition))
+        path = os.path.join(self._directory(consumer_name), partition_dir_name(partition))
         try:
             with _process_lock:
-                os.makedirs(directory, exist_ok=True)
-                directory_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+                fd = self._fds.get(key)
+                if fd is None:
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                    self._fds[key] = fd
+                if self._use_file_locking:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
                 try:
-                    if self._use_file_locking:
-                        fcntl.flock(directory_fd, fcntl.LOCK_EX)
-                    stored = _read_position(path)
+                    stored = _parse_position(os.pread(fd, _POSITION_SIZE, 0), path)
                     if stored is None or stored < event_id:
-                        self._replace(directory, directory_fd, path, partition, event_id)
+                        os.pwrite(fd, b"%020d\n" % event_id, 0)
+                        if self._durable:
+                            os.fsync(fd)
                         stored = event_id
                     self._known[key] = stored
                 finally:
-                    os.close(directory_fd)  # also releases the flock
+                    if self._use_file_locking:
+                        fcntl.flock(fd, fcntl.LOCK_UN)
         except OSError as error:
             raise DiasporaException(
                 f"Failed to store the acknowledgement of consumer {consumer_name!r} for "
                 f"{self._label}, partition {partition} in {path}: {error.strerror or error}"
             ) from None
 
-    def _replace(
-        self, directory: str, directory_fd: int, path: str, partition: int, event_id: int
-    ) -> None:
-        temporary = os.path.join(
-            directory,
-            f".{partition_dir_name(partition)}.{os.getpid()}.{threading.get_ident()}.tmp",
-        )
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-        try:
-            os.write(fd, f"{event_id}\n".encode("ascii"))
-            if self._durable:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, path)
-        if self._durable:
-            os.fsync(directory_fd)
+    def close(self) -> None:
+        """Close the position files kept open by :meth:`store`."""
+        with _process_lock:
+            for fd in self._fds.values():
+                os.close(fd)
+            self._fds.clear()
 
     def load(self, consumer_name: str, num_partitions: int) -> dict[int, int]:
         """``{partition: last acknowledged id}`` of ``consumer_name`` (partitions without one
@@ -121,9 +120,14 @@ def _read_position(path: str) -> int | None:
     """The position stored in ``path``, or ``None`` if there is none."""
     try:
         with open(path, "rb") as stream:
-            text = stream.read()
+            return _parse_position(stream.read(_POSITION_SIZE), path)
     except FileNotFoundError:
         return None
+
+
+def _parse_position(text: bytes, path: str) -> int | None:
+    if not text:
+        return None  # created, nothing written yet
     try:
         return int(text.strip())
     except ValueError:

@@ -111,6 +111,7 @@ class FilesTopic(LogTopic):
         self._closed = True
         for files in self._partitions:
             files.close()
+        self._acknowledgements.close()
 
 
 def _check_count(what: str, value: Any) -> None:
