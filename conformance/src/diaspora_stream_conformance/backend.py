@@ -1,0 +1,80 @@
+"""The backend under test: how the suite creates drivers and names topics."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from diaspora_stream.api import Capabilities, Driver
+
+__all__ = ["BackendUnderTest", "substitute_placeholders"]
+
+_counter = itertools.count()
+
+
+def substitute_placeholders(value: Any, temporary_directory: str) -> Any:
+    """Replace ``"{tmp}"`` in option strings by ``temporary_directory`` (recursively)."""
+    if isinstance(value, str):
+        return value.replace("{tmp}", temporary_directory)
+    if isinstance(value, dict):
+        return {
+            key: substitute_placeholders(item, temporary_directory) for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [substitute_placeholders(item, temporary_directory) for item in value]
+    return value
+
+
+@dataclass
+class BackendUnderTest:
+    """A backend name with its driver and topic options.
+
+    ``options`` may contain the placeholder ``"{tmp}"`` (e.g. ``{"root_path": "{tmp}"}``): it is
+    replaced by a fresh temporary directory per :meth:`driver` call with ``fresh=True``, or by
+    one directory shared by the whole run otherwise.
+    """
+
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+    topic_options: dict[str, Any] = field(default_factory=dict)
+    _shared_directory: str | None = field(default=None, repr=False)
+
+    def _directory(self, fresh: bool) -> str:
+        if fresh:
+            return tempfile.mkdtemp(prefix="diaspora-conformance-")
+        if self._shared_directory is None:
+            self._shared_directory = tempfile.mkdtemp(prefix="diaspora-conformance-")
+        return self._shared_directory
+
+    def resolved_options(self, fresh: bool = False) -> dict[str, Any]:
+        """The driver options with placeholders substituted."""
+        return substitute_placeholders(self.options, self._directory(fresh))
+
+    def driver(self, fresh: bool = False) -> Driver:
+        """A new driver of the backend under test."""
+        return Driver(backend=self.name, options=self.resolved_options(fresh))
+
+    def topic_name(self, prefix: str = "t") -> str:
+        """A topic name no other test of this run uses."""
+        return f"{prefix}-{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
+
+    def create_topic(self, driver: Driver, num_partitions: int = 1, **components: Any) -> str:
+        """Create a uniquely named topic with the configured topic options; return its name."""
+        name = self.topic_name()
+        options = dict(self.topic_options)
+        options["num_partitions"] = num_partitions
+        driver.create_topic(name, options=options, **components)
+        return name
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """The capabilities the backend declares."""
+        driver = self.driver()
+        try:
+            return driver.capabilities
+        finally:
+            driver.close()

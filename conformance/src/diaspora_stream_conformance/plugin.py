@@ -1,0 +1,243 @@
+"""The pytest plugin (entry point ``pytest11``): options, markers, report, expected failures.
+
+It only registers options and markers unless the suite's tests are collected: then it loads the
+chosen Hypothesis profile, marks expected failures and, with ``--diaspora-report DIR``, writes the
+JSON and Markdown reports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pytest
+
+from .backend import BackendUnderTest
+from .expected import ExpectedFailures
+from .levels import LEVELS
+from .profiles import PROFILES, register_profiles
+from .report import Report, TestResult
+
+__all__ = ["behaviour_id"]
+
+_ENVIRONMENT = {
+    "backend": "DIASPORA_TEST_BACKEND",
+    "backend_options": "DIASPORA_TEST_BACKEND_ARGS",
+    "topic_options": "DIASPORA_TEST_TOPIC_ARGS",
+    "profile": "DIASPORA_CONFORMANCE_PROFILE",
+    "expected_failures": "DIASPORA_EXPECTED_FAILURES",
+}
+_REPORT_KEY = pytest.StashKey[Report]()
+_RESULTS_KEY = pytest.StashKey[dict[str, TestResult]]()
+_EXPECTED_KEY = pytest.StashKey[ExpectedFailures]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("diaspora", "Diaspora Stream conformance suite")
+    group.addoption("--diaspora-backend", help=f"backend name (env {_ENVIRONMENT['backend']})")
+    group.addoption(
+        "--diaspora-backend-options",
+        help='driver options as JSON; "{tmp}" becomes a temporary directory '
+        f"(env {_ENVIRONMENT['backend_options']})",
+    )
+    group.addoption(
+        "--diaspora-topic-options",
+        help=f"topic options as JSON (env {_ENVIRONMENT['topic_options']})",
+    )
+    group.addoption(
+        "--diaspora-profile",
+        choices=PROFILES,
+        help="Hypothesis profile: dev (fast), ci (derandomized), thorough "
+        f"(env {_ENVIRONMENT['profile']}; default: ci when CI is set, else dev)",
+    )
+    group.addoption("--diaspora-report", metavar="DIR", help="write conformance.json and .md")
+    group.addoption(
+        "--diaspora-expected-failures",
+        metavar="FILE",
+        help=f"file of expected-failure test ids (env {_ENVIRONMENT['expected_failures']})",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "diaspora_level(level): conformance level must/should/may")
+    config.addinivalue_line(
+        "markers", "diaspora_requires(*capabilities): needs these backend capabilities"
+    )
+    register_profiles()
+    config.pluginmanager.register(_OutcomeRecorder(config), "diaspora-conformance-recorder")
+
+
+def _setting(config: pytest.Config, name: str) -> str | None:
+    value = config.getoption(f"--diaspora-{name.replace('_', '-')}")
+    return value if value is not None else os.environ.get(_ENVIRONMENT[name])
+
+
+def _json_setting(config: pytest.Config, name: str) -> dict[str, Any]:
+    text = _setting(config, name)
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise pytest.UsageError(f"--diaspora-{name.replace('_', '-')} is not valid JSON: {error}")
+    if not isinstance(value, dict):
+        raise pytest.UsageError(f"--diaspora-{name.replace('_', '-')} must be a JSON object")
+    return value
+
+
+def profile_name(config: pytest.Config) -> str:
+    """The Hypothesis profile chosen for this run."""
+    chosen = _setting(config, "profile")
+    if chosen is None:
+        chosen = "ci" if os.environ.get("CI") else "dev"
+    if chosen not in PROFILES:
+        raise pytest.UsageError(f"Unknown conformance profile {chosen!r}; use one of {PROFILES}")
+    return chosen
+
+
+def behaviour_id(item: pytest.Item) -> str:
+    """The stable id of a suite test: defining class and test name, with parameters."""
+    function = getattr(item, "function", None)
+    name = item.name
+    if function is None:
+        return name
+    qualified = function.__qualname__.replace(".", "::")
+    suffix = name[len(function.__name__) :] if name.startswith(function.__name__) else ""
+    return qualified + suffix
+
+
+def _is_suite_item(item: pytest.Item) -> bool:
+    return item.get_closest_marker("diaspora_level") is not None
+
+
+@pytest.fixture(scope="session")
+def diaspora_backend(request: pytest.FixtureRequest) -> BackendUnderTest:
+    """The backend under test, from ``--diaspora-backend`` (override it when subclassing)."""
+    config = request.config
+    name = _setting(config, "backend")
+    if not name:
+        raise pytest.UsageError(
+            "No backend to test: pass --diaspora-backend NAME (or set DIASPORA_TEST_BACKEND), "
+            "or override the diaspora_backend fixture in your subclass of ConformanceSuite"
+        )
+    return BackendUnderTest(
+        name, _json_setting(config, "backend_options"), _json_setting(config, "topic_options")
+    )
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    suite_items = [item for item in items if _is_suite_item(item)]
+    if not suite_items:
+        return
+    from hypothesis import settings
+
+    profile = profile_name(config)
+    settings.load_profile(f"diaspora-{profile}")
+    expected_path = _setting(config, "expected_failures")
+    expected = None
+    if expected_path:
+        try:
+            expected = ExpectedFailures.load(expected_path)
+        except (OSError, ValueError) as error:
+            raise pytest.UsageError(f"Cannot read the expected-failures file: {error}")
+        config.stash[_EXPECTED_KEY] = expected
+    results: dict[str, TestResult] = {}
+    for item in suite_items:
+        identifier = behaviour_id(item)
+        level_marker = item.get_closest_marker("diaspora_level")
+        level = level_marker.args[0] if level_marker else "must"
+        if level not in LEVELS:
+            raise pytest.UsageError(f"{item.nodeid}: unknown conformance level {level!r}")
+        needs = [
+            capability
+            for marker in item.iter_markers("diaspora_requires")
+            for capability in marker.args
+        ]
+        doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()
+        results[item.nodeid] = TestResult(identifier, level, needs, doc[0] if doc else "")
+        if expected is not None:
+            entry = expected.match(identifier)
+            if entry is not None:
+                item.add_marker(
+                    pytest.mark.xfail(
+                        reason=f"{entry.reason} ({expected.path}:{entry.line})", strict=False
+                    )
+                )
+    config.stash[_RESULTS_KEY] = results
+
+
+class _OutcomeRecorder:
+    """Records the outcome of each suite test for the report."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self._config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        results = self._config.stash.get(_RESULTS_KEY, None)
+        if not results or report.nodeid not in results:
+            return
+        result = results[report.nodeid]
+        result.duration_s += report.duration
+        if report.when != "call" and report.outcome == "passed":
+            return
+        if hasattr(report, "wasxfail"):
+            result.outcome = "xfailed" if report.outcome == "skipped" else "xpassed"
+        elif report.outcome == "skipped":
+            result.outcome = "skipped"
+            longrepr = report.longrepr
+            if isinstance(longrepr, tuple):
+                result.message = str(longrepr[2])
+        elif report.outcome == "failed":
+            result.outcome = "failed" if report.when == "call" else "error"
+            result.message = _short_failure(report)
+        else:
+            result.outcome = "passed"
+
+
+def _short_failure(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        return str(crash.message)
+    return str(report.longrepr)[-500:]
+
+
+def record_backend(config: pytest.Config, backend: BackendUnderTest) -> None:
+    """Remember the backend under test for the report (called by the suite's fixtures)."""
+    if _REPORT_KEY in config.stash:
+        return
+    try:
+        capabilities = backend.capabilities.as_dict()
+    except Exception as error:  # noqa: BLE001 - the tests will report the failure
+        capabilities = {"error creating the driver": False}
+        del error
+    config.stash[_REPORT_KEY] = Report(
+        backend.name, backend.options, capabilities, profile_name(config)
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    results = config.stash.get(_RESULTS_KEY, None)
+    if not results:
+        return
+    report = config.stash.get(_REPORT_KEY, None)
+    if report is None:
+        report = Report(_setting(config, "backend") or "unknown", {}, {}, profile_name(config))
+    report.results = {result.behaviour_id: result for result in results.values()}
+    expected = config.stash.get(_EXPECTED_KEY, None)
+    if expected is not None:
+        report.unmatched_expected_failures = [entry.pattern for entry in expected.unmatched()]
+    write = terminalreporter.write_line
+    terminalreporter.section("diaspora-stream conformance")
+    for level, counts in report.summary().items():
+        if counts["total"]:
+            percent = "n/a" if counts["percent"] is None else f"{counts['percent']} %"
+            write(f"{level.upper():6} {percent:>8}  {counts}")
+    for pattern in report.unmatched_expected_failures:
+        write(f"expected-failure entry matched no test: {pattern}")
+    directory = config.getoption("--diaspora-report")
+    if directory:
+        json_path, markdown_path = report.write(directory)
+        write(f"report: {json_path} and {markdown_path}")
