@@ -80,7 +80,9 @@ def _json_setting(config: pytest.Config, name: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        raise pytest.UsageError(f"--diaspora-{name.replace('_', '-')} is not valid JSON: {error}")
+        raise pytest.UsageError(
+            f"--diaspora-{name.replace('_', '-')} is not valid JSON: {error}"
+        ) from None
     if not isinstance(value, dict):
         raise pytest.UsageError(f"--diaspora-{name.replace('_', '-')} must be a JSON object")
     return value
@@ -142,7 +144,7 @@ def pytest_collection_modifyitems(
         try:
             expected = ExpectedFailures.load(expected_path)
         except (OSError, ValueError) as error:
-            raise pytest.UsageError(f"Cannot read the expected-failures file: {error}")
+            raise pytest.UsageError(f"Cannot read the expected-failures file: {error}") from None
         config.stash[_EXPECTED_KEY] = expected
     results: dict[str, TestResult] = {}
     for item in suite_items:

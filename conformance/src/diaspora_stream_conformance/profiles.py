@@ -11,26 +11,29 @@ PROFILES = ("dev", "ci", "thorough")
 #: Number of steps of one stateful program, per profile.
 STATEFUL_STEPS = {"dev": 20, "ci": 30, "thorough": 100}
 
-_COMMON = {
-    "deadline": None,  # backends do I/O; the suite relies on pytest timeouts instead
-    "suppress_health_check": [
-        HealthCheck.too_slow,
-        HealthCheck.differing_executors,
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.data_too_large,
-    ],
-}
+_SUPPRESSED = [
+    HealthCheck.too_slow,
+    HealthCheck.differing_executors,
+    HealthCheck.function_scoped_fixture,
+    HealthCheck.data_too_large,
+]
 
 
 def register_profiles() -> None:
     """Register the profiles under ``diaspora-dev``, ``diaspora-ci``, ``diaspora-thorough``."""
-    settings.register_profile("diaspora-dev", max_examples=10, **_COMMON)
+    # Backends do I/O: no per-example deadline (pytest timeouts bound the run instead).
+    settings.register_profile(
+        "diaspora-dev", max_examples=10, deadline=None, suppress_health_check=_SUPPRESSED
+    )
     settings.register_profile(
         "diaspora-ci",
         parent=settings.get_profile("ci"),
         max_examples=25,
         derandomize=True,
         print_blob=True,
-        **_COMMON,
+        deadline=None,
+        suppress_health_check=_SUPPRESSED,
     )
-    settings.register_profile("diaspora-thorough", max_examples=300, **_COMMON)
+    settings.register_profile(
+        "diaspora-thorough", max_examples=300, deadline=None, suppress_health_check=_SUPPRESSED
+    )

@@ -84,7 +84,7 @@ class Report:
         }
 
     def as_markdown(self) -> str:
-        """A conformance table: summary per level, then behaviour × result."""
+        """A conformance table: summary per level, then one row per behaviour."""
         data = self.as_json()
         lines = [
             f"# Conformance of backend `{self.backend}`",
@@ -122,8 +122,8 @@ class Report:
             details = details.replace("|", "\\|")
             lines.append(
                 f"| {result.description or result.behaviour_id} (`{result.behaviour_id}`) "
-                f"| {result.level.upper()} | {needs} | {_OUTCOME_MARKS.get(result.outcome, result.outcome)} "
-                f"| {details} |"
+                f"| {result.level.upper()} | {needs} "
+                f"| {_OUTCOME_MARKS.get(result.outcome, result.outcome)} | {details} |"
             )
         return "\n".join(lines) + "\n"
 
