@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 import nox
 
 nox.options.sessions = ["tests", "lint"]
 nox.options.reuse_existing_virtualenvs = True
 
-PACKAGES = ("-e", ".[test]", "-e", "reference_backends/files")
+PACKAGES = ("-e", ".[test]", "-e", "reference_backends/files", "-e", "conformance")
+
+#: Backends the conformance session runs on, with their driver options ("{tmp}": a temp dir).
+CONFORMANCE_BACKENDS = {
+    "memory": {},
+    "files": {"root_path": "{tmp}"},
+}
 
 
 @nox.session
@@ -46,3 +54,28 @@ def demo(session: nox.Session) -> None:
     """The quick start's producer -> consumer round trip on the files backend."""
     session.install(*PACKAGES)
     session.run("python", "-m", "diaspora_stream.demo", *session.posargs)
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """The conformance suite on every reference backend, or ``-- --backend NAME`` on one.
+
+    Other arguments go to pytest (e.g. ``-- --backend files --diaspora-profile thorough``).
+    Reports land in ``conformance-report/<backend>/``.
+    """
+    arguments = list(session.posargs)
+    chosen = list(CONFORMANCE_BACKENDS)
+    if "--backend" in arguments:
+        position = arguments.index("--backend")
+        chosen = [arguments[position + 1]]
+        del arguments[position : position + 2]
+    session.install(*PACKAGES)
+    for backend in chosen:
+        options = CONFORMANCE_BACKENDS.get(backend, {})
+        session.run(
+            "python", "-m", "pytest", "--pyargs", "diaspora_stream_conformance",
+            "--diaspora-backend", backend,
+            "--diaspora-backend-options", json.dumps(options),
+            "--diaspora-report", f"conformance-report/{backend}",
+            *arguments,
+        )

@@ -11,5 +11,5 @@ if sys.version_info < (3, 10):
 PY
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[test,dev]" -e reference_backends/files
+.venv/bin/python -m pip install --quiet -e ".[test,dev]" -e reference_backends/files -e conformance
 .venv/bin/python -m diaspora_stream.demo --root ./diaspora_data --events 10000
