@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,8 @@ __all__ = ["Consumer", "ITERATION_TIMEOUT_MS"]
 
 #: How long iterating over a consumer waits for the next event before it stops (the reference's).
 ITERATION_TIMEOUT_MS = 5000
+# How often ``process`` on a threaded pool checks whether a processor asked to stop (ms).
+_STOP_CHECK_MS = 50
 
 
 class Consumer:
@@ -105,9 +108,30 @@ class Consumer:
                     pending -= 1
                     idle.notify_all()
 
+        def next_event() -> tuple[bool, Event | None]:
+            future = self._pull()
+            if pool.thread_count == 0:
+                return True, future.wait(timeout_ms)
+            # A processor on a worker thread may raise StopEventProcessor while this thread
+            # waits for the next event: wait in slices so that the stop is seen.
+            deadline = None if timeout_ms < 0 else time.monotonic() + timeout_ms / 1000.0
+            while True:
+                step = _STOP_CHECK_MS
+                if deadline is not None:
+                    step = max(0, min(step, int((deadline - time.monotonic()) * 1000)))
+                event = future.wait(step)
+                if event is not None:
+                    return True, event
+                if stop.is_set():
+                    return False, None
+                if deadline is not None and time.monotonic() >= deadline:
+                    return True, None
+
         count = 0
         while count < max_events and not stop.is_set():
-            event = self._pull().wait(timeout_ms)
+            pulled, event = next_event()
+            if not pulled:
+                break
             count += 1
             with idle:
                 pending += 1

@@ -39,6 +39,8 @@ __all__ = ["LogConsumer"]
 
 ADAPTIVE_FIRST_READ = 64
 ADAPTIVE_MAX_READ = 4096
+#: Most data bytes fetched at once for consumers that read whole events.
+READ_AHEAD_BYTES = 4 * 1024 * 1024
 _EMPTY_VIEW = memoryview(bytearray())
 _MAX_POLL_INTERVAL = 0.02
 
@@ -187,7 +189,11 @@ class LogConsumer(ConsumerInterface):
         if allocator is None:
             data: Any = []
         elif allocator is FULL_DATA_ALLOCATOR:
-            if selected_size:
+            if descriptor is None and data_size:
+                if record.data is None:
+                    self._read_ahead(partition)
+                data = [record.data]
+            elif selected_size:
                 buffer = bytearray(selected_size)
                 self._read(partition, record, descriptor, [memoryview(buffer)])
                 data = [memoryview(buffer)]
@@ -207,6 +213,18 @@ class LogConsumer(ConsumerInterface):
             partition,
             self._acknowledger,
         )
+
+    def _read_ahead(self, partition: int) -> None:
+        """Fetch the whole data of the next buffered records of ``partition`` in one call."""
+        chosen = []
+        total = 0
+        for record in self._buffers[partition]:
+            if record.data is not None or (chosen and total + record.data_size > READ_AHEAD_BYTES):
+                break
+            chosen.append(record)
+            total += record.data_size
+        for record, view in zip(chosen, self._log.read_full_data(partition, chosen)):
+            record.data = view
 
     def _read(
         self,

@@ -134,6 +134,7 @@ class LogProducer(ProducerInterface):
         self._ready: dict[int, Callable[[], None] | None] = {}
         self._issued = 0
         self._waiting_flushes: list[tuple[int, _FlushMarker]] = []
+        self._urgent: set[int] = set()  # tickets waited on before their event was added
         _live_producers.add(self)
 
     # ---------------------------------------------------------------- push
@@ -166,7 +167,8 @@ class LogProducer(ProducerInterface):
     def _push_async(
         self, metadata: Any, data: tuple[memoryview, ...], data_size: int, partition: int | None
     ) -> FutureUint:
-        completion = Completion()
+        # Waiting on the future sends the event's batch, as for the inline path.
+        completion = Completion(lambda: self._send_when_added(ticket, completion))
         with self._lock:
             ticket = next(self._tickets)
             self._issued = ticket + 1
@@ -174,6 +176,22 @@ class LogProducer(ProducerInterface):
             lambda: self._prepare_async(ticket, completion, metadata, data, data_size, partition)
         )
         return FutureUint(completion)
+
+    def _send_when_added(self, ticket: int, completion: Completion) -> None:
+        """Seal the batch of a waited-on event of a threaded pool (or mark it to be sealed)."""
+        with self._cond:
+            if completion.done:
+                return
+            committed = ticket < self._next_commit or (
+                self.ordering == Ordering.Loose and ticket in self._ready
+            )
+            if not committed:
+                self._urgent.add(ticket)
+                return
+            for index, batch in enumerate(self._open):
+                if batch is not None and any(c is completion for c, _ in batch.listeners):
+                    self._seal(index)
+                    return
 
     def _bad_index(self, index: Any) -> DiasporaException:
         return DiasporaException(
@@ -222,6 +240,9 @@ class LogProducer(ProducerInterface):
 
             def commit() -> None:
                 self._add(index, record, completion)
+                if ticket in self._urgent:  # someone waits on it: send its batch now
+                    self._urgent.discard(ticket)
+                    self._seal(index)
 
         with self._lock:
             if self.ordering == Ordering.Loose:

@@ -67,13 +67,15 @@ class StoredRecord:
     """One stored event as ``read`` returns it.
 
     ``locator`` is backend-private (where the data lives, e.g. a file offset); the API package
-    only hands it back to ``read_data``.
+    only hands it back to ``read_data``. ``data`` caches the whole data once a consumer fetched
+    it with :meth:`LogTopic.read_full_data`.
     """
 
     event_id: int
     metadata: bytes | memoryview
     data_size: int
     locator: Any = None
+    data: memoryview | None = None
 
 
 class LogTopic(ABC):
@@ -122,6 +124,19 @@ class LogTopic(ABC):
         contiguously: segment 0 of the destination first, then segment 1, and so on. The API
         package has checked that the destination is large enough.
         """
+
+    def read_full_data(self, partition: int, records: Sequence[StoredRecord]) -> list[memoryview]:
+        """Return the whole data of each of ``records`` as writable byte views.
+
+        Consumers that fetch every byte call this for a run of consecutive records, so a backend
+        can read them at once. The default reads each record into its own ``bytearray``.
+        """
+        views = []
+        for record in records:
+            buffer = memoryview(bytearray(record.data_size))
+            self.read_data(partition, record, ((0, record.data_size),), (buffer,))
+            views.append(buffer)
+        return views
 
     def store_acknowledgement(self, consumer_name: str, partition: int, event_id: int) -> None:
         """Record that ``consumer_name`` processed ``partition`` up to ``event_id`` included."""

@@ -128,7 +128,7 @@ def component_metadata(implementation: _Component, reg: registry.Registry) -> di
     key = _creation_key(implementation)
     if key is not None and config.get("type", key.partition(":")[0]) == key.partition(":")[0]:
         config["type"] = key
-    if "type" not in config:
+    if not config.get("type"):  # missing, or "" from a class without type_name
         name = implementation.type_name or reg.name_of(type(implementation))
         if not name:
             raise DiasporaException(

@@ -374,6 +374,28 @@ class PartitionFiles:
                     f"({self.label}, event {record.event_id})"
                 )
 
+    def read_contiguous_data(self, records: Sequence[StoredRecord]) -> list[memoryview] | None:
+        """The whole data of ``records`` with one read into one buffer (the views are slices of
+        it), or ``None`` if they are not contiguous in the data file (records of one partition
+        written in sequence are)."""
+        contiguous = all(
+            isinstance(before.locator, int) and before.locator + before.data_size == after.locator
+            for before, after in zip(records, records[1:])
+        )
+        if not records or not contiguous:
+            return None
+        first = records[0]
+        total = sum(record.data_size for record in records)
+        buffer = memoryview(bytearray(total))
+        span = StoredRecord(first.event_id, b"", total, first.locator)
+        self.read_data(span, ((0, total),), (buffer,))
+        views = []
+        offset = 0
+        for record in records:
+            views.append(buffer[offset : offset + record.data_size])
+            offset += record.data_size
+        return views
+
     def close(self) -> None:
         """Close the three files (waits for an append in progress through this process)."""
         with self._lock:

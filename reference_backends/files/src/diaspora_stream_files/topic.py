@@ -84,6 +84,11 @@ class FilesTopic(LogTopic):
         """Copy the selected bytes of ``record``'s data into ``destination`` (see LogTopic)."""
         self._partition(partition).read_data(record, segments, destination)
 
+    def read_full_data(self, partition: int, records: Sequence[StoredRecord]) -> list[memoryview]:
+        """The whole data of consecutive records, read with one call when they are contiguous."""
+        views = self._partition(partition).read_contiguous_data(records)
+        return views if views is not None else super().read_full_data(partition, records)
+
     def store_acknowledgement(self, consumer_name: str, partition: int, event_id: int) -> None:
         """Persist that ``consumer_name`` processed ``partition`` up to ``event_id``."""
         self._partition(partition)
