@@ -552,7 +552,7 @@ def test_acknowledgements_persist(make_driver: MakeDriver, tmp_path: Path) -> No
     assert len(os.listdir(consumers)) == len(NAMES)
     assert sorted(os.listdir(tmp_path / "root")) == ["t"]
     assert all(len(name) < 256 for name in os.listdir(consumers))
-    assert (consumers / "with%2Fslash" / "00000000").read_text() == "%020d\n" % 1
+    assert (consumers / "with%2Fslash" / "00000000").read_text() == f"{1:020d}\n"
     assert driver.list_topics()["t"]["num_partitions"] == 3
 
 

@@ -216,14 +216,15 @@ class LogConsumer(ConsumerInterface):
 
     def _read_ahead(self, partition: int) -> None:
         """Fetch the whole data of the next buffered records of ``partition`` in one call."""
-        chosen = []
+        chosen: list[StoredRecord] = []
         total = 0
         for record in self._buffers[partition]:
             if record.data is not None or (chosen and total + record.data_size > READ_AHEAD_BYTES):
                 break
             chosen.append(record)
             total += record.data_size
-        for record, view in zip(chosen, self._log.read_full_data(partition, chosen)):
+        views = self._log.read_full_data(partition, chosen)
+        for record, view in zip(chosen, views, strict=True):
             record.data = view
 
     def _read(

@@ -24,6 +24,7 @@ import os
 from array import array
 from collections.abc import Sequence
 from contextlib import ExitStack
+from itertools import pairwise
 from operator import add
 
 from diaspora_stream.backend.log import AppendRecord, StoredRecord
@@ -380,7 +381,7 @@ class PartitionFiles:
         written in sequence are)."""
         contiguous = all(
             isinstance(before.locator, int) and before.locator + before.data_size == after.locator
-            for before, after in zip(records, records[1:])
+            for before, after in pairwise(records)
         )
         if not records or not contiguous:
             return None
