@@ -45,6 +45,8 @@ ADAPTIVE_MAX_EVENTS = 8192
 ADAPTIVE_MAX_BYTES = 64 * 1024 * 1024
 
 _live_producers: weakref.WeakSet[LogProducer] = weakref.WeakSet()
+#: Closed producers whose sender thread is still storing batches.
+_draining: set[LogProducer] = set()
 
 
 class _Batch:
@@ -125,6 +127,7 @@ class LogProducer(ProducerInterface):
         self._sender_busy = False
         self._sender: threading.Thread | None = None
         self._closed = False
+        self._close_future: FutureFlushed | None = None
         self._inline = thread_pool.thread_count == 0
         # A fixed batch size with a 0-thread pool stores batches in the pushing thread, like
         # the reference: no thread hand-off per batch. Adaptive batching needs the sender.
@@ -135,6 +138,7 @@ class LogProducer(ProducerInterface):
         self._issued = 0
         self._waiting_flushes: list[tuple[int, _FlushMarker]] = []
         self._urgent: set[int] = set()  # tickets waited on before their event was added
+        self._closing: FutureFlushed | None = None  # the flush made by close()
         _live_producers.add(self)
 
     # ---------------------------------------------------------------- push
@@ -340,6 +344,7 @@ class LogProducer(ProducerInterface):
                 while not self._queue:
                     if self._closed:
                         self._sender = None
+                        _draining.discard(self)
                         return
                     self._cond.wait()
                 item = self._queue.popleft()
@@ -387,16 +392,17 @@ class LogProducer(ProducerInterface):
         return FutureFlushed(marker.completion)
 
     def close(self, wait: bool = True) -> None:
-        if self._closed:
-            return
-        future = self.flush()
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-        _live_producers.discard(self)
-        if wait:
+        if not self._closed:
+            self._close_future = self.flush()
+            with self._cond:
+                self._closed = True
+                self._cond.notify_all()
+                if self._sender is not None:
+                    _draining.add(self)  # keeps it alive until the sender has stored everything
+            _live_producers.discard(self)
+        if wait and self._close_future is not None:
             try:
-                future.wait(-1)
+                self._close_future.wait(-1)
             except DiasporaException:
                 pass
             sender = self._sender
@@ -407,7 +413,7 @@ class LogProducer(ProducerInterface):
 @atexit.register
 def _drain_producers_at_exit() -> None:
     """Store what live producers still hold when the interpreter exits (no lost data)."""
-    for producer in list(_live_producers):
+    for producer in [*_live_producers, *_draining]:
         try:
             producer.close(wait=True)
         except Exception:  # noqa: BLE001 - best effort at exit
