@@ -78,10 +78,11 @@ class _Batch:
 
 
 class _FlushMarker:
-    __slots__ = ("completion",)
+    __slots__ = ("completion", "then")
 
-    def __init__(self) -> None:
+    def __init__(self, then: Callable[[], None] | None = None) -> None:
         self.completion = Completion()
+        self.then = then  # run once the flush completed (successfully or not)
 
 
 def _component_error(component: str, error: Exception) -> DiasporaException:
@@ -138,7 +139,6 @@ class LogProducer(ProducerInterface):
         self._issued = 0
         self._waiting_flushes: list[tuple[int, _FlushMarker]] = []
         self._urgent: set[int] = set()  # tickets waited on before their event was added
-        self._closing: FutureFlushed | None = None  # the flush made by close()
         _live_producers.add(self)
 
     # ---------------------------------------------------------------- push
@@ -344,7 +344,6 @@ class LogProducer(ProducerInterface):
                 while not self._queue:
                     if self._closed:
                         self._sender = None
-                        _draining.discard(self)
                         return
                     self._cond.wait()
                 item = self._queue.popleft()
@@ -379,27 +378,33 @@ class LogProducer(ProducerInterface):
             marker.completion.set_error(_component_error("Flush", error))
         else:
             marker.completion.set_result(True)
+        if marker.then is not None:
+            marker.then()
 
     # ---------------------------------------------------------- flush/close
 
     def flush(self) -> FutureFlushed:
         if self._closed:
             raise ClosedError(f"Producer {self.name!r} is closed")
-        marker = _FlushMarker()
-        with self._cond:
+        return FutureFlushed(self._queue_flush(_FlushMarker()))
+
+    def _queue_flush(self, marker: _FlushMarker) -> Completion:
+        with self._lock:
             self._waiting_flushes.append((self._issued, marker))
             self._release_flushes()
-        return FutureFlushed(marker.completion)
+        return marker.completion
 
     def close(self, wait: bool = True) -> None:
         if not self._closed:
-            self._close_future = self.flush()
+            # Kept alive (and waited for at exit) until everything pushed is stored, even when
+            # the last reference was dropped and work is still queued on a pool or the sender.
+            _draining.add(self)
+            marker = _FlushMarker(then=lambda: _draining.discard(self))
             with self._cond:
                 self._closed = True
                 self._cond.notify_all()
-                if self._sender is not None:
-                    _draining.add(self)  # keeps it alive until the sender has stored everything
             _live_producers.discard(self)
+            self._close_future = FutureFlushed(self._queue_flush(marker))
         if wait and self._close_future is not None:
             try:
                 self._close_future.wait(-1)
