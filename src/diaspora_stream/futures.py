@@ -76,8 +76,8 @@ class Completion:
 
     def wait(self, timeout_ms: Any) -> bool:
         """Wait per D1 semantics; return whether the operation is complete. Raises its error."""
+        timeout = _timeout_seconds(timeout_ms)
         if not self._done:
-            timeout = _timeout_seconds(timeout_ms)
             on_wait, self._on_wait = self._on_wait, None
             if on_wait is not None:
                 on_wait()
@@ -93,7 +93,11 @@ class Completion:
 
 
 def _timeout_seconds(timeout_ms: Any) -> float | None:
-    if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, (int, float)):
+    if (
+        isinstance(timeout_ms, bool)
+        or not isinstance(timeout_ms, (int, float))
+        or timeout_ms != timeout_ms  # NaN would never expire
+    ):
         raise InvalidArgument(
             f"timeout_ms must be a number of milliseconds (negative blocks), got {timeout_ms!r}"
         )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import itertools
+import json
 import os
+import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -14,6 +17,19 @@ from diaspora_stream.api import Capabilities, Driver
 __all__ = ["BackendUnderTest", "substitute_placeholders"]
 
 _counter = itertools.count()
+_created_directories: list[str] = []
+
+
+@atexit.register
+def _remove_directories() -> None:
+    for directory in _created_directories:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _new_directory() -> str:
+    directory = tempfile.mkdtemp(prefix="diaspora-conformance-")
+    _created_directories.append(directory)
+    return directory
 
 
 def substitute_placeholders(value: Any, temporary_directory: str) -> Any:
@@ -42,16 +58,19 @@ class BackendUnderTest:
     options: dict[str, Any] = field(default_factory=dict)
     topic_options: dict[str, Any] = field(default_factory=dict)
     _shared_directory: str | None = field(default=None, repr=False)
+    _capabilities: Capabilities | None = field(default=None, repr=False)
 
     def _directory(self, fresh: bool) -> str:
         if fresh:
-            return tempfile.mkdtemp(prefix="diaspora-conformance-")
+            return _new_directory()
         if self._shared_directory is None:
-            self._shared_directory = tempfile.mkdtemp(prefix="diaspora-conformance-")
+            self._shared_directory = _new_directory()
         return self._shared_directory
 
     def resolved_options(self, fresh: bool = False) -> dict[str, Any]:
-        """The driver options with placeholders substituted."""
+        """The driver options with placeholders substituted (directories removed at exit)."""
+        if "{tmp}" not in json.dumps(self.options):
+            return dict(self.options)
         return substitute_placeholders(self.options, self._directory(fresh))
 
     def driver(self, fresh: bool = False) -> Driver:
@@ -72,9 +91,11 @@ class BackendUnderTest:
 
     @property
     def capabilities(self) -> Capabilities:
-        """The capabilities the backend declares."""
-        driver = self.driver()
-        try:
-            return driver.capabilities
-        finally:
-            driver.close()
+        """The capabilities the backend declares (asked once)."""
+        if self._capabilities is None:
+            driver = self.driver()
+            try:
+                self._capabilities = driver.capabilities
+            finally:
+                driver.close()
+        return self._capabilities

@@ -5,7 +5,8 @@ To run the suite against your backend from your own tests, subclass
 
     class TestMyBackend(ConformanceSuite):
         @pytest.fixture(scope="session")
-        def diaspora_backend(self, tmp_path_factory):
+        @classmethod
+        def diaspora_backend(cls, tmp_path_factory):
             return BackendUnderTest("mine", {"root": str(tmp_path_factory.mktemp("mine"))})
 
 A backend that needs a server starts it in that fixture (or in a fixture it depends on).
@@ -23,8 +24,6 @@ from .backend import BackendUnderTest
 from .plugin import record_backend
 
 __all__ = ["ConformanceBase"]
-
-_capabilities: dict[int, Capabilities] = {}
 
 
 class ConformanceBase:
@@ -51,10 +50,7 @@ class ConformanceBase:
     @staticmethod
     def backend_capabilities(backend: BackendUnderTest) -> Capabilities:
         """The backend's declared capabilities (asked once per backend object)."""
-        key = id(backend)
-        if key not in _capabilities:
-            _capabilities[key] = backend.capabilities
-        return _capabilities[key]
+        return backend.capabilities
 
     @pytest.fixture
     def driver(self, diaspora_backend: BackendUnderTest) -> Iterator[Driver]:

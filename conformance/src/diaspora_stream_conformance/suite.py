@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from .bad_input import BadInputTests
 from .behaviours import BehaviourTests
+from .capability_checks import CapabilityTests
 
 __all__ = ["ConformanceSuite"]
 
 
-class ConformanceSuite(BehaviourTests):
+class ConformanceSuite(BehaviourTests, BadInputTests, CapabilityTests):
     """Every test of the suite. Subclass it (name it ``Test...``) and override
     ``diaspora_backend`` to run the suite from your own tests."""

@@ -105,14 +105,14 @@ class LogConsumer(ConsumerInterface):
         self._deserialize = topic.serializer.deserialize
         self._targets = list(targets) if targets else list(range(log.num_partitions))
         self._partition_info = [log.partition_info(p) for p in range(log.num_partitions)]
-        acknowledged = log.load_acknowledgements(name) if name else {}
+        acknowledged = log.load_acknowledgements(name)
         self._next_id = {p: acknowledged.get(p, -1) + 1 for p in self._targets}
         self._buffers: dict[int, deque[StoredRecord]] = {p: deque() for p in self._targets}
         self._read_size = dict.fromkeys(self._targets, self._first_read_size())
         self._cursor = 0
         self._lock = threading.RLock()
         self._closed = False
-        self._acknowledger = self._acknowledge if name else None
+        self._acknowledger = self._acknowledge
 
     def _first_read_size(self) -> int:
         if self.batch_size == AdaptiveBatchSize or self.batch_size <= 0:

@@ -173,7 +173,10 @@ class LogProducer(ProducerInterface):
     ) -> FutureUint:
         # Waiting on the future sends the event's batch, as for the inline path.
         completion = Completion(lambda: self._send_when_added(ticket, completion))
-        with self._lock:
+        with self._cond:
+            # Back-pressure in the pushing thread: block while max_num_batches are unstored.
+            while self._unfinished_batches >= self._max_unfinished and not self._closed:
+                self._cond.wait()
             ticket = next(self._tickets)
             self._issued = ticket + 1
         self.thread_pool.push_work(

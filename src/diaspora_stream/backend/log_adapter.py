@@ -140,7 +140,7 @@ class LogDriverAdapter(DriverInterface):
             raise
 
     def topic_exists(self, name: str) -> bool:
-        return self.log_driver.topic_exists(name)
+        return self.log_driver.topic_exists(check_topic_name(name))
 
     def list_topics(self) -> dict[str, dict[str, Any]]:
         return self.log_driver.list_topics()
