@@ -1207,7 +1207,9 @@ class BehaviourTests(ConformanceBase):
         assert seen == [(i, b"%d" % i) for i in range(4)] + [None]
         limited: list[int] = []
         topic.consumer(consumer_name()).process(
-            lambda event: limited.append(event.event_id if event else -1),
+            lambda event: limited.append(
+                event.event_id if event and event.event_id is not None else -1
+            ),
             timeout_ms=WAIT_MS,
             max_events=2,
         )
