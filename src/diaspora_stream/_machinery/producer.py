@@ -150,21 +150,10 @@ class LogProducer(ProducerInterface):
             raise ClosedError(f"Producer {self.name!r} is closed; create a new producer to push")
         if not self._inline:
             return self._push_async(metadata, data, data_size, partition)
-        # Inline fast path (0-thread pool): the steps of _prepare, without the extra call.
-        step = "Validator"
         try:
-            if self._validator is not None:
-                self._validator(metadata, data)
-            step = "Partition selector"
-            index = self._select(metadata, partition)
-            step = "Serializer"
-            blob = self._serialize(metadata)
-        except Exception as error:  # noqa: BLE001 - delivered through the future
-            return FutureUint(Completion.failed(_component_error(step, error)))
-        if type(index) is not int or not 0 <= index < self._num_partitions:
-            return FutureUint(Completion.failed(self._bad_index(index)))
-        if type(blob) is not bytes:
-            blob = bytes(blob)
+            index, blob = self._prepare(metadata, data, partition)
+        except DiasporaException as error:
+            return FutureUint(Completion.failed(error))
         with self._lock:
             return self._add(index, AppendRecord(blob, data, data_size), None)
 
@@ -209,21 +198,20 @@ class LogProducer(ProducerInterface):
     def _prepare(
         self, metadata: Any, data: tuple[memoryview, ...], partition: int | None
     ) -> tuple[int, bytes]:
-        if self._validator is not None:
-            try:
-                self._validator(metadata, data)
-            except Exception as error:  # noqa: BLE001
-                raise _component_error("Validator", error) from None
+        """Validate, choose the partition, serialize; raise a DiasporaException naming the
+        component that failed."""
+        step = "Validator"
         try:
+            if self._validator is not None:
+                self._validator(metadata, data)
+            step = "Partition selector"
             index = self._select(metadata, partition)
-        except Exception as error:  # noqa: BLE001
-            raise _component_error("Partition selector", error) from None
+            step = "Serializer"
+            blob = self._serialize(metadata)
+        except Exception as error:  # noqa: BLE001 - wrapped with the component's name
+            raise _component_error(step, error) from None
         if type(index) is not int or not 0 <= index < self._num_partitions:
             raise self._bad_index(index)
-        try:
-            blob = self._serialize(metadata)
-        except Exception as error:  # noqa: BLE001
-            raise _component_error("Serializer", error) from None
         if type(blob) is not bytes:
             blob = bytes(blob)
         return index, blob
