@@ -36,10 +36,24 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks (``nox -s bench -- --repeat 3`` passes options to the benchmark)."""
-    session.install(*PACKAGES)
-    session.run("python", "-m", "diaspora_stream.bench.roundtrip", "--backend", "files",
-                *session.posargs)
+    """Benchmarks: the produce/consume round trip, then the workload matrix on every installed
+    backend, with raw baselines, into bench-results/ (results.json, results.md, PNG plots).
+
+    ``nox -s bench -- --quick`` is a smoke run; other arguments go to the matrix (see
+    ``python -m diaspora_stream.bench.matrix --help``); ``--repeat N`` goes to both.
+    """
+    import os
+
+    session.install(*PACKAGES, "matplotlib")
+    args = list(session.posargs)
+    roundtrip = ["--backend", "files", "--json", "bench-results/roundtrip.json"]
+    if "--quick" in args:
+        roundtrip += ["--scale", "0.01", "--repeat", "1"]
+    elif "--repeat" in args and args.index("--repeat") + 1 < len(args):
+        roundtrip += ["--repeat", args[args.index("--repeat") + 1]]
+    os.makedirs("bench-results", exist_ok=True)
+    session.run("python", "-m", "diaspora_stream.bench.roundtrip", *roundtrip)
+    session.run("python", "-m", "diaspora_stream.bench.matrix", "--output", "bench-results", *args)
 
 
 @nox.session

@@ -141,6 +141,33 @@ def test_consumer_fifo_streams_events_and_survives_its_reader_leaving(
     assert consumer_fifo.exists()  # consumer FIFOs belong to the user
 
 
+def test_removed_fifos(root: Path, tmp_path: Path, fifo_daemon: tuple[Daemon, Path]) -> None:
+    daemon, control = fifo_daemon
+    create_topic(root, "gone")
+    producer_fifo = tmp_path / "gone-in"
+    _command(control, f"{producer_fifo} -> gone (batch_size=1)")
+    wait_until(lambda: is_fifo(producer_fifo), what="the producer FIFO")
+    # The FIFO is removed while a writer has it open: its last lines are still stored, then
+    # the daemon unregisters it and goes on.
+    fd = os.open(producer_fifo, os.O_WRONLY)
+    os.write(fd, b"last words\nunterminated")
+    producer_fifo.unlink()
+    os.close(fd)
+    assert [m for _, _, m, _ in wait_events(root, "gone", 2)] == ["last words", "unterminated"]
+    daemon.wait_log("failed: No such file or directory; unregistered")
+    _command(control, f"{producer_fifo} -> gone (batch_size=1)")
+    wait_until(lambda: is_fifo(producer_fifo), what="the producer FIFO, registered again")
+    # The control FIFO removed between two writers is created again.
+    fd = os.open(control, os.O_WRONLY)
+    control.unlink()
+    os.close(fd)
+    wait_until(lambda: is_fifo(control), what="the control FIFO, created again")
+    daemon.wait_log("creating it again")
+    write_fifo(producer_fifo, b"still served\n")
+    assert wait_events(root, "gone", 3)[-1][2] == "still served"
+    assert daemon.stop() == 0
+
+
 def test_consumer_fifo_errors(root: Path, tmp_path: Path, fifo_daemon: tuple[Daemon, Path]) -> None:
     daemon, control = fifo_daemon
     create_topic(root, "t")

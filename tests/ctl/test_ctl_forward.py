@@ -12,11 +12,14 @@ from ctl_helpers import (
     Daemon,
     assert_one_line_error,
     create_topic,
+    files_driver,
     produce,
     read_events,
     run_ctl,
     wait_events,
 )
+
+from diaspora_stream.api import Validator
 
 StartDaemon = Callable[[Sequence[str]], Daemon]
 
@@ -127,6 +130,31 @@ def test_forward_with_a_data_selector_plugin_and_two_policies(
     assert [(m, d) for _, _, m, d in wait_events(root, "dst-b", 1)] == [
         ({"from": "b"}, b"0123456789")
     ]
+    assert daemon.stop() == 0
+
+
+def test_events_the_destination_rejects_are_logged_and_skipped(
+    root: Path, tmp_path: Path, start_daemon: StartDaemon
+) -> None:
+    create_topic(root, "src")
+    driver = files_driver(root)
+    driver.create_topic(
+        "objects-only", validator=Validator.from_metadata(type="schema", schema={"type": "object"})
+    )
+    driver.close()
+    produce(root, "src", [({"i": 0}, b"a"), ("not an object", b"b"), ({"i": 2}, b"c")])
+    config = _config(tmp_path, {"local": root}, [{"from": "local/src", "to": "local/objects-only"}])
+    daemon = start_daemon(["forward", "--config", str(config)])
+    daemon.wait_log("Reached end of topic local/src")
+    assert daemon.stop() == 0
+    assert [(m, d) for _, _, m, d in read_events(root, "objects-only")] == [
+        ({"i": 0}, b"a"),
+        ({"i": 2}, b"c"),
+    ]
+    assert "event 1 of partition 0 not forwarded" in daemon.log()
+    # Everything was acknowledged: a restarted daemon has nothing to forward.
+    daemon = start_daemon(["forward", "--config", str(config)])
+    daemon.wait_log("Reached end of topic local/src (0 event(s) forwarded)")
     assert daemon.stop() == 0
 
 

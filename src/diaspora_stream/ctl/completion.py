@@ -93,7 +93,8 @@ complete -F _diaspora_ctl diaspora-ctl
 def zsh_script() -> str:
     """The zsh completion script."""
     cases = "\n".join(
-        f"        '{command}') opts=({' '.join(options)}) ;;" for command, options in OPTIONS.items()
+        f"        '{command}') opts=({' '.join(options)}) ;;"
+        for command, options in OPTIONS.items()
     )
     return f"""#compdef diaspora-ctl
 # zsh completion for diaspora-ctl (diaspora-ctl completion zsh)

@@ -47,8 +47,7 @@ def _topic_handler(action: str) -> Handler:
 
         return info_command
     raise CommandError(
-        f"Unknown topic action: {action} (expected create, list or info; see "
-        "'diaspora-ctl --help')"
+        f"Unknown topic action: {action} (expected create, list or info; see 'diaspora-ctl --help')"
     )
 
 

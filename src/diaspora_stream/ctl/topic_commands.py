@@ -55,7 +55,9 @@ def _create_parser() -> ArgumentParser:
     return parser
 
 
-def _component(kind: str, label: str, cls: Any, type_name: str, options: HierarchicalOptions) -> Any:
+def _component(
+    kind: str, label: str, cls: Any, type_name: str, options: HierarchicalOptions
+) -> Any:
     """The component ``--kind TYPE`` asks for, or ``None`` for the default one."""
     if not type_name:
         return None
@@ -64,7 +66,9 @@ def _component(kind: str, label: str, cls: Any, type_name: str, options: Hierarc
     try:
         return cls.from_metadata(**config)
     except Exception as error:  # noqa: BLE001 - reported as one line
-        raise CommandError(f"Invalid {label.lower()} {compact_json(config)}: {one_line(error)}")
+        raise CommandError(
+            f"Invalid {label.lower()} {compact_json(config)}: {one_line(error)}"
+        ) from None
 
 
 def create_command(argv: Sequence[str]) -> int:

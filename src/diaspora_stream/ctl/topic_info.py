@@ -180,8 +180,7 @@ def info_command(argv: Sequence[str]) -> int:
         raise CommandError("topic info: the topic name is required (topic info NAME)")
     if args.topic and args.name_option and args.topic != args.name_option:
         raise CommandError(
-            f"topic info: two different topic names given ({args.topic!r} and "
-            f"{args.name_option!r})"
+            f"topic info: two different topic names given ({args.topic!r} and {args.name_option!r})"
         )
     if args.wait_ms < 0:
         raise CommandError(f"topic info: --wait-ms must be >= 0, got {args.wait_ms}")
