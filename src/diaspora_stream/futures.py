@@ -22,12 +22,17 @@ __all__ = ["Completion", "FutureUint", "FutureEvent", "FutureFlushed", "Complete
 
 T = TypeVar("T")
 
+_EVENT_CREATION = threading.Lock()
+
 
 class Completion:
     """The shared outcome of an operation: a value or an error, set once.
 
     ``on_wait`` (optional) is called, once, by the first ``wait`` that finds the completion
     pending: producers use it to send a batch that a caller is waiting for.
+
+    The ``threading.Event`` is only created by a ``wait`` that has to block: most completions
+    (one per pushed event with a thread pool) are never waited on while pending.
     """
 
     __slots__ = ("_done", "_error", "_event", "_on_wait", "value")
@@ -35,7 +40,7 @@ class Completion:
     def __init__(self, on_wait: Callable[[], None] | None = None) -> None:
         self._done = False
         self._error: BaseException | None = None
-        self._event = threading.Event()
+        self._event: threading.Event | None = None
         self._on_wait = on_wait
         self.value: Any = None
 
@@ -45,7 +50,7 @@ class Completion:
         completion = cls.__new__(cls)
         completion._done = True
         completion._error = None
-        completion._event = None  # type: ignore[assignment]
+        completion._event = None
         completion._on_wait = None
         completion.value = value
         return completion
@@ -65,14 +70,26 @@ class Completion:
     def set_result(self, value: Any) -> None:
         """Complete successfully with ``value``."""
         self.value = value
-        self._done = True
-        self._event.set()
+        self._finish()
 
     def set_error(self, error: BaseException) -> None:
         """Complete with ``error``; every ``wait`` raises it."""
         self._error = error
+        self._finish()
+
+    def _finish(self) -> None:
+        # Mark done *before* looking for a waiter's event: a waiter creates its event, then
+        # checks _done, so one of the two sides always sees the other.
         self._done = True
-        self._event.set()
+        event = self._event
+        if event is not None:
+            event.set()
+
+    def _waiter_event(self) -> threading.Event:
+        with _EVENT_CREATION:
+            if self._event is None:
+                self._event = threading.Event()
+            return self._event
 
     def wait(self, timeout_ms: Any) -> bool:
         """Wait per D1 semantics; return whether the operation is complete. Raises its error."""
@@ -81,10 +98,10 @@ class Completion:
             on_wait, self._on_wait = self._on_wait, None
             if on_wait is not None:
                 on_wait()
-            if timeout is None:
-                self._event.wait()
-            elif timeout > 0:
-                self._event.wait(timeout)
+            if timeout is None or timeout > 0:
+                event = self._waiter_event()
+                if not self._done:
+                    event.wait(timeout)
             if not self._done:
                 return False
         if self._error is not None:

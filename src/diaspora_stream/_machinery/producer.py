@@ -139,6 +139,8 @@ class LogProducer(ProducerInterface):
         self._issued = 0
         self._waiting_flushes: list[tuple[int, _FlushMarker]] = []
         self._urgent: set[int] = set()  # tickets waited on before their event was added
+        self._to_prepare: deque[tuple[Any, ...]] = deque()  # pushes queued for the pool
+        self._preparing = 0  # pool tasks draining _to_prepare
         _live_producers.add(self)
 
     # ---------------------------------------------------------------- push
@@ -168,10 +170,24 @@ class LogProducer(ProducerInterface):
                 self._cond.wait()
             ticket = next(self._tickets)
             self._issued = ticket + 1
-        self.thread_pool.push_work(
-            lambda: self._prepare_async(ticket, completion, metadata, data, data_size, partition)
-        )
+            self._to_prepare.append((ticket, completion, metadata, data, data_size, partition))
+            # One pool task per idle worker drains the queue: no thread hand-off per event.
+            start_worker = self._preparing < self.thread_pool.thread_count
+            if start_worker:
+                self._preparing += 1
+        if start_worker:
+            self.thread_pool.push_work(self._prepare_queued)
         return FutureUint(completion)
+
+    def _prepare_queued(self) -> None:
+        """Pool task: prepare queued pushes until none is left."""
+        while True:
+            with self._lock:
+                if not self._to_prepare:
+                    self._preparing -= 1
+                    return
+                job = self._to_prepare.popleft()
+            self._prepare_async(*job)
 
     def _send_when_added(self, ticket: int, completion: Completion) -> None:
         """Seal the batch of a waited-on event of a threaded pool (or mark it to be sealed)."""
