@@ -93,3 +93,27 @@ def conformance(session: nox.Session) -> None:
             "--diaspora-report", f"conformance-report/{backend}",
             *arguments,
         )
+
+
+@nox.session
+def template(session: nox.Session) -> None:
+    """Bake the backend template and test every generated project in a fresh venv.
+
+    Several answer sets (and refused ones, whose refusal and message are checked); each project
+    is installed with this checkout (DIASPORA_STREAM_SOURCE), then its tests and conformance
+    suite run. ``-- --keep DIR`` keeps the projects; ``-- --no-nox`` skips the generated
+    project's own ``nox -s tests conformance lint`` (run on the first answer set). See
+    tests/template/bake.py.
+    """
+    session.install("cookiecutter>=2.5", "nox>=2024.4.15", 'tomli; python_version < "3.11"')
+    session.run("python", "tests/template/bake.py", *session.posargs)
+
+
+@nox.session
+def drift(session: nox.Session) -> None:
+    """Check that the scaffolding of reference_backends/* matches what the template renders.
+
+    ``-- files`` checks one backend. See tests/template/drift.py.
+    """
+    session.install("cookiecutter>=2.5", "PyYAML>=6", 'tomli; python_version < "3.11"')
+    session.run("python", "tests/template/drift.py", *session.posargs)

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from diaspora_stream_files import FilesDriver
 from files_helpers import fixture_directory, make_writable
+
+from diaspora_stream_files import FilesDriver
 
 
 @pytest.fixture(scope="session")

@@ -17,9 +17,9 @@ import sys
 import threading
 import time
 
-from diaspora_stream_files import FilesDriver
-
 from diaspora_stream.backend.log import AppendRecord
+
+from diaspora_stream_files import FilesDriver
 
 
 def writer_record(writer: int, thread: int, seq: int, position: int) -> tuple[bytes, bytes]:

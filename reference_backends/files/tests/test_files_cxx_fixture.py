@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from diaspora_stream_files import FilesDriver, FilesTopic
-
 from diaspora_stream.backend.log import AppendRecord, StoredRecord, TopicConfig
 from diaspora_stream.json_codec import dumps_compact
+
+from diaspora_stream_files import FilesDriver, FilesTopic
 
 TOPICS = {"plain": 3, "schema_topic": 1}
 COMPONENT_FILES = ("validator.json", "serializer.json", "partition-selector.json")

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-from diaspora_stream_files import FilesDriver, FilesTopic
+from diaspora_stream.backend.log import AppendRecord, TopicConfig
 from files_workers import crash_record, writer_record
 
-from diaspora_stream.backend.log import AppendRecord, TopicConfig
+from diaspora_stream_files import FilesDriver, FilesTopic
 
 WORKERS = str(Path(__file__).with_name("files_workers.py"))
 

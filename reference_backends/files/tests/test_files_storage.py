@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from diaspora_stream_files import FilesDriver, FilesTopic, fileio
-from files_helpers import snapshot
-
 from diaspora_stream.backend.log import AppendRecord, TopicConfig
 from diaspora_stream.exceptions import ClosedError
 from diaspora_stream.exceptions import Exception as DiasporaException
+from files_helpers import snapshot
+
+from diaspora_stream_files import FilesDriver, FilesTopic, fileio
 
 MakeDriver = Callable[..., FilesDriver]
 
