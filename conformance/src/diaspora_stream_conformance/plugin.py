@@ -128,6 +128,7 @@ def diaspora_backend(request: pytest.FixtureRequest) -> BackendUnderTest:
     )
 
 
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection: deselected tests are not reported
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
@@ -136,6 +137,9 @@ def pytest_collection_modifyitems(
         return
     from hypothesis import settings
 
+    # Bad JSON options stop the run here with a usage error, not as an error in every test.
+    _json_setting(config, "backend_options")
+    _json_setting(config, "topic_options")
     profile = profile_name(config)
     settings.load_profile(f"diaspora-{profile}")
     expected_path = _setting(config, "expected_failures")
@@ -187,6 +191,7 @@ class _OutcomeRecorder:
             return
         if hasattr(report, "wasxfail"):
             result.outcome = "xfailed" if report.outcome == "skipped" else "xpassed"
+            result.message = str(report.wasxfail)
         elif report.outcome == "skipped":
             result.outcome = "skipped"
             longrepr = report.longrepr
@@ -222,7 +227,7 @@ def record_backend(config: pytest.Config, backend: BackendUnderTest) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     results = config.stash.get(_RESULTS_KEY, None)
-    if not results:
+    if not results or config.option.collectonly:
         return
     report = config.stash.get(_REPORT_KEY, None)
     if report is None:

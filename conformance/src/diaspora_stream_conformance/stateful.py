@@ -1142,9 +1142,11 @@ class StatefulTests(ConformanceBase):
     def test_random_programs_match_the_model(
         self, diaspora_backend: BackendUnderTest, request: pytest.FixtureRequest
     ) -> None:
-        """Random programs of API calls behave as the model of the API says: dense ids in push
-        order, no loss, no duplicate, round-robin delivery from the acknowledged position,
-        metadata round trip, exact selected bytes, validator rejections."""
+        """Random programs of API calls behave exactly as the model of the API says.
+
+        Checked after every step: dense ids in push order, no loss, no duplicate, round-robin
+        delivery from the acknowledged position, metadata round trip, exact selected bytes,
+        validator rejections."""
         steps = STATEFUL_STEPS[profile_name(request.config)]
         machine = self.state_machine
         run_state_machine_as_test(
