@@ -23,8 +23,8 @@ def fixture_directory() -> Path:
         if (candidate / "root").is_dir() and (candidate / "expected_events.json").is_file():
             return candidate
     raise FileNotFoundError(
-        f"C++ fixture {FIXTURE_NAME} not found in {[str(c) for c in candidates]}; copy "
-        "/work/shared/fixtures/cxx-files-v0.5.2 to tests/fixtures/ or set DIASPORA_FIXTURES"
+        f"C++ fixture {FIXTURE_NAME} not found in {[str(c) for c in candidates]}; it ships in "
+        "the repository's tests/fixtures/, or set DIASPORA_FIXTURES to the folder holding it"
     )
 
 
