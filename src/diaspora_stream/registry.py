@@ -45,15 +45,19 @@ class Registry:
         with self._lock:
             self._entries[name] = factory
 
+    def _installed(self) -> dict[str, importlib_metadata.EntryPoint]:
+        """The group's entry points, read once (lock held)."""
+        if self._entry_points is None:
+            self._entry_points = {
+                entry.name: entry for entry in importlib_metadata.entry_points(group=self.group)
+            }
+        return self._entry_points
+
     def _find(self, name: str) -> Any | None:
         with self._lock:
             if name in self._entries:
                 return self._entries[name]
-            if self._entry_points is None:
-                self._entry_points = {
-                    entry.name: entry for entry in importlib_metadata.entry_points(group=self.group)
-                }
-            entry = self._entry_points.get(name)
+            entry = self._installed().get(name)
         if entry is None:
             return None
         try:
@@ -75,9 +79,8 @@ class Registry:
 
     def names(self) -> list[str]:
         """Every name known now (registered or installed as an entry point)."""
-        self._find("\0")
         with self._lock:
-            return sorted(set(self._entries) | set(self._entry_points or {}))
+            return sorted(set(self._entries) | set(self._installed()))
 
     def resolve(self, key: str) -> Any:
         """Return the factory for ``key`` (``"name"`` or ``"name:python.module"``)."""
