@@ -23,12 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..backend.full import ConsumerInterface, DataAllocator, DataSelector
 from ..backend.log import StoredRecord
-from ..buffers import as_destination
+from ..backend.selection import select_event_data
 from ..constants import AdaptiveBatchSize
-from ..data_descriptor import DataDescriptor
-from ..event import FULL_DATA_ALLOCATOR, Event
+from ..event import Event
 from ..exceptions import ClosedError
-from ..exceptions import Exception as DiasporaException
 from ..futures import Completion, FutureEvent, _timeout_seconds
 from ..thread_pool import ThreadPool
 
@@ -41,7 +39,6 @@ ADAPTIVE_FIRST_READ = 64
 ADAPTIVE_MAX_READ = 4096
 #: Most data bytes fetched at once for consumers that read whole events.
 READ_AHEAD_BYTES = 4 * 1024 * 1024
-_EMPTY_VIEW = memoryview(bytearray())
 _MAX_POLL_INTERVAL = 0.02
 
 
@@ -170,41 +167,16 @@ class LogConsumer(ConsumerInterface):
 
     def _make_event(self, partition: int, record: StoredRecord) -> Event:
         metadata = self._deserialize(record.metadata)
-        data_size = record.data_size
-        selector = self.data_selector
-        allocator = self.data_allocator
-        if selector is None:
-            descriptor = None
-            selected_size = data_size
-        else:
-            descriptor = selector(metadata, DataDescriptor("", data_size))
-            if descriptor is None:
-                descriptor = DataDescriptor()
-            elif not isinstance(descriptor, DataDescriptor):
-                raise DiasporaException(
-                    "A data selector must return a DataDescriptor or None, got "
-                    f"{type(descriptor).__name__}"
-                )
-            selected_size = descriptor.size
-        if allocator is None:
-            data: Any = []
-        elif allocator is FULL_DATA_ALLOCATOR:
-            if descriptor is None and data_size:
-                if record.data is None:
-                    self._read_ahead(partition)
-                data = [record.data]
-            elif selected_size:
-                buffer = bytearray(selected_size)
-                self._read(partition, record, descriptor, [memoryview(buffer)])
-                data = [memoryview(buffer)]
-            else:
-                data = [_EMPTY_VIEW]
-        else:
-            data = allocator(
-                metadata, descriptor if descriptor is not None else DataDescriptor("", data_size)
-            )
-            if selected_size:
-                self._read(partition, record, descriptor, as_destination(data))
+        data = select_event_data(
+            metadata,
+            record.data_size,
+            self.data_selector,
+            self.data_allocator,
+            self,
+            partition,
+            record,
+            record.event_id,
+        )
         return Event(
             metadata,
             data,
@@ -213,6 +185,25 @@ class LogConsumer(ConsumerInterface):
             partition,
             self._acknowledger,
         )
+
+    # ------------------------------------------------- DataSource of the events
+
+    def read_selected(
+        self,
+        partition: int,
+        record: StoredRecord,
+        segments: Sequence[tuple[int, int]],
+        destination: Sequence[memoryview],
+    ) -> None:
+        """Read selected bytes of a buffered record from the backend."""
+        self._log.read_data(partition, record, segments, destination)
+
+    def read_whole(self, partition: int, record: StoredRecord) -> memoryview:
+        """The whole data of a buffered record, read ahead with the next ones."""
+        if record.data is None:
+            self._read_ahead(partition)
+        assert record.data is not None
+        return record.data
 
     def _read_ahead(self, partition: int) -> None:
         """Fetch the whole data of the next buffered records of ``partition`` in one call."""
@@ -226,33 +217,6 @@ class LogConsumer(ConsumerInterface):
         views = self._log.read_full_data(partition, chosen)
         for record, view in zip(chosen, views, strict=True):
             record.data = view
-
-    def _read(
-        self,
-        partition: int,
-        record: StoredRecord,
-        descriptor: DataDescriptor | None,
-        destination: list[memoryview],
-    ) -> None:
-        if descriptor is None:
-            segments = [(0, record.data_size)]
-            needed = record.data_size
-        else:
-            segments = [piece for piece in descriptor.flatten() if piece[1]]
-            needed = descriptor.size
-            for offset, size in segments:
-                if offset + size > record.data_size:
-                    raise DiasporaException(
-                        f"Requested segment [{offset}, {offset + size}) exceeds data size "
-                        f"{record.data_size} of event {record.event_id} (partition {partition})"
-                    )
-        capacity = sum(view.nbytes for view in destination)
-        if capacity < needed:
-            raise DiasporaException(
-                f"DataView has insufficient capacity for descriptor segments: the allocator "
-                f"returned {capacity} bytes for a selection of {needed} bytes"
-            )
-        self._log.read_data(partition, record, segments, destination)
 
     # -------------------------------------------------------- acknowledge
 

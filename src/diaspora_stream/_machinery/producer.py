@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..backend.full import ProducerInterface
 from ..backend.log import AppendRecord
+from ..backend.preparation import EventPreparer, component_error
 from ..constants import AdaptiveBatchSize, Ordering
 from ..exceptions import ClosedError
 from ..exceptions import Exception as DiasporaException
@@ -85,14 +86,6 @@ class _FlushMarker:
         self.then = then  # run once the flush completed (successfully or not)
 
 
-def _component_error(component: str, error: Exception) -> DiasporaException:
-    if isinstance(error, DiasporaException):
-        return error
-    wrapped = DiasporaException(f"{component} failed: {type(error).__name__}: {error}")
-    wrapped.__cause__ = error
-    return wrapped
-
-
 class LogProducer(ProducerInterface):
     """Producer over a :class:`~diaspora_stream.backend.log.LogTopic`."""
 
@@ -115,10 +108,8 @@ class LogProducer(ProducerInterface):
         self.thread_pool = thread_pool
         self.options = options
         self._log = topic.log_topic
-        self._validator = None if topic.validator.accepts_everything else topic.validator.validate
-        self._select = topic.partition_selector.select_partition_for
-        self._serialize = topic.serializer.serialize
         self._num_partitions = topic.log_topic.num_partitions
+        self._prepare = EventPreparer(topic, self._num_partitions).prepare
         self._adaptive = batch_size == AdaptiveBatchSize
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
@@ -204,33 +195,6 @@ class LogProducer(ProducerInterface):
                 if batch is not None and any(c is completion for c, _ in batch.listeners):
                     self._seal(index)
                     return
-
-    def _bad_index(self, index: Any) -> DiasporaException:
-        return DiasporaException(
-            f"Invalid partition index {index!r} returned by the partition selector: topic "
-            f"{self.topic.name!r} has {self._num_partitions} partition(s)"
-        )
-
-    def _prepare(
-        self, metadata: Any, data: tuple[memoryview, ...], partition: int | None
-    ) -> tuple[int, bytes]:
-        """Validate, choose the partition, serialize; raise a DiasporaException naming the
-        component that failed."""
-        step = "Validator"
-        try:
-            if self._validator is not None:
-                self._validator(metadata, data)
-            step = "Partition selector"
-            index = self._select(metadata, partition)
-            step = "Serializer"
-            blob = self._serialize(metadata)
-        except Exception as error:  # noqa: BLE001 - wrapped with the component's name
-            raise _component_error(step, error) from None
-        if type(index) is not int or not 0 <= index < self._num_partitions:
-            raise self._bad_index(index)
-        if type(blob) is not bytes:
-            blob = bytes(blob)
-        return index, blob
 
     def _prepare_async(
         self,
@@ -372,7 +336,7 @@ class LogProducer(ProducerInterface):
         try:
             first_id = self._log.append(batch.partition, batch.records)
         except Exception as error:  # noqa: BLE001 - reported through the futures
-            batch.fail(_component_error("Storing the batch", error))
+            batch.fail(component_error("Storing the batch", error))
         else:
             batch.finish(first_id)
 
@@ -382,7 +346,7 @@ class LogProducer(ProducerInterface):
             for index in range(self._num_partitions):
                 self._log.sync(index)
         except Exception as error:  # noqa: BLE001 - reported through the future
-            marker.completion.set_error(_component_error("Flush", error))
+            marker.completion.set_error(component_error("Flush", error))
         else:
             marker.completion.set_result(True)
         if marker.then is not None:

@@ -25,7 +25,13 @@ from .full import (
 from .log import LogDriver, LogTopic, TopicConfig
 from .options import check_topic_name
 
-__all__ = ["LogDriverAdapter", "LogTopicHandle", "num_partitions_option"]
+__all__ = [
+    "LogDriverAdapter",
+    "LogTopicHandle",
+    "components_from_config",
+    "num_partitions_option",
+    "topic_config",
+]
 
 
 def num_partitions_option(options: dict[str, Any]) -> int:
@@ -38,17 +44,45 @@ def num_partitions_option(options: dict[str, Any]) -> int:
     return value
 
 
+def topic_config(
+    options: dict[str, Any],
+    validator: ValidatorInterface | None,
+    partition_selector: PartitionSelectorInterface | None,
+    serializer: SerializerInterface | None,
+    num_partitions: int | None = None,
+) -> TopicConfig:
+    """What ``create_topic`` stores: the partition count (``num_partitions``, else the
+    ``num_partitions`` option, default 1) and each component's metadata (``None``: none)."""
+    return TopicConfig(
+        num_partitions=num_partitions_option(options) if num_partitions is None else num_partitions,
+        options=dict(options),
+        validator=None if validator is None else component_metadata(validator, validators),
+        serializer=None if serializer is None else component_metadata(serializer, serializers),
+        partition_selector=None
+        if partition_selector is None
+        else component_metadata(partition_selector, partition_selectors),
+    )
+
+
+def components_from_config(
+    config: TopicConfig,
+) -> tuple[ValidatorInterface, PartitionSelectorInterface, SerializerInterface]:
+    """The components a stored topic configuration describes (defaults where none is stored)."""
+    return (
+        Validator.implementation_from(config.validator, default_if_none=True),
+        PartitionSelector.implementation_from(config.partition_selector, default_if_none=True),
+        Serializer.implementation_from(config.serializer, default_if_none=True),
+    )
+
+
 class LogTopicHandle(TopicHandleInterface):
     """An open topic of a log-level backend, with its components."""
 
     def __init__(self, log_topic: LogTopic) -> None:
         self.log_topic = log_topic
         self.name = log_topic.name
-        config = log_topic.config
-        self.validator = Validator.implementation_from(config.validator, default_if_none=True)
-        self.serializer = Serializer.implementation_from(config.serializer, default_if_none=True)
-        self.partition_selector = PartitionSelector.implementation_from(
-            config.partition_selector, default_if_none=True
+        self.validator, self.partition_selector, self.serializer = components_from_config(
+            log_topic.config
         )
         self._partitions = [log_topic.partition_info(p) for p in range(log_topic.num_partitions)]
         self.partition_selector.set_partitions(self._partitions)
@@ -119,15 +153,7 @@ class LogDriverAdapter(DriverInterface):
         serializer: SerializerInterface | None,
     ) -> None:
         check_topic_name(name)
-        config = TopicConfig(
-            num_partitions=num_partitions_option(options),
-            options=dict(options),
-            validator=None if validator is None else component_metadata(validator, validators),
-            serializer=None if serializer is None else component_metadata(serializer, serializers),
-            partition_selector=None
-            if partition_selector is None
-            else component_metadata(partition_selector, partition_selectors),
-        )
+        config = topic_config(options, validator, partition_selector, serializer)
         self.log_driver.create_topic(name, config)
 
     def open_topic(self, name: str) -> TopicHandleInterface:

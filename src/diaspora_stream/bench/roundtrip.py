@@ -67,14 +67,16 @@ class Result:
         return self.consume_mb_per_s / self.raw_read_mb_per_s if self.raw_read_mb_per_s else None
 
 
-def _metadata(size: int) -> dict[str, Any]:
+def metadata_of_size(size: int) -> dict[str, Any]:
+    """Metadata whose compact JSON has ``size`` bytes (for ``size`` >= 8)."""
     # {"p":"xxx..."} serializes to exactly `size` bytes of JSON for size >= 8.
     return {"p": "x" * max(0, size - 8)}
 
 
-def _produce(driver: Driver, topic_name: str, workload: Workload, data: bytes) -> float:
+def produce_events(driver: Driver, topic_name: str, workload: Workload, data: bytes) -> float:
+    """Seconds to push the workload's events (batch size 128) and flush."""
     topic = driver.open_topic(topic_name)
-    metadata = _metadata(workload.metadata_size)
+    metadata = metadata_of_size(workload.metadata_size)
     payload = data if workload.data_size else b""
     producer = topic.producer("bench", batch_size=BATCH_SIZE)
     push = producer.push
@@ -88,7 +90,8 @@ def _produce(driver: Driver, topic_name: str, workload: Workload, data: bytes) -
     return elapsed
 
 
-def _consume(driver: Driver, topic_name: str, workload: Workload) -> float:
+def consume_events(driver: Driver, topic_name: str, workload: Workload) -> float:
+    """Seconds to pull the workload's events (with their whole data)."""
     topic = driver.open_topic(topic_name)
     consumer = topic.consumer("bench", batch_size=BATCH_SIZE)
     pull = consumer.pull
@@ -145,8 +148,8 @@ def run_workload(
             # the other's (the kernel throttles whoever writes when too many pages are dirty).
             os.sync()
             if side == "ours":
-                produce.append(_produce(driver, topic_name, workload, data))
-                consume.append(_consume(driver, topic_name, workload))
+                produce.append(produce_events(driver, topic_name, workload, data))
+                consume.append(consume_events(driver, topic_name, workload))
             elif workload.data_size:
                 raw_files.append(os.path.join(directory, f"raw-{uuid.uuid4().hex}"))
                 written, read = _raw_io(raw_files[-1], workload, data)

@@ -1,0 +1,269 @@
+"""Topic administration on the cluster: create, describe, list, and the info topics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from confluent_kafka import (
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicCollection,
+    TopicPartition,
+)
+from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
+from diaspora_stream.exceptions import Exception as DiasporaException
+
+from .config import KafkaConfig
+from .errors import diaspora_error, kafka_error_of
+from .fetching import fetch_available
+from .naming import TopicNames
+
+__all__ = ["INFO_READER_GROUP", "KafkaAdmin"]
+
+#: Group id of the consumer that reads info topics (it never commits).
+INFO_READER_GROUP = "diaspora-stream-info-reader"
+T = TypeVar("T")
+_MISSING = {KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC}
+
+
+def _code(error: BaseException) -> int | None:
+    kafka_error = kafka_error_of(error)
+    return None if kafka_error is None else kafka_error.code()
+
+
+class KafkaAdmin:
+    """The driver's admin client, and the short-lived clients that read and write info topics."""
+
+    def __init__(self, config: KafkaConfig, names: TopicNames) -> None:
+        self.config = config
+        self.names = names
+        self._timeout_s = config.timeout_ms / 1000
+        self._client = AdminClient(dict(config.kafka))
+
+    def _error(self, error: BaseException, doing: str) -> DiasporaException:
+        return diaspora_error(error, doing, self.config.bootstrap_servers)
+
+    def _retrying(self, call: Callable[[], T]) -> T:
+        """``call()``, again while it fails with an error Kafka calls retriable (stale
+        metadata after a broker restart, a leader election...), until the timeout."""
+        deadline = time.monotonic() + self._timeout_s
+        pause = 0.05
+        while True:
+            try:
+                return call()
+            except KafkaException as error:
+                kafka_error = kafka_error_of(error)
+                if kafka_error is None or not kafka_error.retriable():
+                    raise
+                if time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+    # -------------------------------------------------------------- creation
+
+    def create(
+        self,
+        name: str,
+        num_partitions: int,
+        replication_factor: int,
+        topic_settings: dict[str, str],
+        info_records: Sequence[bytes] | None,
+    ) -> None:
+        """Create the topic (and its info topic holding ``info_records``, unless ``None``)."""
+        data_topic = self.names.data_topic(name)
+        settings = {"max.message.bytes": str(self.config.max_event_bytes), **topic_settings}
+        wanted = [NewTopic(data_topic, num_partitions, replication_factor, config=settings)]
+        if info_records is not None:
+            wanted.append(NewTopic(self.names.info_topic(name), 1, replication_factor))
+        futures = self._client.create_topics(
+            wanted, operation_timeout=self._timeout_s, request_timeout=self._timeout_s
+        )
+        created, failures = [], {}
+        for topic, future in futures.items():
+            try:
+                future.result()
+                created.append(topic)
+            except KafkaException as error:
+                failures[topic] = error
+        if failures:
+            self._delete(created)
+            error = failures.get(data_topic)
+            if error is not None and _code(error) == KafkaError.TOPIC_ALREADY_EXISTS:
+                raise DiasporaException(f"Topic already exists: {name}")
+            if error is None:  # only the info topic failed
+                topic, error = next(iter(failures.items()))
+                if _code(error) == KafkaError.TOPIC_ALREADY_EXISTS:
+                    raise DiasporaException(
+                        f"Cannot create topic {name!r}: its info topic {topic!r} already exists "
+                        "without the topic (left by a topic deleted with other tools); delete "
+                        f"{topic!r} from the cluster, then create the topic again"
+                    )
+            raise self._error(error, f"Creating topic {name!r}")
+        if info_records is not None:
+            try:
+                self._write_info(self.names.info_topic(name), info_records)
+            except BaseException:
+                self._delete(created)
+                raise
+
+    def _write_info(self, info_topic: str, records: Sequence[bytes]) -> None:
+        # Not idempotent: three records, one in flight at a time, need no producer id (which
+        # takes the broker about half a second to grant).
+        producer = Producer(
+            {
+                **self.config.kafka,
+                "acks": "all",
+                "linger.ms": "0",
+                "max.in.flight.requests.per.connection": "1",
+            }
+        )
+        errors: list[KafkaError] = []
+
+        def delivered(error: KafkaError | None, _message: Any) -> None:
+            if error is not None:
+                errors.append(error)
+
+        for record in records:
+            producer.produce(info_topic, record, partition=0, on_delivery=delivered)
+        left = producer.flush(self._timeout_s)
+        if errors or left:
+            reason = errors[0] if errors else KafkaError(KafkaError._MSG_TIMED_OUT)
+            raise self._error(KafkaException(reason), f"Writing the info topic {info_topic!r}")
+
+    def _delete(self, topics: list[str]) -> None:
+        if not topics:
+            return
+        for future in self._client.delete_topics(
+            topics, operation_timeout=self._timeout_s
+        ).values():
+            try:
+                future.result()
+            except KafkaException:
+                pass  # best effort: the creation error is what the caller reports
+
+    # ---------------------------------------------------------------- lookup
+
+    def partition_counts(self, kafka_topics: Sequence[str]) -> dict[str, int | None]:
+        """Number of partitions of each of ``kafka_topics`` (``None``: no such topic)."""
+
+        def describe() -> dict[str, int | None]:
+            futures = self._client.describe_topics(
+                TopicCollection(list(kafka_topics)), request_timeout=self._timeout_s
+            )
+            counts: dict[str, int | None] = {}
+            for topic, future in futures.items():
+                try:
+                    counts[topic] = len(future.result().partitions)
+                except KafkaException as error:
+                    if _code(error) not in _MISSING:
+                        raise
+                    counts[topic] = None
+            return counts
+
+        try:
+            return self._retrying(describe)
+        except KafkaException as error:
+            raise self._error(error, f"Describing Kafka topics {list(kafka_topics)}") from None
+
+    def read_info(self, info_topics: Sequence[str]) -> dict[str, list[bytes]]:
+        """The records of each info topic (one partition, read from its beginning)."""
+        if not info_topics:
+            return {}
+        partitions = [TopicPartition(topic, 0) for topic in info_topics]
+        starts = self._offsets(partitions, OffsetSpec.earliest(), "Reading info topics")
+        ends = self._offsets(partitions, OffsetSpec.latest(), "Reading info topics")
+        records: dict[str, list[bytes]] = {topic: [] for topic in info_topics}
+        wanted = {topic: end for topic, end in ends.items() if end > starts[topic]}
+        if not wanted:
+            return records
+        reader = Consumer(
+            {
+                **self.config.kafka,
+                "group.id": INFO_READER_GROUP,
+                "enable.auto.commit": "false",
+                "enable.partition.eof": "false",
+                "fetch.wait.max.ms": "10",
+            }
+        )
+        try:
+            # Explicit offsets: OFFSET_BEGINNING would cost an extra half-second offset query.
+            reader.assign([TopicPartition(topic, 0, starts[topic]) for topic in wanted])
+            deadline = time.monotonic() + self._timeout_s
+            while wanted:
+                if time.monotonic() > deadline:
+                    raise DiasporaException(
+                        f"Reading the info topics {sorted(wanted)} took more than "
+                        f"{self._timeout_s:.0f} s (cluster at {self.config.bootstrap_servers})"
+                    )
+                for message in fetch_available(reader, 1000, 0.5):
+                    error = message.error()
+                    if error is not None:
+                        if error.fatal():
+                            raise self._error(KafkaException(error), "Reading info topics")
+                        continue
+                    topic = message.topic()
+                    if topic in wanted and message.offset() < wanted[topic]:
+                        records[topic].append(message.value() or b"")
+                        if message.offset() + 1 >= wanted[topic]:
+                            del wanted[topic]
+        finally:
+            reader.close()
+        return records
+
+    def list_data_topics(self) -> dict[str, tuple[str, int]]:
+        """Diaspora name → (Kafka topic, number of partitions) of every topic of the namespace."""
+        try:
+            metadata = self._client.list_topics(timeout=self._timeout_s)
+        except KafkaException as error:
+            raise self._error(error, "Listing topics") from None
+        topics = {}
+        for kafka_topic, description in metadata.topics.items():
+            name = self.names.diaspora_name(kafka_topic)
+            if name is not None and description.error is None:
+                topics[name] = (kafka_topic, len(description.partitions))
+        return topics
+
+    def _offsets(
+        self, partitions: Sequence[TopicPartition], spec: OffsetSpec, doing: str
+    ) -> dict[str, int]:
+        def query() -> dict[str, int]:
+            futures = self._client.list_offsets(
+                {tp: spec for tp in partitions}, request_timeout=self._timeout_s
+            )
+            return {tp.topic: future.result().offset for tp, future in futures.items()}
+
+        try:
+            return self._retrying(query)
+        except KafkaException as error:
+            raise self._error(error, doing) from None
+
+    def partition_offsets(
+        self, kafka_topic: str, partitions: Sequence[int], earliest: bool = False
+    ) -> dict[int, int]:
+        """The high watermark (next offset; with ``earliest``, the first offset still stored)
+        of each of ``partitions`` of ``kafka_topic``."""
+        spec = OffsetSpec.earliest() if earliest else OffsetSpec.latest()
+
+        def query() -> dict[int, int]:
+            futures = self._client.list_offsets(
+                {TopicPartition(kafka_topic, p): spec for p in partitions},
+                request_timeout=self._timeout_s,
+            )
+            return {tp.partition: future.result().offset for tp, future in futures.items()}
+
+        try:
+            return self._retrying(query)
+        except KafkaException as error:
+            raise self._error(error, f"Reading the offsets of {kafka_topic!r}") from None
+
+    def topic_names(self) -> set[str]:
+        """Every Kafka topic of the cluster."""
+        try:
+            return set(self._client.list_topics(timeout=self._timeout_s).topics)
+        except KafkaException as error:
+            raise self._error(error, "Listing topics") from None

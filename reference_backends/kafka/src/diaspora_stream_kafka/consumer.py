@@ -1,0 +1,320 @@
+"""Consumers: a consumer group per name, partitions assigned (not subscribed), commits on ack.
+
+A consumer named ``N`` reads with ``group.id = N``; it is *assigned* its targeted partitions
+(all by default), starting after the offsets group ``N`` committed, so ``targets`` are honoured
+and no group rebalance delays it. ``event.acknowledge()`` commits that event's offset + 1
+synchronously: a consumer created again with the same name resumes after it.
+
+Delivery is round robin over the targeted partitions, each in offset order, as on every
+backend: the next event comes from the first partition, from the one after the previous
+event's, that has one. librdkafka prefetches records of every partition; before a partition is
+passed over, its high watermark is checked, so an event already stored there is never
+overtaken by one of a later partition.
+
+The data selection is cut out of the fetched record value without copying it when the
+consumer has no allocator (``event.data`` is a read-only view of the record).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from diaspora_stream.backend.full import ConsumerInterface, DataAllocator, DataSelector
+from diaspora_stream.backend.selection import copy_segments, select_event_data
+from diaspora_stream.constants import AdaptiveBatchSize, MaxNumBatchesInfinity, NoMoreEvents
+from diaspora_stream.event import Event
+from diaspora_stream.exceptions import ClosedError
+from diaspora_stream.futures import Completion, FutureEvent, _timeout_seconds
+
+from .errors import diaspora_error
+from .fetching import fetch_available
+from .records import decode
+
+if TYPE_CHECKING:
+    from .topic import KafkaTopicHandle
+
+__all__ = ["KafkaConsumer", "consumer_settings"]
+
+#: Records fetched from librdkafka's queue at once.
+DEFAULT_FETCH = 1024
+_WAIT_SLICE_S = 0.1
+
+
+def consumer_settings(
+    topic: KafkaTopicHandle, name: str, batch_size: int, max_num_batches: int, options: dict
+) -> dict[str, Any]:
+    """librdkafka settings of a consumer: the driver's and the consumer's own ``kafka``
+    options, record size limits, no automatic commits, and ``group.id`` = the name."""
+    config = topic.driver.config
+    limit = str(config.max_event_bytes + 1024)
+    settings: dict[str, Any] = {
+        "auto.offset.reset": "earliest",
+        "enable.partition.eof": "false",
+        "fetch.max.bytes": limit,
+        # A fetch waiting for records holds up the commits behind it on the connection.
+        "fetch.wait.max.ms": "20",
+        "max.partition.fetch.bytes": limit,
+        "receive.message.max.bytes": str(config.max_event_bytes + 2 * 2**20),
+        "topic.metadata.refresh.interval.ms": "10000",
+    }
+    if batch_size != AdaptiveBatchSize and batch_size > 0:
+        if max_num_batches != MaxNumBatchesInfinity and max_num_batches > 0:
+            settings["queued.min.messages"] = str(min(batch_size * max_num_batches, 10_000_000))
+    settings.update(config.client_settings(options, "kafka consumer"))
+    # Forced: acknowledgements are the only commits, and the name is the group.
+    settings["enable.auto.commit"] = "false"
+    settings["enable.auto.offset.store"] = "false"
+    settings["group.id"] = name
+    return settings
+
+
+class _Record:
+    """A fetched record: its value and where the data starts in it."""
+
+    __slots__ = ("data_offset", "data_size", "metadata_size", "offset", "value")
+
+    def __init__(self, message: Message, where: str) -> None:
+        self.value: bytes = message.value() or b""
+        self.offset: int = message.offset()
+        self.metadata_size, self.data_offset, self.data_size = decode(self.value, where)
+
+
+class _PendingPull(Completion):
+    """A pull that found nothing yet: ``wait`` fetches until an event arrives or time is up."""
+
+    __slots__ = ("_consumer",)
+
+    def __init__(self, consumer: KafkaConsumer) -> None:
+        super().__init__()
+        self._consumer = consumer
+
+    def wait(self, timeout_ms: Any) -> bool:
+        if self._done:
+            return super().wait(timeout_ms)
+        timeout = _timeout_seconds(timeout_ms)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            event = self._consumer._claim(deadline)
+        except Exception as error:  # noqa: BLE001 - raised by wait, like the reference
+            self.set_error(error)
+            return super().wait(0)
+        if event is None:
+            return False
+        self.set_result(event)
+        return True
+
+
+class KafkaConsumer(ConsumerInterface):
+    """A consumer of one topic; one librdkafka consumer instance each."""
+
+    def __init__(
+        self,
+        topic: KafkaTopicHandle,
+        name: str,
+        batch_size: int,
+        max_num_batches: int,
+        data_selector: DataSelector | None,
+        data_allocator: DataAllocator | None,
+        targets: Sequence[int] | None,
+        options: dict[str, Any],
+    ) -> None:
+        self.topic = topic
+        self.name = name
+        self.data_selector = data_selector
+        self.data_allocator = data_allocator
+        self._bootstrap = topic.driver.config.bootstrap_servers
+        self._kafka_topic = topic.kafka_topic
+        self._deserialize = topic.serializer.deserialize
+        self._partition_info = topic.partitions
+        self._targets = list(targets) if targets else list(range(topic.num_partitions))
+        self._fetch = (
+            DEFAULT_FETCH
+            if batch_size == AdaptiveBatchSize or batch_size <= 0
+            else min(batch_size, 100_000)
+        )
+        self._timeout_s = topic.driver.config.timeout_ms / 1000
+        self._lock = threading.RLock()
+        self._closed = False
+        self._buffers: dict[int, deque[_Record]] = {p: deque() for p in self._targets}
+        self._cursor = 0
+        try:
+            self._client = Consumer(
+                consumer_settings(topic, name, batch_size, max_num_batches, options)
+            )
+            self._next_offset = self._start_offsets()
+            # Learn the partitions' leader now: after assign() alone, librdkafka's periodic
+            # metadata timer would find it only up to a second later.
+            self._client.list_topics(self._kafka_topic, timeout=self._timeout_s)
+            self._client.assign(
+                [TopicPartition(self._kafka_topic, p, o) for p, o in self._next_offset.items()]
+            )
+        except KafkaException as error:
+            raise diaspora_error(error, f"Creating consumer {name!r}", self._bootstrap) from None
+
+    def _start_offsets(self) -> dict[int, int]:
+        """Where the group committed each targeted partition (its first stored offset if
+        never): explicit offsets, which librdkafka starts fetching from at once."""
+        committed = self._client.committed(
+            [TopicPartition(self._kafka_topic, p) for p in self._targets], timeout=self._timeout_s
+        )
+        offsets = {tp.partition: tp.offset for tp in committed if tp.offset >= 0}
+        fresh = [p for p in self._targets if p not in offsets]
+        if fresh:
+            admin = self.topic.driver.admin
+            offsets.update(admin.partition_offsets(self._kafka_topic, fresh, earliest=True))
+        return offsets
+
+    # ------------------------------------------------------------------ pull
+
+    def pull(self) -> FutureEvent:
+        if self._closed:
+            raise ClosedError(f"Consumer {self.name!r} is closed; create a new consumer to pull")
+        try:
+            event = self._claim(time.monotonic())
+        except Exception as error:  # noqa: BLE001 - raised by wait
+            return FutureEvent(Completion.failed(error))
+        if event is None:
+            return FutureEvent(_PendingPull(self))
+        return FutureEvent(Completion.resolved(event))
+
+    def _claim(self, deadline: float | None) -> Event | None:
+        """The next event in round-robin order, fetching until ``deadline`` (None: forever)."""
+        with self._lock:
+            while True:
+                if self._closed:
+                    raise ClosedError(f"Consumer {self.name!r} is closed")
+                partition = self._next_partition()
+                if partition is not None:
+                    return self._deliver(partition)
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return None
+                self._fetch_records(_WAIT_SLICE_S if remaining is None else min(remaining, 1.0))
+
+    def _next_partition(self) -> int | None:
+        """The partition the next event comes from, or None if a partition must be waited for
+        (nothing buffered, or an event stored before the buffered ones in round-robin order)."""
+        buffers = self._buffers
+        if not any(buffers.values()):
+            self._fetch_records(0)
+        count = len(self._targets)
+        order = [self._targets[(self._cursor + step) % count] for step in range(count)]
+        first = next((step for step, p in enumerate(order) if buffers[p]), None)
+        if first is None:
+            return None
+        passed_over = order[:first]
+        if passed_over and self._has_unfetched(passed_over):
+            return None  # an event is stored in a partition that comes first
+        return order[first]
+
+    def _has_unfetched(self, partitions: list[int]) -> bool:
+        """Whether one of ``partitions`` holds events this consumer has not fetched yet.
+
+        The high watermarks of the last fetch responses answer first; the others are asked
+        for on the driver's admin connection, which no long-polling fetch holds up.
+        """
+        for partition in partitions:
+            tp = TopicPartition(self._kafka_topic, partition)
+            _low, high = self._client.get_watermark_offsets(tp, cached=True)
+            if high > self._next_offset[partition]:
+                return True
+        latest = self.topic.driver.admin.partition_offsets(self._kafka_topic, partitions)
+        return any(latest[p] > self._next_offset[p] for p in partitions)
+
+    def _fetch_records(self, timeout_s: float) -> None:
+        """Move the records librdkafka fetched (waiting up to ``timeout_s``) to the buffers."""
+        try:
+            messages = fetch_available(self._client, self._fetch, timeout_s)
+        except KafkaException as error:
+            raise diaspora_error(error, f"Consumer {self.name!r}", self._bootstrap) from None
+        topic = self.topic.name
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                if error.fatal():
+                    raise diaspora_error(KafkaException(error), "Consuming", self._bootstrap)
+                continue  # transient: librdkafka retries by itself
+            partition = message.partition()
+            buffer = self._buffers.get(partition)
+            if buffer is None:
+                continue
+            where = f"Record {message.offset()} of partition {partition} of topic {topic!r}"
+            buffer.append(_Record(message, where))
+            self._next_offset[partition] = message.offset() + 1
+
+    def _deliver(self, partition: int) -> Event:
+        buffer = self._buffers[partition]
+        record = buffer[0]
+        if record.data_size < 0:  # Octopus's end-of-stream marker
+            buffer.popleft()
+            self._advance(partition)
+            return Event(None, [], NoMoreEvents, self._partition_info[partition], partition)
+        value = memoryview(record.value)
+        metadata = self._deserialize(value[16 : record.data_offset])
+        data = select_event_data(
+            metadata,
+            record.data_size,
+            self.data_selector,
+            self.data_allocator,
+            self,
+            partition,
+            record,
+            record.offset,
+        )
+        buffer.popleft()
+        self._advance(partition)
+        return Event(
+            metadata,
+            data,
+            record.offset,
+            self._partition_info[partition],
+            partition,
+            self._acknowledge,
+        )
+
+    def _advance(self, partition: int) -> None:
+        self._cursor = (self._targets.index(partition) + 1) % len(self._targets)
+
+    # ------------------------------------------------ DataSource of the events
+
+    def read_selected(
+        self,
+        partition: int,
+        record: _Record,
+        segments: Sequence[tuple[int, int]],
+        destination: Sequence[memoryview],
+    ) -> None:
+        """Copy selected bytes out of the fetched record."""
+        data = memoryview(record.value)[record.data_offset :]
+        copy_segments(data, segments, destination)
+
+    def read_whole(self, partition: int, record: _Record) -> memoryview:
+        """The data part of the fetched record, without a copy (read-only)."""
+        return memoryview(record.value)[record.data_offset :]
+
+    # ------------------------------------------------------------ acknowledge
+
+    def _acknowledge(self, partition: int, event_id: int) -> None:
+        if self._closed:
+            raise ClosedError(f"Consumer {self.name!r} is closed; cannot acknowledge")
+        offsets = [TopicPartition(self._kafka_topic, partition, event_id + 1)]
+        try:
+            with self._lock:
+                self._client.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as error:
+            raise diaspora_error(
+                error, f"Acknowledging event {event_id} of partition {partition}", self._bootstrap
+            ) from None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._buffers.clear()
+            self._client.close()

@@ -1,0 +1,50 @@
+"""Kafka errors as Diaspora exceptions whose messages say what to do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException
+from diaspora_stream.exceptions import Exception as DiasporaException
+
+__all__ = ["KafkaUnreachable", "diaspora_error", "kafka_error_of"]
+
+_UNREACHABLE = {
+    KafkaError._TRANSPORT,
+    KafkaError._ALL_BROKERS_DOWN,
+    KafkaError._RESOLVE,
+    KafkaError._TIMED_OUT,
+    KafkaError.REQUEST_TIMED_OUT,
+    KafkaError._MSG_TIMED_OUT,
+}
+
+
+class KafkaUnreachable(DiasporaException):
+    """The Kafka cluster did not answer in time."""
+
+
+def kafka_error_of(error: Any) -> KafkaError | None:
+    """The :class:`KafkaError` inside ``error`` (a KafkaException or a KafkaError), if any."""
+    if isinstance(error, KafkaError):
+        return error
+    if isinstance(error, KafkaException) and error.args and isinstance(error.args[0], KafkaError):
+        return error.args[0]
+    return None
+
+
+def diaspora_error(error: Any, doing: str, bootstrap_servers: str) -> DiasporaException:
+    """``error`` (from confluent-kafka) as a Diaspora exception: what failed, why, and, when
+    the cluster is out of reach, where it was looked for."""
+    kafka_error = kafka_error_of(error)
+    reason = kafka_error.str() if kafka_error is not None else str(error)
+    if kafka_error is not None and kafka_error.code() in _UNREACHABLE:
+        wrapped: DiasporaException = KafkaUnreachable(
+            f"{doing} failed: the Kafka cluster at bootstrap.servers={bootstrap_servers} did not "
+            f"answer ({reason}); check that a broker runs there (a local test broker: python -m "
+            "diaspora_stream_kafka.local_broker run)"
+        )
+    else:
+        wrapped = DiasporaException(f"{doing} failed: {reason}")
+    if isinstance(error, BaseException):
+        wrapped.__cause__ = error
+    return wrapped

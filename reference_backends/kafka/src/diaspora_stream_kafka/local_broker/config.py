@@ -1,0 +1,79 @@
+"""The configuration files of a single-node KRaft broker on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import uuid
+from pathlib import Path
+
+__all__ = ["LOG4J2_PROPERTIES", "free_port", "new_cluster_id", "server_properties"]
+
+#: Broker logging into ``<logs>/server.log`` only (the properties format needs no YAML jar).
+LOG4J2_PROPERTIES = """\
+status = error
+appender.file.type = File
+appender.file.name = FILE
+appender.file.fileName = ${sys:kafka.logs.dir}/server.log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.file.ref = FILE
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.state.name = state.change.logger
+logger.state.level = WARN
+"""
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def new_cluster_id() -> str:
+    """A cluster id in Kafka's own form (22 characters of URL-safe base64)."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+
+
+def server_properties(data_directory: Path, port: int, controller_port: int) -> str:
+    """``server.properties`` of a combined broker+controller listening on 127.0.0.1.
+
+    Replication factor 1 everywhere (one node), a single partition for internal topics and no
+    initial rebalance delay (fast consumer-group joins on a small machine), no automatic topic
+    creation (a typo fails loudly), and record sizes up to 64 MiB for large events.
+    """
+    settings = {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "controller.quorum.bootstrap.servers": f"127.0.0.1:{controller_port}",
+        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": (
+            f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}"
+        ),
+        "inter.broker.listener.name": "PLAINTEXT",
+        "controller.listener.names": "CONTROLLER",
+        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "log.dirs": str(data_directory),
+        "num.partitions": "1",
+        "default.replication.factor": "1",
+        "min.insync.replicas": "1",
+        "offsets.topic.replication.factor": "1",
+        "offsets.topic.num.partitions": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.num.partitions": "1",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        "num.recovery.threads.per.data.dir": "1",
+        "group.initial.rebalance.delay.ms": "0",
+        "auto.create.topics.enable": "false",
+        "num.network.threads": "2",
+        "num.io.threads": "2",
+        "message.max.bytes": str(64 * 2**20 + 4096),
+        "replica.fetch.max.bytes": str(64 * 2**20 + 4096),
+        "socket.request.max.bytes": str(128 * 2**20),
+    }
+    return "".join(f"{key}={value}\n" for key, value in settings.items())

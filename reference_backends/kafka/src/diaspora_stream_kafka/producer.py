@@ -1,0 +1,186 @@
+"""Producers: one Kafka record per event, ids from the broker's delivery reports.
+
+``push`` validates, chooses the partition and serializes in the calling thread (the API
+package's :class:`~diaspora_stream.backend.preparation.EventPreparer`), then hands the record
+to librdkafka, which batches it (``batch_size`` → ``batch.num.messages``) and sends it with
+``acks=all`` and idempotence, so retries never duplicate or reorder. The push future completes
+from the delivery report with the record's offset. Producers with the same settings share one
+librdkafka instance (:mod:`.clients`), whose background thread serves the reports.
+
+Delivery reports of one partition come in produce order (idempotent producer), so each
+partition keeps a FIFO of the completions of its records in flight: no per-record callback
+object is needed, and ``flush()`` completes once every record pushed before it was reported.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from confluent_kafka import KafkaError, KafkaException, Message
+from diaspora_stream.backend.full import ProducerInterface
+from diaspora_stream.backend.preparation import EventPreparer
+from diaspora_stream.constants import AdaptiveBatchSize, MaxNumBatchesInfinity
+from diaspora_stream.exceptions import ClosedError
+from diaspora_stream.exceptions import Exception as DiasporaException
+from diaspora_stream.futures import Completion, FutureFlushed, FutureUint
+
+from .clients import shared_producer
+from .errors import diaspora_error
+from .records import encode
+
+if TYPE_CHECKING:
+    from .topic import KafkaTopicHandle
+
+__all__ = ["KafkaProducer", "producer_settings"]
+
+_BACKOFF_S = 0.005
+#: librdkafka's own cap on ``batch.num.messages`` and on its queue length.
+_MAX_BATCH = 1_000_000
+_MAX_QUEUE = 10_000_000
+
+
+def producer_settings(
+    topic: KafkaTopicHandle, batch_size: int, max_num_batches: int, options: dict[str, Any]
+) -> dict[str, Any]:
+    """librdkafka settings of a producer: the driver's and the producer's own ``kafka``
+    options, batching from ``batch_size``/``max_num_batches``, idempotence and ``acks=all``."""
+    config = topic.driver.config
+    settings: dict[str, Any] = {"message.max.bytes": str(config.max_event_bytes + 1024)}
+    if batch_size != AdaptiveBatchSize and batch_size > 0:
+        settings["batch.num.messages"] = str(min(batch_size, _MAX_BATCH))
+        if batch_size == 1:
+            settings["linger.ms"] = "0"
+        if max_num_batches != MaxNumBatchesInfinity and max_num_batches > 0:
+            queued = max(batch_size * max_num_batches, 1)
+            settings["queue.buffering.max.messages"] = str(min(queued, _MAX_QUEUE))
+    settings.update(config.client_settings(options, "kafka producer"))
+    # Forced, as Octopus does: no duplicates or reordering on retries, stored by all replicas.
+    settings["enable.idempotence"] = "true"
+    settings["acks"] = "all"
+    return settings
+
+
+class _FlushMarker:
+    __slots__ = ("completion", "sequence")
+
+    def __init__(self, sequence: int) -> None:
+        self.sequence = sequence
+        self.completion = Completion()
+
+
+class KafkaProducer(ProducerInterface):
+    """A producer of one topic; one librdkafka producer instance each."""
+
+    def __init__(
+        self,
+        topic: KafkaTopicHandle,
+        name: str,
+        batch_size: int,
+        max_num_batches: int,
+        options: dict[str, Any],
+    ) -> None:
+        self.topic = topic
+        self.name = name
+        self._kafka_topic = topic.kafka_topic
+        self._bootstrap = topic.driver.config.bootstrap_servers
+        self._prepare = EventPreparer(topic, topic.num_partitions).prepare
+        try:
+            shared = shared_producer(producer_settings(topic, batch_size, max_num_batches, options))
+        except KafkaException as error:
+            raise diaspora_error(error, f"Creating producer {name!r}", self._bootstrap) from None
+        self._client = shared.client
+        self._produce = self._client.produce
+        self._lock = threading.Lock()
+        self._next_sequence = 0
+        # Per partition, the (sequence, completion) of each record not yet reported.
+        self._pending: list[deque[tuple[int, Completion]]] = [
+            deque() for _ in range(topic.num_partitions)
+        ]
+        self._flushes: deque[_FlushMarker] = deque()
+        self._closed = False
+        self._closing: Completion | None = None
+
+    # ------------------------------------------------------------------ push
+
+    def push(
+        self, metadata: Any, data: tuple[memoryview, ...], data_size: int, partition: int | None
+    ) -> FutureUint:
+        if self._closed:
+            raise ClosedError(f"Producer {self.name!r} is closed; create a new producer to push")
+        try:
+            index, blob = self._prepare(metadata, data, partition)
+        except DiasporaException as error:
+            return FutureUint(Completion.failed(error))
+        value = encode(blob, data, data_size)
+        completion = Completion()
+        queue = self._pending[index]
+        while True:
+            with self._lock:
+                sequence = self._next_sequence
+                queue.append((sequence, completion))
+                try:
+                    self._produce(
+                        self._kafka_topic, value, partition=index, on_delivery=self._delivered
+                    )
+                except BufferError:
+                    queue.pop()  # librdkafka's queue is full (max_num_batches): wait for room
+                except KafkaException as error:
+                    queue.pop()
+                    completion.set_error(
+                        diaspora_error(error, "Pushing the event", self._bootstrap)
+                    )
+                    return FutureUint(completion)
+                else:
+                    self._next_sequence = sequence + 1
+                    return FutureUint(completion)
+            self._client.poll(_BACKOFF_S)
+
+    # ----------------------------------------------------- delivery reports
+
+    def _delivered(self, error: KafkaError | None, message: Message) -> None:
+        failure = None
+        if error is not None:
+            failure = diaspora_error(
+                KafkaException(error),
+                f"Storing the event in partition {message.partition()} of topic "
+                f"{self.topic.name!r}",
+                self._bootstrap,
+            )
+        with self._lock:
+            _sequence, completion = self._pending[message.partition()].popleft()
+            # The event's future completes before any flush that waits for it.
+            if failure is None:
+                completion.set_result(message.offset())
+            else:
+                completion.set_error(failure)
+            if self._flushes:
+                self._complete_flushes()
+
+    def _complete_flushes(self) -> None:
+        """Complete the flushes whose records were all reported (lock held)."""
+        oldest = min((queue[0][0] for queue in self._pending if queue), default=None)
+        while self._flushes and (oldest is None or oldest >= self._flushes[0].sequence):
+            self._flushes.popleft().completion.set_result(True)
+
+    # ----------------------------------------------------------- flush/close
+
+    def flush(self) -> FutureFlushed:
+        if self._closed:
+            raise ClosedError(f"Producer {self.name!r} is closed")
+        return FutureFlushed(self._queue_flush())
+
+    def _queue_flush(self) -> Completion:
+        with self._lock:
+            marker = _FlushMarker(self._next_sequence)
+            self._flushes.append(marker)
+            self._complete_flushes()
+        return marker.completion
+
+    def close(self, wait: bool = True) -> None:
+        if self._closing is None:
+            self._closed = True
+            self._closing = self._queue_flush()
+        if wait:
+            self._closing.wait(-1)

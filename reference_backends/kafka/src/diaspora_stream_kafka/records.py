@@ -1,0 +1,56 @@
+"""The Kafka record of an event, as Octopus writes it.
+
+One event is one record; only its value is used (no key, no headers)::
+
+    <u64 LE metadata size m> <u64 LE data size d> <m bytes: serialized metadata> <d bytes: data>
+
+With the default serializer the metadata part is itself ``<u64 LE length> <compact JSON>``.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from diaspora_stream.exceptions import Exception as DiasporaException
+
+__all__ = ["HEADER_SIZE", "END_OF_STREAM", "CorruptRecord", "decode", "encode"]
+
+_HEADER = struct.Struct("<QQ")
+HEADER_SIZE = _HEADER.size
+_pack = _HEADER.pack
+_unpack = _HEADER.unpack_from
+#: ``(metadata size, data size)`` of Octopus's end-of-stream marker record.
+END_OF_STREAM = (2**64 - 1, 2**64 - 1)
+
+
+class CorruptRecord(DiasporaException):
+    """A record of a topic is not in the event layout (written by another tool?)."""
+
+
+def encode(metadata: bytes, data: tuple[memoryview, ...], data_size: int) -> bytes:
+    """The record value of an event (one copy of the data)."""
+    if not data:
+        return _pack(len(metadata), 0) + metadata
+    return b"".join((_pack(len(metadata), data_size), metadata, *data))
+
+
+def decode(value: bytes | None, where: str) -> tuple[int, int, int]:
+    """``(metadata size, data offset, data size)`` of a record value; ``data size`` is -1 for
+    Octopus's end-of-stream marker. Raises :class:`CorruptRecord` naming ``where``."""
+    size = 0 if value is None else len(value)
+    if size < HEADER_SIZE:
+        raise CorruptRecord(
+            f"{where} is not a Diaspora event: its value has {size} bytes, fewer than the "
+            f"{HEADER_SIZE}-byte header (metadata size, data size)"
+        )
+    assert value is not None
+    metadata_size, data_size = _unpack(value)
+    if (metadata_size, data_size) == END_OF_STREAM:
+        return 0, HEADER_SIZE, -1
+    if HEADER_SIZE + metadata_size + data_size != size:
+        raise CorruptRecord(
+            f"{where} is not a Diaspora event: its header announces {metadata_size} bytes of "
+            f"metadata and {data_size} bytes of data, but the value holds {size - HEADER_SIZE} "
+            "bytes after the header"
+        )
+    return metadata_size, HEADER_SIZE + metadata_size, data_size

@@ -1,0 +1,77 @@
+"""A Kafka broker for test sessions: the one at ``$DIASPORA_KAFKA_BOOTSTRAP_SERVERS``, or a
+local one started for the session (:class:`~diaspora_stream_kafka.local_broker.LocalBroker`).
+
+``session_broker()`` is what the backend's ``tests/conftest.py`` uses; it sets the variable
+for the rest of the session, so driver options can be built from it
+(:func:`driver_options`) in test modules, subprocesses and the conformance wiring alike.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from confluent_kafka import Consumer, Message, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
+
+from .local_broker import LocalBroker
+
+__all__ = ["BOOTSTRAP_VARIABLE", "driver_options", "read_records", "session_broker"]
+
+#: ``host:port`` of a running broker to use instead of starting one.
+BOOTSTRAP_VARIABLE = "DIASPORA_KAFKA_BOOTSTRAP_SERVERS"
+
+
+def driver_options(**extra: Any) -> dict[str, Any]:
+    """Driver options for the session's broker (``extra`` added)."""
+    bootstrap = os.environ.get(BOOTSTRAP_VARIABLE)
+    if not bootstrap:
+        raise RuntimeError(
+            f"{BOOTSTRAP_VARIABLE} is not set: the kafka tests' conftest starts a broker and "
+            "sets it; outside pytest, set it to host:port of a running broker"
+        )
+    return {"kafka": {"bootstrap.servers": bootstrap}, **extra}
+
+
+@contextmanager
+def session_broker() -> Iterator[LocalBroker | None]:
+    """Use ``$DIASPORA_KAFKA_BOOTSTRAP_SERVERS`` if set (yields ``None``), else start a local
+    broker for the duration (yields it) and set the variable meanwhile."""
+    if os.environ.get(BOOTSTRAP_VARIABLE):
+        yield None
+        return
+    broker = LocalBroker(log=lambda message: print(message, file=sys.stderr, flush=True))
+    broker.start()
+    os.environ[BOOTSTRAP_VARIABLE] = broker.bootstrap_servers
+    try:
+        yield broker
+    finally:
+        os.environ.pop(BOOTSTRAP_VARIABLE, None)
+        broker.close()
+
+
+def read_records(bootstrap: str, kafka_topic: str, partition: int = 0) -> list[Message]:
+    """Every record of one partition, read with a plain confluent-kafka consumer (no group
+    commits), as another Kafka tool would see them."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    tp = TopicPartition(kafka_topic, partition)
+    ends = admin.list_offsets({tp: OffsetSpec.latest()})[tp].result().offset
+    starts = admin.list_offsets({tp: OffsetSpec.earliest()})[tp].result().offset
+    if ends <= starts:
+        return []
+    reader = Consumer({"bootstrap.servers": bootstrap, "group.id": "diaspora-test-reader"})
+    try:
+        reader.assign([TopicPartition(kafka_topic, partition, starts)])
+        records: list[Message] = []
+        deadline = time.monotonic() + 30
+        while len(records) < ends - starts and time.monotonic() < deadline:
+            message = reader.poll(1.0)
+            if message is not None and message.error() is None:
+                records.append(message)
+        return records
+    finally:
+        reader.close()

@@ -1,0 +1,70 @@
+"""The local broker helper: clear failures without Java or Maven, and its command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from diaspora_stream_kafka.local_broker import BrokerUnavailable, LocalBroker, ensure_jars
+
+
+def test_missing_maven_says_how_to_get_the_jars(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DIASPORA_KAFKA_JARS", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no mvn, no java
+    with pytest.raises(BrokerUnavailable) as raised:
+        ensure_jars()
+    message = str(raised.value)
+    assert "mvn was not found" in message
+    assert "apt-get install" in message
+    assert "DIASPORA_KAFKA_BOOTSTRAP_SERVERS" in message
+
+
+def test_missing_java_says_how_to_get_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ensure_jars()  # cached by the session broker
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BrokerUnavailable, match=r"java was not found.*Java 17"):
+        LocalBroker(tmp_path / "broker").start()
+
+
+def test_jar_directory_without_jars_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIASPORA_KAFKA_JARS", str(tmp_path))
+    with pytest.raises(BrokerUnavailable, match=r"holds no kafka_2\.13"):
+        ensure_jars()
+
+
+def test_command_line_starts_reports_and_stops_a_broker(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "diaspora_stream_kafka.local_broker"]
+    state = ["--state-dir", str(tmp_path / "state")]
+
+    def run(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*command, *arguments], capture_output=True, text=True, timeout=240, env=os.environ
+        )
+
+    assert run("status", *state).returncode == 3
+    started = run("start", *state)
+    assert started.returncode == 0, started.stderr
+    bootstrap = started.stdout.strip()
+    assert bootstrap.startswith("127.0.0.1:")
+    try:
+        from diaspora_stream.api import Driver
+
+        driver = Driver(backend="kafka", options={"kafka": {"bootstrap.servers": bootstrap}})
+        driver.create_topic("from-the-command-line")
+        assert "from-the-command-line" in driver.list_topics()
+        status = run("status", *state)
+        assert status.returncode == 0 and bootstrap in status.stdout
+    finally:
+        stopped = run("stop", *state)
+    assert stopped.returncode == 0, stopped.stderr
+    assert run("status", *state).returncode == 3

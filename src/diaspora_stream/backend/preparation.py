@@ -1,0 +1,71 @@
+"""What every producer does to an event before storing it: validate, choose, serialize.
+
+Full-level backends (Kafka, a researcher's own transport) and the generic producer of log-level
+backends share this step, so a validator, partition selector or serializer behaves, and fails,
+the same way on every backend.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import Exception as DiasporaException
+
+if TYPE_CHECKING:
+    from .full import TopicHandleInterface
+
+__all__ = ["EventPreparer", "component_error"]
+
+
+def component_error(component: str, error: BaseException) -> DiasporaException:
+    """``error`` as a :class:`~diaspora_stream.exceptions.Exception` naming ``component``.
+
+    Diaspora exceptions pass through unchanged; anything else is wrapped, keeping the original
+    as ``__cause__``.
+    """
+    if isinstance(error, DiasporaException):
+        return error
+    wrapped = DiasporaException(f"{component} failed: {type(error).__name__}: {error}")
+    wrapped.__cause__ = error
+    return wrapped
+
+
+class EventPreparer:
+    """Runs a topic's validator, partition selector and serializer on one event.
+
+    ``prepare`` returns ``(partition index, serialized metadata)`` or raises a
+    :class:`~diaspora_stream.exceptions.Exception` that names the component that failed.
+    """
+
+    __slots__ = ("_num_partitions", "_select", "_serialize", "_topic_name", "_validate")
+
+    def __init__(self, topic: TopicHandleInterface, num_partitions: int) -> None:
+        validator = topic.validator
+        self._validate = None if validator.accepts_everything else validator.validate
+        self._select = topic.partition_selector.select_partition_for
+        self._serialize = topic.serializer.serialize
+        self._num_partitions = num_partitions
+        self._topic_name = topic.name
+
+    def prepare(
+        self, metadata: Any, data: tuple[memoryview, ...], partition: int | None
+    ) -> tuple[int, bytes]:
+        """Validate ``metadata``/``data``, choose the partition, serialize the metadata."""
+        step = "Validator"
+        try:
+            if self._validate is not None:
+                self._validate(metadata, data)
+            step = "Partition selector"
+            index = self._select(metadata, partition)
+            step = "Serializer"
+            blob = self._serialize(metadata)
+        except Exception as error:  # noqa: BLE001 - wrapped with the component's name
+            raise component_error(step, error) from None
+        if type(index) is not int or not 0 <= index < self._num_partitions:
+            raise DiasporaException(
+                f"Invalid partition index {index!r} returned by the partition selector: topic "
+                f"{self._topic_name!r} has {self._num_partitions} partition(s)"
+            )
+        if type(blob) is not bytes:
+            blob = bytes(blob)
+        return index, blob
