@@ -2,20 +2,44 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 
 import nox
 
 nox.options.sessions = ["tests", "lint"]
 nox.options.reuse_existing_virtualenvs = True
 
-PACKAGES = ("-e", ".[test]", "-e", "reference_backends/files", "-e", "conformance")
+PACKAGES = (
+    "-e", ".[test]",
+    "-e", "reference_backends/files",
+    "-e", "reference_backends/kafka",
+    "-e", "conformance",
+)  # fmt: skip
 
-#: Backends the conformance session runs on, with their driver options ("{tmp}": a temp dir).
+#: Backends the conformance session runs on, with their driver options ("{tmp}": a temp dir;
+#: "{kafka}": the address of a local Kafka broker that the session starts).
 CONFORMANCE_BACKENDS = {
     "memory": {},
     "files": {"root_path": "{tmp}"},
+    "kafka": {"kafka": {"bootstrap.servers": "{kafka}"}},
 }
+#: Where sessions keep the state of the local Kafka broker they start.
+KAFKA_STATE = ".nox/kafka-broker"
+
+
+@contextlib.contextmanager
+def kafka_broker(session: nox.Session) -> Iterator[str]:
+    """A local Kafka broker for the session (jars from Maven Central, cached); its address."""
+    command = ("python", "-m", "diaspora_stream_kafka.local_broker")
+    output = session.run(*command, "start", "--state-dir", KAFKA_STATE, silent=True)
+    bootstrap = str(output).strip().splitlines()[-1]
+    session.log(f"Kafka broker on {bootstrap}")
+    try:
+        yield bootstrap
+    finally:
+        session.run(*command, "stop", "--state-dir", KAFKA_STATE)
 
 
 @nox.session
@@ -31,29 +55,38 @@ def lint(session: nox.Session) -> None:
     session.install(*PACKAGES, "ruff", "mypy")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", "src", "reference_backends")
-    session.run("mypy", "src", "reference_backends/files/src")
+    session.run("mypy", "src", "reference_backends/files/src", "reference_backends/kafka/src")
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks: the produce/consume round trip, then the workload matrix on every installed
-    backend, with raw baselines, into bench-results/ (results.json, results.md, PNG plots).
+    """Benchmarks: the produce/consume round trip on files, the kafka backend against raw
+    confluent-kafka on a local broker, then the workload matrix on every installed backend,
+    with raw baselines, into bench-results/ (results.json, results.md, PNG plots).
 
     ``nox -s bench -- --quick`` is a smoke run; other arguments go to the matrix (see
-    ``python -m diaspora_stream.bench.matrix --help``); ``--repeat N`` goes to both.
+    ``python -m diaspora_stream.bench.matrix --help``); ``--repeat N`` goes to all.
     """
     import os
 
     session.install(*PACKAGES, "matplotlib")
     args = list(session.posargs)
-    roundtrip = ["--backend", "files", "--json", "bench-results/roundtrip.json"]
+    scale: list[str] = []
     if "--quick" in args:
-        roundtrip += ["--scale", "0.01", "--repeat", "1"]
+        scale = ["--scale", "0.01", "--repeat", "1"]
     elif "--repeat" in args and args.index("--repeat") + 1 < len(args):
-        roundtrip += ["--repeat", args[args.index("--repeat") + 1]]
+        scale = ["--repeat", args[args.index("--repeat") + 1]]
     os.makedirs("bench-results", exist_ok=True)
+    roundtrip = ["--backend", "files", "--json", "bench-results/roundtrip.json", *scale]
     session.run("python", "-m", "diaspora_stream.bench.roundtrip", *roundtrip)
-    session.run("python", "-m", "diaspora_stream.bench.matrix", "--output", "bench-results", *args)
+    with kafka_broker(session) as bootstrap:
+        kafka = ["--bootstrap-servers", bootstrap, "--json", "bench-results/kafka.json", *scale]
+        session.run("python", "-m", "diaspora_stream_kafka.bench", *kafka)
+        options = json.dumps({"kafka": {"bootstrap.servers": bootstrap}})
+        session.run(
+            "python", "-m", "diaspora_stream.bench.matrix", "--output", "bench-results",
+            "--backend-options", f"kafka={options}", *args,
+        )  # fmt: skip
 
 
 @nox.session
@@ -84,15 +117,18 @@ def conformance(session: nox.Session) -> None:
         chosen = [arguments[position + 1]]
         del arguments[position : position + 2]
     session.install(*PACKAGES)
-    for backend in chosen:
-        options = CONFORMANCE_BACKENDS.get(backend, {})
-        session.run(
-            "python", "-m", "pytest", "--pyargs", "diaspora_stream_conformance",
-            "--diaspora-backend", backend,
-            "--diaspora-backend-options", json.dumps(options),
-            "--diaspora-report", f"conformance-report/{backend}",
-            *arguments,
-        )
+    with contextlib.ExitStack() as stack:
+        for backend in chosen:
+            options = json.dumps(CONFORMANCE_BACKENDS.get(backend, {}))
+            if "{kafka}" in options:
+                options = options.replace("{kafka}", stack.enter_context(kafka_broker(session)))
+            session.run(
+                "python", "-m", "pytest", "--pyargs", "diaspora_stream_conformance",
+                "--diaspora-backend", backend,
+                "--diaspora-backend-options", options,
+                "--diaspora-report", f"conformance-report/{backend}",
+                *arguments,
+            )  # fmt: skip
 
 
 @nox.session

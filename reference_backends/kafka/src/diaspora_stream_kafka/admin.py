@@ -19,7 +19,7 @@ from diaspora_stream.exceptions import Exception as DiasporaException
 
 from .config import KafkaConfig
 from .errors import diaspora_error, kafka_error_of
-from .fetching import fetch_available
+from .fetching import fetch_available, position
 from .naming import TopicNames
 
 __all__ = ["INFO_READER_GROUP", "KafkaAdmin"]
@@ -83,7 +83,8 @@ class KafkaAdmin:
         futures = self._client.create_topics(
             wanted, operation_timeout=self._timeout_s, request_timeout=self._timeout_s
         )
-        created, failures = [], {}
+        created: list[str] = []
+        failures: dict[str, KafkaException] = {}
         for topic, future in futures.items():
             try:
                 future.result()
@@ -92,18 +93,18 @@ class KafkaAdmin:
                 failures[topic] = error
         if failures:
             self._delete(created)
-            error = failures.get(data_topic)
-            if error is not None and _code(error) == KafkaError.TOPIC_ALREADY_EXISTS:
+            failure = failures.get(data_topic)
+            if failure is not None and _code(failure) == KafkaError.TOPIC_ALREADY_EXISTS:
                 raise DiasporaException(f"Topic already exists: {name}")
-            if error is None:  # only the info topic failed
-                topic, error = next(iter(failures.items()))
-                if _code(error) == KafkaError.TOPIC_ALREADY_EXISTS:
+            if failure is None:  # only the info topic failed
+                topic, failure = next(iter(failures.items()))
+                if _code(failure) == KafkaError.TOPIC_ALREADY_EXISTS:
                     raise DiasporaException(
                         f"Cannot create topic {name!r}: its info topic {topic!r} already exists "
                         "without the topic (left by a topic deleted with other tools); delete "
                         f"{topic!r} from the cluster, then create the topic again"
                     )
-            raise self._error(error, f"Creating topic {name!r}")
+            raise self._error(failure, f"Creating topic {name!r}")
         if info_records is not None:
             try:
                 self._write_info(self.names.info_topic(name), info_records)
@@ -207,9 +208,10 @@ class KafkaAdmin:
                             raise self._error(KafkaException(error), "Reading info topics")
                         continue
                     topic = message.topic()
-                    if topic in wanted and message.offset() < wanted[topic]:
+                    _partition, offset = position(message)
+                    if topic in wanted and offset < wanted[topic]:
                         records[topic].append(message.value() or b"")
-                        if message.offset() + 1 >= wanted[topic]:
+                        if offset + 1 >= wanted[topic]:
                             del wanted[topic]
         finally:
             reader.close()

@@ -85,8 +85,17 @@ class KafkaResult:
         }
 
 
-def _raw_produce(settings: dict[str, Any], topic: str, value: bytes, count: int) -> float:
+def _warm_producer(settings: dict[str, Any], scratch_topic: str) -> Producer:
+    """A raw producer that already holds its producer id (granted at the first record), as
+    the backend's shared one does."""
     producer = Producer(settings)
+    producer.produce(scratch_topic, b"warm-up", partition=0)
+    if producer.flush(60):
+        raise RuntimeError("raw producer: the warm-up record was not delivered")
+    return producer
+
+
+def _raw_produce(producer: Producer, topic: str, value: bytes, count: int) -> float:
     produce, poll = producer.produce, producer.poll
     start = time.perf_counter()
     for _ in range(count):
@@ -105,12 +114,13 @@ def _raw_produce(settings: dict[str, Any], topic: str, value: bytes, count: int)
 
 def _raw_consume(settings: dict[str, Any], topic: str, count: int) -> float:
     consumer = Consumer(settings)
+    consumer.list_topics(topic, timeout=30)  # as the backend's consumer does at creation
     consumer.assign([TopicPartition(topic, 0, 0)])
     consume = consumer.consume
     received = 0
     start = time.perf_counter()
     while received < count:
-        for message in consume(num_messages=BATCH_SIZE, timeout=1.0):
+        for message in consume(num_messages=BATCH_SIZE, timeout=0.1):
             if message.error() is None:
                 message.value()
                 received += 1
@@ -124,9 +134,12 @@ def run_workload(options: dict[str, Any], workload: Workload, repeat: int) -> Ka
     driver = Driver(backend="kafka", options=options)
     data = os.urandom(workload.data_size)
     serialized = None
+    raw_producer = None
     ours_produce, ours_consume, raw_produce, raw_consume = [], [], [], []
     for repetition in range(repeat):
-        names = {side: f"bench-{side}-{uuid.uuid4().hex[:10]}" for side in ("ours", "raw")}
+        names = {
+            side: f"bench-{side}-{uuid.uuid4().hex[:10]}" for side in ("ours", "raw", "scratch")
+        }
         for name in names.values():
             driver.create_topic(name, options={"num_partitions": 1})
         handle = driver.interface.open_topic(names["raw"])
@@ -138,7 +151,9 @@ def run_workload(options: dict[str, Any], workload: Workload, repeat: int) -> Ka
                 (memoryview(data),) if data else (),
                 len(data),
             )
-        produce_settings = producer_settings(handle, BATCH_SIZE, 2, {})
+        if raw_producer is None:
+            settings = producer_settings(handle, BATCH_SIZE, 2, {})
+            raw_producer = _warm_producer(settings, names["scratch"])
         consume_settings = consumer_settings(handle, "bench-raw", BATCH_SIZE, 2, {})
         for side in ("raw", "ours") if repetition % 2 else ("ours", "raw"):
             if side == "ours":
@@ -147,7 +162,7 @@ def run_workload(options: dict[str, Any], workload: Workload, repeat: int) -> Ka
             else:
                 topic = handle.kafka_topic
                 count = workload.num_events
-                raw_produce.append(_raw_produce(produce_settings, topic, serialized, count))
+                raw_produce.append(_raw_produce(raw_producer, topic, serialized, count))
                 raw_consume.append(_raw_consume(consume_settings, topic, count))
     assert serialized is not None
 

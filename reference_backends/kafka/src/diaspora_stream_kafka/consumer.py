@@ -32,7 +32,7 @@ from diaspora_stream.exceptions import ClosedError
 from diaspora_stream.futures import Completion, FutureEvent, _timeout_seconds
 
 from .errors import diaspora_error
-from .fetching import fetch_available
+from .fetching import fetch_available, position
 from .records import decode
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ class _Record:
 
     def __init__(self, message: Message, where: str) -> None:
         self.value: bytes = message.value() or b""
-        self.offset: int = message.offset()
+        self.offset = position(message)[1]
         self.metadata_size, self.data_offset, self.data_size = decode(self.value, where)
 
 
@@ -234,18 +234,18 @@ class KafkaConsumer(ConsumerInterface):
             raise diaspora_error(error, f"Consumer {self.name!r}", self._bootstrap) from None
         topic = self.topic.name
         for message in messages:
-            error = message.error()
-            if error is not None:
-                if error.fatal():
-                    raise diaspora_error(KafkaException(error), "Consuming", self._bootstrap)
+            problem = message.error()
+            if problem is not None:
+                if problem.fatal():
+                    raise diaspora_error(KafkaException(problem), "Consuming", self._bootstrap)
                 continue  # transient: librdkafka retries by itself
-            partition = message.partition()
+            partition, offset = position(message)
             buffer = self._buffers.get(partition)
             if buffer is None:
                 continue
-            where = f"Record {message.offset()} of partition {partition} of topic {topic!r}"
+            where = f"Record {offset} of partition {partition} of topic {topic!r}"
             buffer.append(_Record(message, where))
-            self._next_offset[partition] = message.offset() + 1
+            self._next_offset[partition] = offset + 1
 
     def _deliver(self, partition: int) -> Event:
         buffer = self._buffers[partition]

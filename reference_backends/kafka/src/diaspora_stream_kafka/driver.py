@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from diaspora_stream.backend.capabilities import Capabilities
 from diaspora_stream.backend.full import DriverInterface, TopicHandleInterface
@@ -50,7 +50,7 @@ class KafkaDriver(DriverInterface):
     record's offset; a consumer's name is its consumer group, and ``acknowledge()`` commits.
     """
 
-    capabilities: ClassVar[Capabilities] = Capabilities(
+    capabilities = Capabilities(
         persistent_topics=True,
         acknowledgements=True,
         persistent_acknowledgements=True,

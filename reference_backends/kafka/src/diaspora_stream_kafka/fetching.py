@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from confluent_kafka import Consumer, Message
 
-__all__ = ["fetch_available"]
+__all__ = ["fetch_available", "position"]
 
 
 def fetch_available(client: Consumer, most: int, timeout_s: float) -> list[Message]:
@@ -18,3 +18,10 @@ def fetch_available(client: Consumer, most: int, timeout_s: float) -> list[Messa
     if first is None:
         return []
     return [first, *client.consume(num_messages=most - 1, timeout=0)] if most > 1 else [first]
+
+
+def position(message: Message) -> tuple[int, int]:
+    """``(partition, offset)`` of a fetched or delivered record (always set for those)."""
+    partition, offset = message.partition(), message.offset()
+    assert partition is not None and offset is not None
+    return partition, offset

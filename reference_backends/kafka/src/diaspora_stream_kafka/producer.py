@@ -2,7 +2,8 @@
 
 ``push`` validates, chooses the partition and serializes in the calling thread (the API
 package's :class:`~diaspora_stream.backend.preparation.EventPreparer`), then hands the record
-to librdkafka, which batches it (``batch_size`` → ``batch.num.messages``) and sends it with
+to librdkafka, which batches it (``batch_size`` → ``batch.num.messages``, ``max_num_batches`` →
+produce requests in flight, ``push`` blocks while its queue is full) and sends it with
 ``acks=all`` and idempotence, so retries never duplicate or reorder. The push future completes
 from the delivery report with the record's offset. Producers with the same settings share one
 librdkafka instance (:mod:`.clients`), whose background thread serves the reports.
@@ -36,9 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["KafkaProducer", "producer_settings"]
 
 _BACKOFF_S = 0.005
-#: librdkafka's own cap on ``batch.num.messages`` and on its queue length.
+#: librdkafka's own cap on ``batch.num.messages``.
 _MAX_BATCH = 1_000_000
-_MAX_QUEUE = 10_000_000
 
 
 def producer_settings(
@@ -49,12 +49,13 @@ def producer_settings(
     config = topic.driver.config
     settings: dict[str, Any] = {"message.max.bytes": str(config.max_event_bytes + 1024)}
     if batch_size != AdaptiveBatchSize and batch_size > 0:
+        # Batches of at most batch_size records, sent without lingering: a full one at once,
+        # a partial one as soon as a produce request can carry it.
         settings["batch.num.messages"] = str(min(batch_size, _MAX_BATCH))
-        if batch_size == 1:
-            settings["linger.ms"] = "0"
-        if max_num_batches != MaxNumBatchesInfinity and max_num_batches > 0:
-            queued = max(batch_size * max_num_batches, 1)
-            settings["queue.buffering.max.messages"] = str(min(queued, _MAX_QUEUE))
+        settings["linger.ms"] = "0"
+    if max_num_batches != MaxNumBatchesInfinity and max_num_batches > 0:
+        # Batches being stored at once: produce requests in flight (at most 5 with idempotence).
+        settings["max.in.flight.requests.per.connection"] = str(min(max_num_batches, 5))
     settings.update(config.client_settings(options, "kafka producer"))
     # Forced, as Octopus does: no duplicates or reordering on retries, stored by all replicas.
     settings["enable.idempotence"] = "true"
@@ -140,19 +141,20 @@ class KafkaProducer(ProducerInterface):
     # ----------------------------------------------------- delivery reports
 
     def _delivered(self, error: KafkaError | None, message: Message) -> None:
+        partition, offset = message.partition(), message.offset()
+        assert partition is not None
         failure = None
-        if error is not None:
+        if error is not None or offset is None:
             failure = diaspora_error(
                 KafkaException(error),
-                f"Storing the event in partition {message.partition()} of topic "
-                f"{self.topic.name!r}",
+                f"Storing the event in partition {partition} of topic {self.topic.name!r}",
                 self._bootstrap,
             )
         with self._lock:
-            _sequence, completion = self._pending[message.partition()].popleft()
+            _sequence, completion = self._pending[partition].popleft()
             # The event's future completes before any flush that waits for it.
             if failure is None:
-                completion.set_result(message.offset())
+                completion.set_result(offset)
             else:
                 completion.set_error(failure)
             if self._flushes:

@@ -102,7 +102,7 @@ def _start(arguments: argparse.Namespace) -> int:
     except BrokerUnavailable as error:
         _log(f"error: {error}")
         return 1
-    command = [sys.executable, "-m", __spec__.parent, "run", "--state-dir", str(state_dir)]
+    command = [sys.executable, "-m", __package__ or "", "run", "--state-dir", str(state_dir)]
     if arguments.port:
         command += ["--port", str(arguments.port)]
     log_path = state_dir / "run.log"
