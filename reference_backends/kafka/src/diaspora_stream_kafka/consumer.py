@@ -20,10 +20,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 from diaspora_stream.backend.full import ConsumerInterface, DataAllocator, DataSelector
 from diaspora_stream.backend.selection import copy_segments, select_event_data
 from diaspora_stream.constants import AdaptiveBatchSize, MaxNumBatchesInfinity, NoMoreEvents
@@ -76,12 +76,12 @@ def consumer_settings(
 class _Record:
     """A fetched record: its value and where the data starts in it."""
 
-    __slots__ = ("data_offset", "data_size", "metadata_size", "offset", "value")
+    __slots__ = ("data_offset", "data_size", "offset", "value")
 
-    def __init__(self, message: Message, where: str) -> None:
-        self.value: bytes = message.value() or b""
-        self.offset = position(message)[1]
-        self.metadata_size, self.data_offset, self.data_size = decode(self.value, where)
+    def __init__(self, value: bytes, offset: int, where: Callable[[], str]) -> None:
+        self.value = value
+        self.offset = offset
+        self.data_offset, self.data_size = decode(value, where)
 
 
 class _PendingPull(Completion):
@@ -175,7 +175,7 @@ class KafkaConsumer(ConsumerInterface):
         if self._closed:
             raise ClosedError(f"Consumer {self.name!r} is closed; create a new consumer to pull")
         try:
-            event = self._claim(time.monotonic())
+            event = self._claim(0.0)  # a deadline already past: no waiting
         except Exception as error:  # noqa: BLE001 - raised by wait
             return FutureEvent(Completion.failed(error))
         if event is None:
@@ -188,26 +188,28 @@ class KafkaConsumer(ConsumerInterface):
             while True:
                 if self._closed:
                     raise ClosedError(f"Consumer {self.name!r} is closed")
-                partition = self._next_partition()
-                if partition is not None:
-                    return self._deliver(partition)
+                slot = self._next_slot()
+                if slot is not None:
+                    return self._deliver(slot)
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return None
                 self._fetch_records(_WAIT_SLICE_S if remaining is None else min(remaining, 1.0))
 
-    def _next_partition(self) -> int | None:
-        """The partition the next event comes from, or None if a partition must be waited for
-        (nothing buffered, or an event stored before the buffered ones in round-robin order)."""
-        buffers = self._buffers
-        if not any(buffers.values()):
-            self._fetch_records(0)
-        count = len(self._targets)
-        order = [self._targets[(self._cursor + step) % count] for step in range(count)]
-        first = next((step for step, p in enumerate(order) if buffers[p]), None)
+    def _next_slot(self) -> int | None:
+        """The index in the targets of the partition the next event comes from, or None if a
+        partition must be waited for (nothing buffered, or an event stored before the buffered
+        ones in round-robin order)."""
+        buffers, targets, cursor = self._buffers, self._targets, self._cursor
+        if buffers[targets[cursor]]:
+            return cursor  # its turn, and an event is there
+        self._fetch_records(0)
+        count = len(targets)
+        order = [(cursor + step) % count for step in range(count)]
+        first = next((step for step, slot in enumerate(order) if buffers[targets[slot]]), None)
         if first is None:
             return None
-        passed_over = order[:first]
+        passed_over = [targets[slot] for slot in order[:first]]
         if passed_over and self._has_unfetched(passed_over):
             return None  # an event is stored in a partition that comes first
         return order[first]
@@ -232,7 +234,7 @@ class KafkaConsumer(ConsumerInterface):
             messages = fetch_available(self._client, self._fetch, timeout_s)
         except KafkaException as error:
             raise diaspora_error(error, f"Consumer {self.name!r}", self._bootstrap) from None
-        topic = self.topic.name
+        buffers, next_offset = self._buffers, self._next_offset
         for message in messages:
             problem = message.error()
             if problem is not None:
@@ -240,19 +242,22 @@ class KafkaConsumer(ConsumerInterface):
                     raise diaspora_error(KafkaException(problem), "Consuming", self._bootstrap)
                 continue  # transient: librdkafka retries by itself
             partition, offset = position(message)
-            buffer = self._buffers.get(partition)
+            buffer = buffers.get(partition)
             if buffer is None:
                 continue
-            where = f"Record {offset} of partition {partition} of topic {topic!r}"
-            buffer.append(_Record(message, where))
-            self._next_offset[partition] = offset + 1
+            buffer.append(_Record(message.value() or b"", offset, self._where(partition, offset)))
+            next_offset[partition] = offset + 1
 
-    def _deliver(self, partition: int) -> Event:
+    def _where(self, partition: int, offset: int) -> Callable[[], str]:
+        return lambda: f"Record {offset} of partition {partition} of topic {self.topic.name!r}"
+
+    def _deliver(self, slot: int) -> Event:
+        partition = self._targets[slot]
         buffer = self._buffers[partition]
         record = buffer[0]
         if record.data_size < 0:  # Octopus's end-of-stream marker
             buffer.popleft()
-            self._advance(partition)
+            self._cursor = (slot + 1) % len(self._targets)
             return Event(None, [], NoMoreEvents, self._partition_info[partition], partition)
         value = memoryview(record.value)
         metadata = self._deserialize(value[16 : record.data_offset])
@@ -267,7 +272,7 @@ class KafkaConsumer(ConsumerInterface):
             record.offset,
         )
         buffer.popleft()
-        self._advance(partition)
+        self._cursor = (slot + 1) % len(self._targets)
         return Event(
             metadata,
             data,
@@ -276,9 +281,6 @@ class KafkaConsumer(ConsumerInterface):
             partition,
             self._acknowledge,
         )
-
-    def _advance(self, partition: int) -> None:
-        self._cursor = (self._targets.index(partition) + 1) % len(self._targets)
 
     # ------------------------------------------------ DataSource of the events
 

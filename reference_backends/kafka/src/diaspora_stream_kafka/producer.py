@@ -102,6 +102,7 @@ class KafkaProducer(ProducerInterface):
         self._flushes: deque[_FlushMarker] = deque()
         self._closed = False
         self._closing: Completion | None = None
+        self._on_delivery = self._delivered
 
     # ------------------------------------------------------------------ push
 
@@ -123,10 +124,10 @@ class KafkaProducer(ProducerInterface):
                 queue.append((sequence, completion))
                 try:
                     self._produce(
-                        self._kafka_topic, value, partition=index, on_delivery=self._delivered
+                        self._kafka_topic, value, partition=index, on_delivery=self._on_delivery
                     )
                 except BufferError:
-                    queue.pop()  # librdkafka's queue is full (max_num_batches): wait for room
+                    queue.pop()  # librdkafka's queue is full: wait for room below
                 except KafkaException as error:
                     queue.pop()
                     completion.set_error(

@@ -10,6 +10,7 @@ With the default serializer the metadata part is itself ``<u64 LE length> <compa
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 from diaspora_stream.exceptions import Exception as DiasporaException
 
@@ -34,23 +35,23 @@ def encode(metadata: bytes, data: tuple[memoryview, ...], data_size: int) -> byt
     return b"".join((_pack(len(metadata), data_size), metadata, *data))
 
 
-def decode(value: bytes | None, where: str) -> tuple[int, int, int]:
-    """``(metadata size, data offset, data size)`` of a record value; ``data size`` is -1 for
-    Octopus's end-of-stream marker. Raises :class:`CorruptRecord` naming ``where``."""
-    size = 0 if value is None else len(value)
+def decode(value: bytes, where: Callable[[], str]) -> tuple[int, int]:
+    """``(data offset, data size)`` of a record value (the metadata lies between the header
+    and the data offset); ``data size`` is -1 for Octopus's end-of-stream marker. Raises
+    :class:`CorruptRecord` naming the record (``where()``, only called then)."""
+    size = len(value)
     if size < HEADER_SIZE:
         raise CorruptRecord(
-            f"{where} is not a Diaspora event: its value has {size} bytes, fewer than the "
+            f"{where()} is not a Diaspora event: its value has {size} bytes, fewer than the "
             f"{HEADER_SIZE}-byte header (metadata size, data size)"
         )
-    assert value is not None
     metadata_size, data_size = _unpack(value)
+    if HEADER_SIZE + metadata_size + data_size == size:
+        return HEADER_SIZE + metadata_size, data_size
     if (metadata_size, data_size) == END_OF_STREAM:
-        return 0, HEADER_SIZE, -1
-    if HEADER_SIZE + metadata_size + data_size != size:
-        raise CorruptRecord(
-            f"{where} is not a Diaspora event: its header announces {metadata_size} bytes of "
-            f"metadata and {data_size} bytes of data, but the value holds {size - HEADER_SIZE} "
-            "bytes after the header"
-        )
-    return metadata_size, HEADER_SIZE + metadata_size, data_size
+        return HEADER_SIZE, -1
+    raise CorruptRecord(
+        f"{where()} is not a Diaspora event: its header announces {metadata_size} bytes of "
+        f"metadata and {data_size} bytes of data, but the value holds {size - HEADER_SIZE} "
+        "bytes after the header"
+    )
