@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..backend.full import ConsumerInterface, DataAllocator, DataSelector
 from ..backend.log import StoredRecord
+from ..backend.pulls import pull_future
 from ..backend.selection import select_event_data
 from ..constants import AdaptiveBatchSize
 from ..event import Event
 from ..exceptions import ClosedError
-from ..futures import Completion, FutureEvent, _timeout_seconds
+from ..futures import FutureEvent
 from ..thread_pool import ThreadPool
 
 if TYPE_CHECKING:
@@ -40,38 +41,6 @@ ADAPTIVE_MAX_READ = 4096
 #: Most data bytes fetched at once for consumers that read whole events.
 READ_AHEAD_BYTES = 4 * 1024 * 1024
 _MAX_POLL_INTERVAL = 0.02
-
-
-class _PullCompletion(Completion):
-    """A pull that found nothing yet: ``wait`` polls the consumer until an event arrives."""
-
-    __slots__ = ("_consumer",)
-
-    def __init__(self, consumer: LogConsumer) -> None:
-        super().__init__()
-        self._consumer = consumer
-
-    def wait(self, timeout_ms: Any) -> bool:
-        if self._done:
-            return super().wait(timeout_ms)
-        timeout = _timeout_seconds(timeout_ms)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        interval = 0.0005
-        while True:
-            try:
-                event = self._consumer._claim()
-            except Exception as error:  # noqa: BLE001 - raised by wait, like the reference
-                self.set_error(error)
-                return super().wait(0)
-            if event is not None:
-                self.set_result(event)
-                return True
-            now = time.monotonic()
-            if deadline is not None and now >= deadline:
-                return False
-            pause = interval if deadline is None else min(interval, deadline - now)
-            time.sleep(pause)
-            interval = min(interval * 2, _MAX_POLL_INTERVAL)
 
 
 class LogConsumer(ConsumerInterface):
@@ -126,13 +95,20 @@ class LogConsumer(ConsumerInterface):
     def pull(self) -> FutureEvent:
         if self._closed:
             raise ClosedError(f"Consumer {self.name!r} is closed; create a new consumer to pull")
-        try:
+        return pull_future(self._claim_until)
+
+    def _claim_until(self, deadline: float | None) -> Event | None:
+        """Claim the next event, polling the backend with a growing pause until ``deadline``."""
+        interval = 0.0005
+        while True:
             event = self._claim()
-        except Exception as error:  # noqa: BLE001 - raised by wait
-            return FutureEvent(Completion.failed(error))
-        if event is None:
-            return FutureEvent(_PullCompletion(self))
-        return FutureEvent(Completion.resolved(event))
+            if event is not None:
+                return event
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                return None
+            time.sleep(interval if deadline is None else min(interval, deadline - now))
+            interval = min(interval * 2, _MAX_POLL_INTERVAL)
 
     def _claim(self) -> Event | None:
         """Take the next available event, round-robin over the targeted partitions."""

@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from diaspora_stream.backend.full import ConsumerInterface, DataAllocator, DataSelector
+from diaspora_stream.backend.pulls import pull_future
 from diaspora_stream.backend.selection import copy_segments, select_event_data
 from diaspora_stream.constants import AdaptiveBatchSize, MaxNumBatchesInfinity, NoMoreEvents
 from diaspora_stream.event import Event
 from diaspora_stream.exceptions import ClosedError
-from diaspora_stream.futures import Completion, FutureEvent, _timeout_seconds
+from diaspora_stream.futures import FutureEvent
 
 from .errors import diaspora_error
 from .fetching import fetch_available, position
@@ -82,31 +83,6 @@ class _Record:
         self.value = value
         self.offset = offset
         self.data_offset, self.data_size = decode(value, where)
-
-
-class _PendingPull(Completion):
-    """A pull that found nothing yet: ``wait`` fetches until an event arrives or time is up."""
-
-    __slots__ = ("_consumer",)
-
-    def __init__(self, consumer: KafkaConsumer) -> None:
-        super().__init__()
-        self._consumer = consumer
-
-    def wait(self, timeout_ms: Any) -> bool:
-        if self._done:
-            return super().wait(timeout_ms)
-        timeout = _timeout_seconds(timeout_ms)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            event = self._consumer._claim(deadline)
-        except Exception as error:  # noqa: BLE001 - raised by wait, like the reference
-            self.set_error(error)
-            return super().wait(0)
-        if event is None:
-            return False
-        self.set_result(event)
-        return True
 
 
 class KafkaConsumer(ConsumerInterface):
@@ -174,13 +150,7 @@ class KafkaConsumer(ConsumerInterface):
     def pull(self) -> FutureEvent:
         if self._closed:
             raise ClosedError(f"Consumer {self.name!r} is closed; create a new consumer to pull")
-        try:
-            event = self._claim(0.0)  # a deadline already past: no waiting
-        except Exception as error:  # noqa: BLE001 - raised by wait
-            return FutureEvent(Completion.failed(error))
-        if event is None:
-            return FutureEvent(_PendingPull(self))
-        return FutureEvent(Completion.resolved(event))
+        return pull_future(self._claim)
 
     def _claim(self, deadline: float | None) -> Event | None:
         """The next event in round-robin order, fetching until ``deadline`` (None: forever)."""
