@@ -118,3 +118,17 @@ def test_topic_configuration_reaches_kafka(
     described = admin.describe_configs([resource])[resource].result()
     assert described["retention.ms"].value == "123456789"
     assert int(described["max.message.bytes"].value) == 64 * 2**20
+
+
+def test_names_of_info_topics_are_reserved(driver: Driver) -> None:
+    with pytest.raises(DiasporaException, match="info topics"):
+        driver.create_topic("__info_mine")
+
+
+def test_names_starting_with_underscores_are_listed(
+    driver: Driver, topic_name: Callable[[], str]
+) -> None:
+    name = "__" + topic_name()
+    driver.create_topic(name)
+    assert name in driver.list_topics()
+    assert "__consumer_offsets" not in driver.list_topics()

@@ -17,8 +17,10 @@ consumer has no allocator (``event.data`` is a read-only view of the record).
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -44,6 +46,9 @@ __all__ = ["KafkaConsumer", "consumer_settings"]
 #: Records fetched from librdkafka's queue at once.
 DEFAULT_FETCH = 1024
 _WAIT_SLICE_S = 0.1
+#: Consumers not closed yet: closed at exit, while the interpreter can still run the callbacks
+#: librdkafka makes when a consumer is destroyed.
+_open_consumers: weakref.WeakSet[KafkaConsumer] = weakref.WeakSet()
 
 
 def consumer_settings(
@@ -131,6 +136,7 @@ class KafkaConsumer(ConsumerInterface):
             )
         except KafkaException as error:
             raise diaspora_error(error, f"Creating consumer {name!r}", self._bootstrap) from None
+        _open_consumers.add(self)
 
     def _start_offsets(self) -> dict[int, int]:
         """Where the group committed each targeted partition (its first stored offset if
@@ -288,5 +294,15 @@ class KafkaConsumer(ConsumerInterface):
             if self._closed:
                 return
             self._closed = True
+            _open_consumers.discard(self)
             self._buffers.clear()
             self._client.close()
+
+
+@atexit.register
+def _close_consumers_at_exit() -> None:
+    for consumer in list(_open_consumers):
+        try:
+            consumer.close()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass

@@ -10,8 +10,8 @@ from diaspora_stream.exceptions import Exception as DiasporaException
 __all__ = ["TopicNames"]
 
 _KAFKA_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
-#: Kafka's internal topics (``__consumer_offsets``…) and those of other tools.
-_INTERNAL_PREFIX = "__"
+#: Kafka's internal topics: never Diaspora topics.
+_INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state", "__share_group_state"})
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,12 @@ class TopicNames:
         )
 
     def check(self, name: str) -> None:
-        """Raise if ``name`` cannot be a topic on Kafka."""
+        """Raise if ``name`` cannot be a topic on Kafka (or would pass for an info topic)."""
+        if name.startswith(self.info_prefix):
+            raise DiasporaException(
+                f"Invalid topic name {name!r} for Kafka: names starting with "
+                f"{self.info_prefix!r} are those of info topics; choose another name"
+            )
         if not self.is_valid(name):
             raise DiasporaException(
                 f"Invalid topic name {name!r} for Kafka: Kafka topic names (with the namespace "
@@ -56,6 +61,6 @@ class TopicNames:
             if not kafka_topic.startswith(prefix):
                 return None
             kafka_topic = kafka_topic[len(prefix) :]
-        if kafka_topic.startswith(self.info_prefix) or kafka_topic.startswith(_INTERNAL_PREFIX):
+        if kafka_topic.startswith(self.info_prefix) or kafka_topic in _INTERNAL_TOPICS:
             return None
         return kafka_topic
