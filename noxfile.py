@@ -9,13 +9,35 @@ import nox
 nox.options.sessions = ["tests", "lint"]
 nox.options.reuse_existing_virtualenvs = True
 
-PACKAGES = ("-e", ".[test]", "-e", "reference_backends/files", "-e", "conformance")
+PACKAGES = (
+    "-e",
+    ".[test]",
+    "-e",
+    "reference_backends/files",
+    "-e",
+    "reference_backends/mochi",
+    "-e",
+    "conformance",
+)
 
 #: Backends the conformance session runs on, with their driver options ("{tmp}": a temp dir).
 CONFORMANCE_BACKENDS = {
     "memory": {},
     "files": {"root_path": "{tmp}"},
+    # A service is started for the run; "{group_file}" becomes its group file.
+    "mochi": {"group_file": "{group_file}"},
 }
+
+
+def _mochi_service(session: nox.Session, directory: str) -> str:
+    """Start a mochi service in ``directory`` (stopped at the end of the session)."""
+    import os
+
+    config = os.path.join(directory, "mochi.json")
+    with open(config, "w", encoding="utf-8") as file:
+        json.dump({"root": "data", "group_file": "group.json"}, file)
+    session.run("python", "-m", "diaspora_stream_mochi.cli", "start", "--config", config)
+    return config
 
 
 @nox.session
@@ -31,7 +53,7 @@ def lint(session: nox.Session) -> None:
     session.install(*PACKAGES, "ruff", "mypy")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", "src", "reference_backends")
-    session.run("mypy", "src", "reference_backends/files/src")
+    session.run("mypy", "src", "reference_backends/files/src", "reference_backends/mochi/src")
 
 
 @nox.session
@@ -75,8 +97,11 @@ def conformance(session: nox.Session) -> None:
     """The conformance suite on every reference backend, or ``-- --backend NAME`` on one.
 
     Other arguments go to pytest (e.g. ``-- --backend files --diaspora-profile thorough``).
-    Reports land in ``conformance-report/<backend>/``.
+    Reports land in ``conformance-report/<backend>/``. For mochi, a service is started in a
+    temporary directory for the run and stopped afterwards.
     """
+    import os
+
     arguments = list(session.posargs)
     chosen = list(CONFORMANCE_BACKENDS)
     if "--backend" in arguments:
@@ -86,13 +111,23 @@ def conformance(session: nox.Session) -> None:
     session.install(*PACKAGES)
     for backend in chosen:
         options = CONFORMANCE_BACKENDS.get(backend, {})
-        session.run(
-            "python", "-m", "pytest", "--pyargs", "diaspora_stream_conformance",
-            "--diaspora-backend", backend,
-            "--diaspora-backend-options", json.dumps(options),
-            "--diaspora-report", f"conformance-report/{backend}",
-            *arguments,
-        )
+        mochi_config = None
+        if backend == "mochi":
+            mochi_config = _mochi_service(session, session.create_tmp())
+            group_file = os.path.join(os.path.dirname(mochi_config), "group.json")
+            options = {"group_file": group_file}
+        try:
+            session.run(
+                "python", "-m", "pytest", "--pyargs", "diaspora_stream_conformance",
+                "--diaspora-backend", backend,
+                "--diaspora-backend-options", json.dumps(options),
+                "--diaspora-report", f"conformance-report/{backend}",
+                *arguments,
+            )
+        finally:
+            if mochi_config is not None:
+                stop = ["python", "-m", "diaspora_stream_mochi.cli", "stop", "--config"]
+                session.run(*stop, mochi_config)
 
 
 @nox.session

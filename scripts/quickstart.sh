@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up .venv with the API package, the files backend and the test tools, then runs a
+# Sets up .venv with the API package, the files and mochi backends and the test tools, then runs a
 # producer -> consumer round trip on the files backend.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,5 +11,6 @@ if sys.version_info < (3, 10):
 PY
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[test,dev]" -e reference_backends/files -e conformance
+.venv/bin/python -m pip install --quiet -e ".[test,dev]" -e reference_backends/files \
+    -e reference_backends/mochi -e conformance
 .venv/bin/python -m diaspora_stream.demo --root ./diaspora_data --events 10000
