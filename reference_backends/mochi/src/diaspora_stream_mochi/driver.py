@@ -193,6 +193,8 @@ class MochiTopic(LogTopic):
         self._subscriptions: dict[tuple[int, int], Subscription] = {}
         self._lock = threading.Lock()
         self._closed = False
+        #: How the server pulled each batch's data: ``"vm"`` (on-node), ``"bulk"`` (stream).
+        self.transfers = {"vm": 0, "bulk": 0, "none": 0}
 
     def partition_info(self, partition: int) -> dict[str, Any]:
         entry = self._partitions[partition]
@@ -246,6 +248,8 @@ class MochiTopic(LogTopic):
             connection.close()
             raise
         member.release(connection)
+        path = answer.get("path", "none")
+        self.transfers[path] = self.transfers.get(path, 0) + 1
         return int(answer["first_id"])
 
     def event_count(self, partition: int) -> int:

@@ -225,7 +225,9 @@ class MochiServer:
         if sum(length for _, length in remote) != total:
             raise RequestError("data segments do not add up to the data sizes")
         data = memoryview(bytearray(total))
+        path = "vm" if total else "none"
         if total and not self._pull_on_node(header, remote, data):
+            path = "bulk"
             # Pull over the connection: ask for the bytes, the client streams them.
             send_frame(sock, {"op": "pull", "size": total})
             bulk_header, bulk = receive_frame(sock)
@@ -233,7 +235,7 @@ class MochiServer:
                 raise RequestError(f"expected a bulk frame of {total} bytes")
             data = bulk
         first = partition.append(meta_sizes, metadata, data_sizes, data)
-        send_frame(sock, {"ok": True, "first_id": first})
+        send_frame(sock, {"ok": True, "first_id": first, "path": path})
 
     def _pull_on_node(
         self, header: dict[str, Any], remote: list[tuple[int, int]], data: memoryview
