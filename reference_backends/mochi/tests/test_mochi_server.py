@@ -6,6 +6,7 @@ import socket
 import struct
 from array import array
 from collections.abc import Callable
+from typing import Any
 
 import orjson
 import pytest
@@ -222,3 +223,32 @@ def test_memory_partitions(mochi_service: RunningService) -> None:
     assert [bytes(e.data[0]) for e in events] == [b"%d" % i for i in range(5)]
     assert topic.partitions[0]["type"] == "memory"
     assert orjson.dumps(topic.partitions)
+
+
+def test_a_selective_consumer_fetches_a_batch_of_selections_per_request(
+    mochi_service: RunningService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from diaspora_stream_mochi.driver import MochiTopic
+
+    driver = Driver(backend="mochi", options=mochi_service.options())
+    driver.create_topic("quarter")
+    topic = driver.open_topic("quarter")
+    producer = topic.producer(batch_size=32)
+    for i in range(64):
+        producer.push({"i": i}, bytes([i]) * 400)
+    producer.flush().wait()
+    calls: list[int] = []
+    original = MochiTopic._fetch
+
+    def counting(self: MochiTopic, partition: int, ranges: Any, destination: Any) -> None:
+        calls.append(len(ranges))
+        original(self, partition, ranges, destination)
+
+    monkeypatch.setattr(MochiTopic, "_fetch", counting)
+    consumer = topic.consumer(
+        "quarter", data_selector=lambda m, d: d.make_sub_view(offset=100, size=100)
+    )
+    events = [consumer.pull().wait(10_000) for _ in range(64)]
+    assert [bytes(e.data[0]) for e in events] == [bytes([i]) * 100 for i in range(64)]
+    assert sum(calls) == 64
+    assert len(calls) < 64 / 4, f"{len(calls)} data requests for 64 events"

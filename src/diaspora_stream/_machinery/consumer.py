@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..backend.full import ConsumerInterface, DataAllocator, DataSelector
-from ..backend.log import StoredRecord
+from ..backend.log import LogTopic, StoredRecord
 from ..buffers import as_destination
 from ..constants import AdaptiveBatchSize
 from ..data_descriptor import DataDescriptor
@@ -113,6 +113,12 @@ class LogConsumer(ConsumerInterface):
         self._lock = threading.RLock()
         self._closed = False
         self._acknowledger = self._acknowledge
+        # Backends that fetch the selections of a batch at once get them a batch at a time.
+        self._batched_selection = (
+            data_selector is not None
+            and data_allocator is FULL_DATA_ALLOCATOR
+            and type(log).read_selected_data is not LogTopic.read_selected_data
+        )
 
     def _first_read_size(self) -> int:
         if self.batch_size == AdaptiveBatchSize or self.batch_size <= 0:
@@ -169,6 +175,19 @@ class LogConsumer(ConsumerInterface):
         return True
 
     def _make_event(self, partition: int, record: StoredRecord) -> Event:
+        if self._batched_selection:
+            if record.selection is None:
+                self._select_ahead(partition)
+            if record.selection is not None:
+                metadata, _, view = record.selection
+                return Event(
+                    metadata,
+                    [view],
+                    record.event_id,
+                    self._partition_info[partition],
+                    partition,
+                    self._acknowledger,
+                )
         metadata = self._deserialize(record.metadata)
         data_size = record.data_size
         selector = self.data_selector
@@ -213,6 +232,44 @@ class LogConsumer(ConsumerInterface):
             partition,
             self._acknowledger,
         )
+
+    def _select_ahead(self, partition: int) -> None:
+        """Run the data selector on the next buffered records of ``partition`` and fetch their
+        selections with one :meth:`~LogTopic.read_selected_data` call.
+
+        Stops before a record whose metadata, selector or selection fails: that record is then
+        made the ordinary way and raises on its turn.
+        """
+        chosen: list[tuple[StoredRecord, Any, DataDescriptor, list[tuple[int, int]]]] = []
+        total = 0
+        selector = self.data_selector
+        assert selector is not None
+        for record in self._buffers[partition]:
+            if record.selection is not None:
+                break
+            try:
+                metadata = self._deserialize(record.metadata)
+                descriptor = selector(metadata, DataDescriptor("", record.data_size))
+                if descriptor is None:
+                    descriptor = DataDescriptor()
+                if not isinstance(descriptor, DataDescriptor):
+                    break
+                segments = [piece for piece in descriptor.flatten() if piece[1]]
+            except Exception:  # noqa: BLE001 - raised again when the record's turn comes
+                break
+            if any(offset + size > record.data_size for offset, size in segments):
+                break
+            if chosen and total + descriptor.size > READ_AHEAD_BYTES:
+                break
+            chosen.append((record, metadata, descriptor, segments))
+            total += descriptor.size
+        if not chosen:
+            return
+        views = self._log.read_selected_data(
+            partition, [(record, segments) for record, _, _, segments in chosen]
+        )
+        for (record, metadata, descriptor, _), view in zip(chosen, views, strict=True):
+            record.selection = (metadata, descriptor, view if view.nbytes else _EMPTY_VIEW)
 
     def _read_ahead(self, partition: int) -> None:
         """Fetch the whole data of the next buffered records of ``partition`` in one call."""

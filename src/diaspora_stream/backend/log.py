@@ -68,7 +68,9 @@ class StoredRecord:
 
     ``locator`` is backend-private (where the data lives, e.g. a file offset); the API package
     only hands it back to ``read_data``. ``data`` caches the whole data once a consumer fetched
-    it with :meth:`LogTopic.read_full_data`.
+    it with :meth:`LogTopic.read_full_data`; ``selection`` caches, for a consumer with a data
+    selector, the deserialized metadata, the selected descriptor and the selected bytes once
+    fetched with :meth:`LogTopic.read_selected_data`.
     """
 
     event_id: int
@@ -76,6 +78,7 @@ class StoredRecord:
     data_size: int
     locator: Any = None
     data: memoryview | None = None
+    selection: Any = None
 
 
 class LogTopic(ABC):
@@ -135,6 +138,27 @@ class LogTopic(ABC):
         for record in records:
             buffer = memoryview(bytearray(record.data_size))
             self.read_data(partition, record, ((0, record.data_size),), (buffer,))
+            views.append(buffer)
+        return views
+
+    def read_selected_data(
+        self,
+        partition: int,
+        requests: Sequence[tuple[StoredRecord, Sequence[tuple[int, int]]]],
+    ) -> list[memoryview]:
+        """Return, for each ``(record, segments)``, the bytes of its segments, concatenated.
+
+        Consumers with a data selector (and the default allocator) call this for a run of
+        consecutive records when the backend overrides it, so a backend can fetch the selected
+        ranges of a whole batch with one request; segments are checked to be in range. The
+        default reads each record with :meth:`read_data`; a backend that does not override it
+        is read one event at a time, as before.
+        """
+        views = []
+        for record, segments in requests:
+            buffer = memoryview(bytearray(sum(size for _, size in segments)))
+            if buffer.nbytes:
+                self.read_data(partition, record, segments, (buffer,))
             views.append(buffer)
         return views
 

@@ -4,9 +4,9 @@ Producer path (``append``): one RPC per batch carrying the batch's metadata and 
 of its data (the address and length of every segment in this process). The server pulls the
 data itself: with ``process_vm_readv`` when it runs on this node, else by asking for it on the
 connection (a bulk stream). Consumer path (``read``): server-pushed metadata batches under
-credit-based flow control (:mod:`.subscription`); data (``read_data``, ``read_full_data``)
-is fetched with one request per call carrying every byte range wanted, received straight into
-the destination buffers.
+credit-based flow control (:mod:`.subscription`); data (``read_data``, ``read_full_data``
+and ``read_selected_data``) is fetched with one request per call carrying every byte range
+wanted, received straight into the destination buffers: one request per batch of events.
 """
 
 from __future__ import annotations
@@ -355,6 +355,28 @@ class MochiTopic(LogTopic):
         for record in records:
             views.append(buffer[position : position + record.data_size])
             position += record.data_size
+        return views
+
+    def read_selected_data(
+        self,
+        partition: int,
+        requests: Sequence[tuple[StoredRecord, Sequence[tuple[int, int]]]],
+    ) -> list[memoryview]:
+        ranges = [
+            (record.event_id, offset, size)
+            for record, segments in requests
+            for offset, size in segments
+            if size
+        ]
+        sizes = [sum(size for _, size in segments) for _, segments in requests]
+        buffer = memoryview(bytearray(sum(sizes)))
+        if ranges:
+            self._fetch(partition, ranges, [buffer])
+        views = []
+        position = 0
+        for size in sizes:
+            views.append(buffer[position : position + size])
+            position += size
         return views
 
     # -------------------------------------------------------------- positions
