@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..allocators import ByteArrayAllocator
 from ..backend.full import ConsumerInterface, DataAllocator, DataSelector
 from ..backend.log import LogTopic, StoredRecord
 from ..buffers import as_destination
@@ -114,9 +115,11 @@ class LogConsumer(ConsumerInterface):
         self._closed = False
         self._acknowledger = self._acknowledge
         # Backends that fetch the selections of a batch at once get them a batch at a time.
+        # Only with the library's allocators: a user's allocator is called at pull time, as
+        # documented (whole-data reads with the default allocator use _read_ahead already).
         self._batched_selection = (
-            data_selector is not None
-            and data_allocator is FULL_DATA_ALLOCATOR
+            (data_allocator is FULL_DATA_ALLOCATOR or data_allocator is ByteArrayAllocator)
+            and not (data_selector is None and data_allocator is FULL_DATA_ALLOCATOR)
             and type(log).read_selected_data is not LogTopic.read_selected_data
         )
 
@@ -179,10 +182,10 @@ class LogConsumer(ConsumerInterface):
             if record.selection is None:
                 self._select_ahead(partition)
             if record.selection is not None:
-                metadata, _, view = record.selection
+                prepared_metadata, prepared_data = record.selection
                 return Event(
-                    metadata,
-                    [view],
+                    prepared_metadata,
+                    prepared_data,
                     record.event_id,
                     self._partition_info[partition],
                     partition,
@@ -234,42 +237,55 @@ class LogConsumer(ConsumerInterface):
         )
 
     def _select_ahead(self, partition: int) -> None:
-        """Run the data selector on the next buffered records of ``partition`` and fetch their
-        selections with one :meth:`~LogTopic.read_selected_data` call.
+        """Select and allocate for the next buffered records of ``partition``, then fetch all
+        their selections with one :meth:`~LogTopic.read_selected_data` call.
 
         Stops before a record whose metadata, selector or selection fails: that record is then
         made the ordinary way and raises on its turn.
         """
-        chosen: list[tuple[StoredRecord, Any, DataDescriptor, list[tuple[int, int]]]] = []
+        chosen: list[tuple[StoredRecord, Any, Any, list[tuple[int, int]], list[memoryview]]] = []
         total = 0
         selector = self.data_selector
-        assert selector is not None
+        allocator = self.data_allocator
         for record in self._buffers[partition]:
             if record.selection is not None:
                 break
+            size = record.data_size
             try:
                 metadata = self._deserialize(record.metadata)
-                descriptor = selector(metadata, DataDescriptor("", record.data_size))
-                if descriptor is None:
-                    descriptor = DataDescriptor()
-                if not isinstance(descriptor, DataDescriptor):
+                if selector is None:
+                    descriptor = None
+                    segments = [(0, size)] if size else []
+                    selected = size
+                else:
+                    descriptor = selector(metadata, DataDescriptor("", size))
+                    if descriptor is None:
+                        descriptor = DataDescriptor()
+                    if not isinstance(descriptor, DataDescriptor):
+                        break
+                    segments = [piece for piece in descriptor.flatten() if piece[1]]
+                    if any(offset + length > size for offset, length in segments):
+                        break
+                    selected = descriptor.size
+                if chosen and total + selected > READ_AHEAD_BYTES:
                     break
-                segments = [piece for piece in descriptor.flatten() if piece[1]]
+                if allocator is FULL_DATA_ALLOCATOR:
+                    buffer = memoryview(bytearray(selected))
+                    chunks: Any = [buffer if selected else _EMPTY_VIEW]
+                    destination = [buffer]
+                else:  # ByteArrayAllocator, inlined
+                    array = bytearray(selected)
+                    chunks = [array]
+                    destination = [memoryview(array)]
             except Exception:  # noqa: BLE001 - raised again when the record's turn comes
                 break
-            if any(offset + size > record.data_size for offset, size in segments):
-                break
-            if chosen and total + descriptor.size > READ_AHEAD_BYTES:
-                break
-            chosen.append((record, metadata, descriptor, segments))
-            total += descriptor.size
-        if not chosen:
-            return
-        views = self._log.read_selected_data(
-            partition, [(record, segments) for record, _, _, segments in chosen]
-        )
-        for (record, metadata, descriptor, _), view in zip(chosen, views, strict=True):
-            record.selection = (metadata, descriptor, view if view.nbytes else _EMPTY_VIEW)
+            chosen.append((record, metadata, chunks, segments, destination))
+            total += selected
+        requests = [(record, segments, dest) for record, _, _, segments, dest in chosen if segments]
+        if requests:
+            self._log.read_selected_data(partition, requests)
+        for record, metadata, chunks, _, _ in chosen:
+            record.selection = (metadata, chunks)
 
     def _read_ahead(self, partition: int) -> None:
         """Fetch the whole data of the next buffered records of ``partition`` in one call."""

@@ -45,6 +45,18 @@ def _little(table: array[int]) -> bytes:
     return table.tobytes()
 
 
+def _prefix(destination: Sequence[memoryview], size: int) -> list[memoryview]:
+    """The first ``size`` bytes of the ``destination`` views, as views."""
+    views = []
+    for view in destination:
+        if not size:
+            break
+        part = view[: min(view.nbytes, size)]
+        views.append(part)
+        size -= part.nbytes
+    return views
+
+
 class MochiDriver(LogDriver):
     """Client of a mochi service found through its group file.
 
@@ -332,18 +344,7 @@ class MochiTopic(LogTopic):
         segments: Sequence[tuple[int, int]],
         destination: Sequence[memoryview],
     ) -> None:
-        ranges = [(record.event_id, offset, size) for offset, size in segments if size]
-        total = sum(size for _, _, size in ranges)
-        views: list[memoryview] = []
-        remaining = total
-        for view in destination:
-            if not remaining:
-                break
-            part = view[: min(view.nbytes, remaining)]
-            views.append(part)
-            remaining -= part.nbytes
-        if ranges:
-            self._fetch(partition, ranges, views)
+        self.read_selected_data(partition, [(record, segments, destination)])
 
     def read_full_data(self, partition: int, records: Sequence[StoredRecord]) -> list[memoryview]:
         buffer = memoryview(bytearray(sum(record.data_size for record in records)))
@@ -360,24 +361,16 @@ class MochiTopic(LogTopic):
     def read_selected_data(
         self,
         partition: int,
-        requests: Sequence[tuple[StoredRecord, Sequence[tuple[int, int]]]],
-    ) -> list[memoryview]:
-        ranges = [
-            (record.event_id, offset, size)
-            for record, segments in requests
-            for offset, size in segments
-            if size
-        ]
-        sizes = [sum(size for _, size in segments) for _, segments in requests]
-        buffer = memoryview(bytearray(sum(sizes)))
+        requests: Sequence[tuple[StoredRecord, Sequence[tuple[int, int]], Sequence[memoryview]]],
+    ) -> None:
+        ranges = []
+        views: list[memoryview] = []
+        for record, segments, destination in requests:
+            wanted = [(record.event_id, offset, size) for offset, size in segments if size]
+            ranges.extend(wanted)
+            views.extend(_prefix(destination, sum(size for _, _, size in wanted)))
         if ranges:
-            self._fetch(partition, ranges, [buffer])
-        views = []
-        position = 0
-        for size in sizes:
-            views.append(buffer[position : position + size])
-            position += size
-        return views
+            self._fetch(partition, ranges, views)
 
     # -------------------------------------------------------------- positions
 
