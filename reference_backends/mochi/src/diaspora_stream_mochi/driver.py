@@ -33,6 +33,10 @@ from .subscription import Subscription
 
 __all__ = ["MochiDriver", "MochiTopic"]
 
+#: Bytes moved by this process, by path (read by the benchmark): data pulled by the server
+#: on-node (``vm``) or over the stream (``bulk``), data fetched by consumers (``fetched``).
+TRANSFER_BYTES = {"vm": 0, "bulk": 0, "fetched": 0}
+
 _OPTIONS = {"group_file", "timeout_s", "transport", "credits", "consumer_batch_size"}
 #: Subscriptions kept per topic for consumers that may come back (older ones are closed).
 _MAX_SUBSCRIPTIONS = 64
@@ -262,6 +266,8 @@ class MochiTopic(LogTopic):
         member.release(connection)
         path = answer.get("path", "none")
         self.transfers[path] = self.transfers.get(path, 0) + 1
+        if path in TRANSFER_BYTES:
+            TRANSFER_BYTES[path] += int(data_sizes and sum(data_sizes))
         return int(answer["first_id"])
 
     def event_count(self, partition: int) -> int:
@@ -326,6 +332,7 @@ class MochiTopic(LogTopic):
                 raise DiasporaException(f"server sent {size} bytes for a smaller selection")
             for view in destination:
                 receive_into(connection.sock, view)
+            TRANSFER_BYTES["fetched"] += size
         except RemoteError:
             member.release(connection)
             raise
