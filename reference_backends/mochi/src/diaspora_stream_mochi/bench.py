@@ -6,8 +6,9 @@ process would):
 
 * small events: 64 B metadata, no data, producer batch 128 (events/s);
 * 64 KiB and 1 MiB events (MB/s), producer on the on-node path (``process_vm_readv``) and on
-  the bulk TCP stream (``transport: "tcp"``), consumer reading all the data and consumer reading
-  25 % of each event's data (bytes moved are counted);
+  the bulk TCP stream (``transport: "tcp"``), into file partitions (``fdatasync`` per batch
+  unless ``--no-sync``) and into memory partitions (the transport alone), consumer reading all
+  the data and consumer reading 25 % of each event's data (bytes moved are counted);
 
 and, in the same run, loopback TCP and memcpy bandwidth for the same event sizes, and the same
 workloads on the ``files`` backend when it is installed. It prints a Markdown table of figures
@@ -56,7 +57,13 @@ WORKLOADS = (
 
 
 def _measure(
-    backend: str, options: dict[str, Any], workload: Workload, label: str, repeat: int
+    backend: str,
+    options: dict[str, Any],
+    workload: Workload,
+    label: str,
+    repeat: int,
+    topic_options: dict[str, Any] | None = None,
+    consume: bool = True,
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     produced: list[dict[str, Any]] = []
@@ -65,7 +72,7 @@ def _measure(
     for attempt in range(repeat):
         driver = Driver(backend=backend, options=options)
         topic = f"bench-{workload.name}-{label}-{attempt}-{time.monotonic_ns()}"
-        driver.create_topic(topic)
+        driver.create_topic(topic, options=topic_options or {})
         before = dict(mochi_driver.TRANSFER_BYTES)
         result = run_producer(
             driver,
@@ -83,7 +90,7 @@ def _measure(
         row["bulk_bytes"] = mochi_driver.TRANSFER_BYTES["bulk"] - before["bulk"]
         produced.append(row)
         driver.close()
-        for selectivity in selectivities:
+        for selectivity in selectivities if consume else ():
             reader = Driver(backend=backend, options=options)
             before = dict(mochi_driver.TRANSFER_BYTES)
             consumer = run_consumer(
@@ -101,7 +108,7 @@ def _measure(
             consumed[selectivity].append(row)
             reader.close()
     rows.append(_summary(backend, label, workload, "producer", 1.0, produced))
-    for selectivity in selectivities:
+    for selectivity in selectivities if consume else ():
         rows.append(
             _summary(backend, label, workload, "consumer", selectivity, consumed[selectivity])
         )
@@ -133,7 +140,9 @@ def _summary(
     }
 
 
-def run(quick: bool = False, repeat: int = 3, with_files: bool = True) -> dict[str, Any]:
+def run(
+    quick: bool = False, repeat: int = 3, with_files: bool = True, sync: bool = True
+) -> dict[str, Any]:
     """Run every workload; return the results document."""
     workloads = [
         Workload(w.name, w.metadata_size, w.data_size, w.batch_size, max(16, w.num_events // 20))
@@ -149,19 +158,26 @@ def run(quick: bool = False, repeat: int = 3, with_files: bool = True) -> dict[s
             size = workload.metadata_size + workload.data_size
             volume = workload.num_events * size
             baselines[workload.name] = asdict(measure_baselines(scratch, size, volume))
-        config = ServerConfig.from_dict({"root": "data", "group_file": "group.json"}, directory)
+        config = ServerConfig.from_dict(
+            {"root": "data", "group_file": "group.json", "sync": sync}, directory
+        )
         service.start(config)
         try:
             options = {"group_file": str(config.group_file)}
+            tcp = {**options, "transport": "tcp"}
+            memory = {"type": "memory"}
             for workload in workloads:
-                results += _measure("mochi", options, workload, "on-node", repeat)
+                results += _measure("mochi", options, workload, "on-node, file", repeat)
+                results += _measure(
+                    "mochi", options, workload, "on-node, memory", repeat, memory, False
+                )
                 if workload.data_size:
-                    tcp = {**options, "transport": "tcp"}
-                    results += [
-                        row
-                        for row in _measure("mochi", tcp, workload, "tcp-stream", repeat)
-                        if row["side"] == "producer"
-                    ]
+                    results += _measure(
+                        "mochi", tcp, workload, "tcp-stream, file", repeat, None, False
+                    )
+                    results += _measure(
+                        "mochi", tcp, workload, "tcp-stream, memory", repeat, memory, False
+                    )
         finally:
             service.stop(config)
         if with_files:
@@ -176,7 +192,7 @@ def run(quick: bool = False, repeat: int = 3, with_files: bool = True) -> dict[s
         base = baselines[row["workload"]]
         row["ratio_tcp"] = row["mb_per_s"] / base["tcp_mb_s"] if base["tcp_mb_s"] else None
         row["ratio_memcpy"] = row["mb_per_s"] / base["memcpy_mb_s"] if base["memcpy_mb_s"] else None
-    return {"baselines": baselines, "results": results, "repeat": repeat}
+    return {"baselines": baselines, "results": results, "repeat": repeat, "sync": sync}
 
 
 def table(document: dict[str, Any]) -> str:
@@ -222,10 +238,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: 20 times fewer events")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--no-files", action="store_true", help="skip the files backend")
+    parser.add_argument("--no-sync", action="store_true", help="server without fdatasync per batch")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--markdown", metavar="FILE", help="also write the table")
     args = parser.parse_args(argv)
-    document = run(quick=args.quick, repeat=args.repeat, with_files=not args.no_files)
+    document = run(
+        quick=args.quick, repeat=args.repeat, with_files=not args.no_files, sync=not args.no_sync
+    )
     text = table(document)
     print(text)
     if args.json:

@@ -85,7 +85,8 @@ class MemoryPartition(Partition):
     def __init__(self) -> None:
         super().__init__()
         self._metadata: list[bytes] = []
-        self._data: list[bytes] = []
+        # Views into each batch's received buffer: kept as they are, never copied.
+        self._data: list[memoryview] = []
 
     @property
     def count(self) -> int:
@@ -104,8 +105,9 @@ class MemoryPartition(Partition):
             self._metadata.append(bytes(metadata[position : position + size]))
             position += size
         position = 0
+        data = data.toreadonly()
         for size in data_sizes:
-            self._data.append(bytes(data[position : position + size]))
+            self._data.append(data[position : position + size])
             position += size
         return first
 
@@ -113,13 +115,13 @@ class MemoryPartition(Partition):
         with self.lock:
             items = self._metadata[start : start + count]
             data = self._data[start : start + count]
-        return [len(item) for item in items], [len(item) for item in data], b"".join(items)
+        return [len(item) for item in items], [item.nbytes for item in data], b"".join(items)
 
     def read(self, event_id: int, offset: int, size: int, destination: memoryview) -> None:
         destination[:size] = self._data[event_id][offset : offset + size]
 
     def data_size(self, event_id: int) -> int:
-        return len(self._data[event_id])
+        return self._data[event_id].nbytes
 
 
 class FilePartition(Partition):
