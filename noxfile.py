@@ -75,7 +75,21 @@ def bench(session: nox.Session) -> None:
         roundtrip += ["--repeat", args[args.index("--repeat") + 1]]
     os.makedirs("bench-results", exist_ok=True)
     session.run("python", "-m", "diaspora_stream.bench.roundtrip", *roundtrip)
-    session.run("python", "-m", "diaspora_stream.bench.matrix", "--output", "bench-results", *args)
+    mochi = ["--json", "bench-results/mochi.json", "--markdown", "bench-results/mochi.md"]
+    if "--quick" in args:
+        mochi += ["--quick", "--repeat", "1"]
+    session.run("python", "-m", "diaspora_stream_mochi.bench", *mochi)
+    # The matrix runs on every installed backend; mochi's needs a running service.
+    mochi_config = _mochi_service(session, session.create_tmp())
+    group_file = os.path.join(os.path.dirname(mochi_config), "group.json")
+    mochi_options = "mochi=" + json.dumps({"group_file": group_file})
+    try:
+        session.run(
+            "python", "-m", "diaspora_stream.bench.matrix", "--output", "bench-results",
+            "--backend-options", mochi_options, *args,
+        )
+    finally:
+        session.run("python", "-m", "diaspora_stream_mochi.cli", "stop", "--config", mochi_config)
 
 
 @nox.session

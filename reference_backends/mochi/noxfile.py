@@ -13,7 +13,6 @@ its ``reference_backends/`` do), else by name from the package index.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
@@ -103,67 +102,44 @@ def conformance(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Round-trip benchmark of this backend and of reference backends; see bench-results/.
+    """The mochi benchmark (diaspora_stream_mochi.bench): starts a service, measures small,
+    64 KiB and 1 MiB events on both data paths, consumers at 100 % and 25 %, loopback TCP and
+    memcpy in the same run, and the files backend on the same workloads; see bench-results/.
 
-    ``-- --against files --against kafka`` chooses the reference backends (default: files),
-    installed from the diaspora-stream checkout's reference_backends/ when they are there;
-    ``-- --quick`` is a smoke run; ``-- --repeat N`` takes the median of N runs.
+    ``-- --quick`` is a smoke run; ``-- --repeat N`` takes the median of N runs; ``-- --no-sync``
+    runs the server without fdatasync per batch.
     """
     parser = argparse.ArgumentParser(prog="nox -s bench --")
-    parser.add_argument("--against", action="append", metavar="BACKEND")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeat", type=int)
+    parser.add_argument("--no-sync", action="store_true")
     args = parser.parse_args(session.posargs)
     source = install(session)
-    backends = [BACKEND]
-    for name in args.against if args.against is not None else ["files"]:
-        if name in backends:
-            continue
-        reference = source / "reference_backends" / name if source else None
-        if reference is not None and (reference / "pyproject.toml").is_file():
-            session.install("-e", str(reference))
-            backends.append(name)
-        else:
-            session.warn(
-                f"skipping {name}: no reference_backends/{name} in the diaspora-stream checkout "
-                f"(set {SOURCE_VARIABLE}, or install diaspora-stream-{name} and run "
-                f"python -m diaspora_stream.bench.roundtrip --backend {name})"
-            )
-    options = ["--scale", "0.01"] if args.quick else []
-    repeat = args.repeat if args.repeat is not None else (1 if args.quick else None)
-    if repeat is not None:
-        options += ["--repeat", str(repeat)]
+    reference = source / "reference_backends" / "files" if source else None
+    options: list[str] = []
+    if reference is not None and (reference / "pyproject.toml").is_file():
+        session.install("-e", str(reference))
+    else:
+        session.warn("files backend not found next to this project: comparing with nothing")
+        options.append("--no-files")
+    if args.quick:
+        options += ["--quick", "--repeat", "1"]
+    if args.repeat is not None:
+        options += ["--repeat", str(args.repeat)]
+    if args.no_sync:
+        options.append("--no-sync")
     results = PROJECT / BENCH_RESULTS
     results.mkdir(exist_ok=True)
-    for backend in backends:
-        output = results / f"roundtrip-{backend}.json"
-        command = ["-m", "diaspora_stream.bench.roundtrip", "--backend", backend]
-        session.run("python", *command, "--json", str(output), *options)
-    table = comparison_table({name: results / f"roundtrip-{name}.json" for name in backends})
-    (results / "comparison.md").write_text(table, encoding="utf-8")
-    session.log(f"comparison written to {results / 'comparison.md'}:\n{table}")
-
-
-def comparison_table(files: dict[str, Path]) -> str:
-    """A Markdown table of the round-trip results of several backends, workload by workload."""
-    lines = [
-        "| workload | backend | produce events/s | produce MB/s | consume events/s "
-        "| consume MB/s |",
-        "|---|---|---|---|---|---|",
-    ]
-    runs = {name: json.loads(path.read_text(encoding="utf-8")) for name, path in files.items()}
-    workloads = [result["workload"] for result in next(iter(runs.values()))]
-    for workload in workloads:
-        for name, results in runs.items():
-            for result in results:
-                if result["workload"] == workload:
-                    lines.append(
-                        f"| {workload} | {name} | {result['produce_events_per_s']:,.0f} "
-                        f"| {result['produce_mb_per_s']:,.1f} "
-                        f"| {result['consume_events_per_s']:,.0f} "
-                        f"| {result['consume_mb_per_s']:,.1f} |"
-                    )
-    return "\n".join(lines) + "\n"
+    session.run(
+        "python",
+        "-m",
+        "diaspora_stream_mochi.bench",
+        "--json",
+        str(results / "mochi.json"),
+        "--markdown",
+        str(results / "comparison.md"),
+        *options,
+    )
 
 
 @nox.session
