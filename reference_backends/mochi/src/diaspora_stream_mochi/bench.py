@@ -74,6 +74,7 @@ def _measure(
         topic = f"bench-{workload.name}-{label}-{attempt}-{time.monotonic_ns()}"
         driver.create_topic(topic, options=topic_options or {})
         before = dict(mochi_driver.TRANSFER_BYTES)
+        seconds = dict(mochi_driver.TRANSFER_SECONDS)
         result = run_producer(
             driver,
             ProducerSettings(
@@ -88,6 +89,10 @@ def _measure(
         row = asdict(result)
         row["vm_bytes"] = mochi_driver.TRANSFER_BYTES["vm"] - before["vm"]
         row["bulk_bytes"] = mochi_driver.TRANSFER_BYTES["bulk"] - before["bulk"]
+        pull_seconds = sum(mochi_driver.TRANSFER_SECONDS[k] - seconds[k] for k in seconds)
+        pulled = row["vm_bytes"] + row["bulk_bytes"]
+        # Bandwidth of the data path alone: bytes pulled / time the server spent pulling.
+        row["pull_mb_per_s"] = pulled / 2**20 / pull_seconds if pull_seconds else None
         produced.append(row)
         driver.close()
         for selectivity in selectivities if consume else ():
@@ -124,8 +129,10 @@ def _summary(
     runs: list[dict[str, Any]],
 ) -> dict[str, Any]:
     best = dict(runs[0])
-    for key in ("events_per_s", "mb_per_s", "total_time_s"):
-        best[key] = statistics.median(run[key] for run in runs)
+    for key in ("events_per_s", "mb_per_s", "total_time_s", "pull_mb_per_s"):
+        values = [run[key] for run in runs if run.get(key) is not None]
+        if values:
+            best[key] = statistics.median(values)
     if side == "consumer":
         # MB/s of the bytes delivered (metadata + selected data), as the matrix counts them.
         moved = workload.metadata_size * workload.num_events + best["data_bytes"]
@@ -199,8 +206,8 @@ def table(document: dict[str, Any]) -> str:
     """The results as a Markdown table, with the baselines and the target ratios."""
     lines = [
         "| backend | path | workload | side | selectivity | events/s | MB/s | x TCP | x memcpy "
-        "| data bytes moved |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| data bytes moved | data path MB/s (x TCP) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in document["results"]:
         moved = row.get("fetched_bytes") if row["side"] == "consumer" else None
@@ -210,7 +217,7 @@ def table(document: dict[str, Any]) -> str:
             f"| {row['backend']} | {row['path']} | {row['workload']} | {row['side']} "
             f"| {row['selectivity']:g} | {row['events_per_s']:,.0f} | {row['mb_per_s']:,.1f} "
             f"| {row['ratio_tcp']:.3f} | {row['ratio_memcpy']:.3f} "
-            f"| {moved if moved is not None else '-'} |"
+            f"| {moved if moved is not None else '-'} | {_pull(row, document)} |"
         )
     lines.append("")
     lines.append("| workload | loopback TCP MB/s | memcpy MB/s | file write MB/s |")
@@ -230,6 +237,14 @@ def table(document: dict[str, Any]) -> str:
             lines.append("")
             lines.append(f"{name}: the 25 % consumer moved {share:.3f} of the full one's bytes")
     return "\n".join(lines) + "\n"
+
+
+def _pull(row: dict[str, Any], document: dict[str, Any]) -> str:
+    rate = row.get("pull_mb_per_s")
+    if not rate:
+        return "-"
+    tcp = document["baselines"][row["workload"]]["tcp_mb_s"]
+    return f"{rate:,.0f} ({rate / tcp:.2f})"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,6 +36,8 @@ __all__ = ["MochiDriver", "MochiTopic"]
 #: Bytes moved by this process, by path (read by the benchmark): data pulled by the server
 #: on-node (``vm``) or over the stream (``bulk``), data fetched by consumers (``fetched``).
 TRANSFER_BYTES = {"vm": 0, "bulk": 0, "fetched": 0}
+#: Seconds the server spent pulling data, by path (as it reports them).
+TRANSFER_SECONDS = {"vm": 0.0, "bulk": 0.0}
 
 _OPTIONS = {"group_file", "timeout_s", "transport", "credits", "consumer_batch_size"}
 #: Subscriptions kept per topic for consumers that may come back (older ones are closed).
@@ -266,8 +268,9 @@ class MochiTopic(LogTopic):
         member.release(connection)
         path = answer.get("path", "none")
         self.transfers[path] = self.transfers.get(path, 0) + 1
-        if path in TRANSFER_BYTES:
-            TRANSFER_BYTES[path] += int(data_sizes and sum(data_sizes))
+        if path in TRANSFER_SECONDS:
+            TRANSFER_BYTES[path] += sum(data_sizes)
+            TRANSFER_SECONDS[path] += float(answer.get("pull_s", 0.0))
         return int(answer["first_id"])
 
     def event_count(self, partition: int) -> int:

@@ -16,6 +16,7 @@ import socket
 import socketserver
 import sys
 import threading
+import time
 from array import array
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +26,7 @@ from . import memory_access
 from .catalog import Catalog, TopicExistsError
 from .config import ServerConfig
 from .errors import ProtocolError
-from .protocol import error_answer, receive_frame, send_frame
+from .protocol import error_answer, receive_frame, receive_header, receive_into, send_frame
 from .storage import FilePartition, MemoryPartition, Partition
 
 __all__ = ["MochiServer", "RequestError", "main"]
@@ -35,6 +36,8 @@ log = logging.getLogger("diaspora_stream_mochi.server")
 PARTITION_TYPES = ("default", "memory")
 #: Events per pushed batch when the consumer asked for adaptive batches.
 ADAPTIVE_PUSH_MAX = 4096
+#: Largest reusable landing buffer per connection.
+MAX_SCRATCH = 64 * 1024 * 1024
 #: Most metadata bytes in one pushed batch.
 PUSH_MAX_BYTES = 8 * 1024 * 1024
 
@@ -76,6 +79,7 @@ class MochiServer:
         self._partitions: dict[tuple[str, int], Partition] = {}
         self._lock = threading.Lock()
         self.stopping = threading.Event()
+        self._scratch = threading.local()  # one handler thread per connection
         self._ops: dict[str, Callable[[socket.socket, dict[str, Any], memoryview], None]] = {
             "ping": self._ping,
             "create_topic": self._create_topic,
@@ -224,18 +228,32 @@ class MochiServer:
         remote = list(zip(pairs[0::2], pairs[1::2], strict=True))
         if sum(length for _, length in remote) != total:
             raise RequestError("data segments do not add up to the data sizes")
-        data = memoryview(bytearray(total))
+        data = self._landing(total, partition)
         path = "vm" if total else "none"
+        started = time.perf_counter()
         if total and not self._pull_on_node(header, remote, data):
             path = "bulk"
             # Pull over the connection: ask for the bytes, the client streams them.
             send_frame(sock, {"op": "pull", "size": total})
-            bulk_header, bulk = receive_frame(sock)
-            if bulk_header.get("op") != "bulk" or bulk.nbytes != total:
-                raise RequestError(f"expected a bulk frame of {total} bytes")
-            data = bulk
+            bulk_header = receive_header(sock)
+            if bulk_header.get("op") != "bulk" or bulk_header["_payload"] != total:
+                raise ProtocolError(f"expected a bulk frame of {total} bytes")
+            receive_into(sock, data)
+        pulled = time.perf_counter() - started
         first = partition.append(meta_sizes, metadata, data_sizes, data)
-        send_frame(sock, {"ok": True, "first_id": first, "path": path})
+        send_frame(sock, {"ok": True, "first_id": first, "path": path, "pull_s": pulled})
+
+    def _landing(self, size: int, partition: Partition) -> memoryview:
+        """Where a batch's data lands: a fresh buffer for partitions that keep it (memory),
+        else this connection's reusable buffer, whose pages are already mapped (writing into
+        fresh pages costs more than the copy itself)."""
+        if isinstance(partition, MemoryPartition) or size > MAX_SCRATCH:
+            return memoryview(bytearray(size))
+        scratch: bytearray | None = getattr(self._scratch, "buffer", None)
+        if scratch is None or len(scratch) < size:
+            scratch = bytearray(max(size, 1 << 20))
+            self._scratch.buffer = scratch
+        return memoryview(scratch)[:size]
 
     def _pull_on_node(
         self, header: dict[str, Any], remote: list[tuple[int, int]], data: memoryview
