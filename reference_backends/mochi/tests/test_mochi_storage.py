@@ -89,3 +89,62 @@ def test_catalog_topics_partitions_and_positions(tmp_path: Path) -> None:
     assert reopened.acknowledgements("other", "t") == {}
     assert set(reopened.topics()) == {"t"}
     reopened.close()
+
+
+def test_the_index_is_rebuilt_from_the_chunks(tmp_path: Path) -> None:
+    partition = FilePartition(tmp_path / "p", chunk_size=4096)
+    for i in range(30):
+        _append(partition, [(b'{"i":%d}' % i, bytes([i]) * 500), (b"{}", b"")])
+    partition.close()
+    index = tmp_path / "p" / "index.bin"
+    full = index.read_bytes()
+    for kept in (0, 32 * 7, 32 * 10 + 5):  # none, in the middle of a batch, a torn record
+        index.write_bytes(full[:kept])
+        reopened = FilePartition(tmp_path / "p", chunk_size=4096)
+        assert reopened.count == 60
+        assert index.read_bytes() == full
+        assert [_data(reopened, 2 * i) for i in (0, 17, 29)] == [
+            bytes([i]) * 500 for i in (0, 17, 29)
+        ]
+        assert reopened.metadata(34, 2) == ([8, 2], [500, 0], b'{"i":17}{}')
+        reopened.close()
+
+
+def test_a_torn_batch_is_cut_and_never_half_visible(tmp_path: Path) -> None:
+    partition = FilePartition(tmp_path / "p")
+    _append(partition, [(b"{}", b"a" * 10)])
+    partition.close()
+    chunk = next((tmp_path / "p").glob("chunk-*.dat"))
+    intact = chunk.stat().st_size
+    partition = FilePartition(tmp_path / "p")
+    _append(partition, [(b"{}", b"b" * 10), (b"{}", b"c" * 10)])
+    partition.close()
+    index = tmp_path / "p" / "index.bin"
+    index.write_bytes(index.read_bytes()[:32])  # the crash came before the index was written
+    with open(chunk, "r+b") as file:
+        file.truncate(chunk.stat().st_size - 3)  # ... and in the middle of the chunk write
+    reopened = FilePartition(tmp_path / "p")
+    assert reopened.count == 1
+    assert chunk.stat().st_size == intact
+    assert _append(reopened, [(b"{}", b"d")]) == 1
+    reopened.close()
+    again = FilePartition(tmp_path / "p")
+    assert [_data(again, i) for i in range(2)] == [b"a" * 10, b"d"]
+    again.close()
+
+
+def test_a_corrupted_batch_header_stops_the_scan(tmp_path: Path) -> None:
+    partition = FilePartition(tmp_path / "p")
+    _append(partition, [(b"{}", b"x")])
+    _append(partition, [(b"[]", b"y")])
+    partition.close()
+    (tmp_path / "p" / "index.bin").write_bytes(b"")
+    chunk = next((tmp_path / "p").glob("chunk-*.dat"))
+    raw = bytearray(chunk.read_bytes())
+    second = len(raw) // 2
+    raw[second + 20] ^= 0xFF  # the second batch's metadata size table: CRC mismatch
+    chunk.write_bytes(bytes(raw))
+    reopened = FilePartition(tmp_path / "p")
+    assert reopened.count == 1
+    assert _data(reopened, 0) == b"x"
+    reopened.close()

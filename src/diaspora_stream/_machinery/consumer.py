@@ -261,12 +261,14 @@ class LogConsumer(ConsumerInterface):
                     descriptor = selector(metadata, DataDescriptor("", size))
                     if descriptor is None:
                         descriptor = DataDescriptor()
-                    if not isinstance(descriptor, DataDescriptor):
-                        break
-                    segments = [piece for piece in descriptor.flatten() if piece[1]]
-                    if any(offset + length > size for offset, length in segments):
+                    elif not isinstance(descriptor, DataDescriptor):
                         break
                     selected = descriptor.size
+                    segments = []
+                    if selected:
+                        segments = [piece for piece in descriptor.flatten() if piece[1]]
+                        if any(offset + length > size for offset, length in segments):
+                            break
                 if chosen and total + selected > READ_AHEAD_BYTES:
                     break
                 if allocator is FULL_DATA_ALLOCATOR:

@@ -1,14 +1,23 @@
 """Partition storage on the server: append-only chunk files with an index, or memory.
 
-A file partition is a directory holding chunk files ``chunk-NNNNNN.dat`` (each batch's metadata
-then its data, appended) and ``index.bin``, one fixed-width record per event::
+A file partition is a directory holding chunk files ``chunk-NNNNNN.dat`` and ``index.bin``.
+A chunk is a sequence of self-describing batches::
 
-    <u32 chunk> <u32 metadata size> <u64 metadata offset> <u64 data offset> <u64 data size>
+    <u32 magic> <u32 count> <u32 CRC-32> <u64 body size>
+    <u32 metadata size> x count  <u64 data size> x count  <metadata...>  <data...>
 
-A batch is written chunk first, then index; with ``sync`` both are ``fdatasync``-ed, in that
-order, before the append returns (so before the producer is acknowledged). At opening, a
-partial index record at the end (a crash while writing it) is cut off, as are records that
-point past the end of their chunk; what remains is exactly the acknowledged events.
+(the CRC covers the header, the size tables and the metadata). The index has one fixed-width
+record per event, pointing into the chunks::
+
+    <u32 chunk | last-of-batch flag> <u32 metadata size> <u64 metadata offset>
+    <u64 data offset> <u64 data size>
+
+A batch is appended to its chunk, which is ``fdatasync``-ed when ``sync`` is on, before the
+index records are written and the append returns (so before the producer is acknowledged):
+one sync per batch. The index is a cache: at opening it is kept up to its last complete batch
+(records pointing past their chunk's end are dropped), then the batches the chunks hold beyond
+it are indexed again, and a torn batch at a chunk's end (a crash while writing it) is cut off.
+What remains is every acknowledged event, and no part of a batch.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from __future__ import annotations
 import os
 import struct
 import threading
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +33,12 @@ from pathlib import Path
 __all__ = ["FilePartition", "MemoryPartition", "Partition"]
 
 _RECORD = struct.Struct("<IIQQQ")
+#: In an index record's chunk field: this event is the last of its batch.
+_LAST_OF_BATCH = 1 << 31
+_CHUNK_MASK = _LAST_OF_BATCH - 1
+#: Batch header in a chunk: magic, event count, CRC-32 of header, tables and metadata, body size.
+_BATCH = struct.Struct("<IIIQ")
+_MAGIC = 0x4D4F4348
 #: A chunk file is closed for appends once it grows past this size.
 DEFAULT_CHUNK_SIZE = 256 * 1024 * 1024
 
@@ -144,29 +160,64 @@ class FilePartition(Partition):
         return self.directory / f"chunk-{chunk:06d}.dat"
 
     def _recover(self) -> None:
+        """Keep the index up to its last complete batch, then add the batches that the chunks
+        hold beyond it (the index is not synced: chunks are the truth), cutting a torn tail."""
         size = os.fstat(self._index_fd).st_size
         raw = os.pread(self._index_fd, size, 0) if size else b""
-        complete = len(raw) - len(raw) % _RECORD.size
         valid = 0
+        resume: tuple[int, int] | None = None
         chunk_ends: dict[int, int] = {}
-        for position in range(0, complete, _RECORD.size):
-            chunk, meta_size, meta_offset, data_offset, data_size = _RECORD.unpack_from(
+        for position in range(0, len(raw) - len(raw) % _RECORD.size, _RECORD.size):
+            field, meta_size, meta_offset, data_offset, data_size = _RECORD.unpack_from(
                 raw, position
             )
+            chunk = field & _CHUNK_MASK
             if chunk not in chunk_ends:
                 path = self._chunk_path(chunk)
                 chunk_ends[chunk] = path.stat().st_size if path.exists() else -1
-            end = max(meta_offset + meta_size, data_offset + data_size)
-            if end > chunk_ends[chunk]:
+            if max(meta_offset + meta_size, data_offset + data_size) > chunk_ends[chunk]:
                 break
-            valid = position + _RECORD.size
-        if valid != size:
-            os.ftruncate(self._index_fd, valid)
-            os.fsync(self._index_fd)
+            if field & _LAST_OF_BATCH:
+                valid = position + _RECORD.size
+                resume = (chunk, data_offset + data_size)
         self._index = bytearray(raw[:valid])
         chunks = sorted(int(path.stem.split("-")[1]) for path in self.directory.glob("chunk-*.dat"))
+        first_chunk, offset = resume if resume is not None else (chunks[0] if chunks else 0, 0)
+        for chunk in [c for c in chunks if c >= first_chunk]:
+            end = self._scan(chunk, offset if chunk == first_chunk else 0)
+            if end < self._chunk_path(chunk).stat().st_size:
+                os.truncate(self._chunk_path(chunk), end)  # a batch torn by a crash
+        if len(self._index) != size or raw[:valid] != self._index[:valid]:
+            os.ftruncate(self._index_fd, 0)
+            _write_all(self._index_fd, [memoryview(self._index)], 0)
+            os.fsync(self._index_fd)
         self._chunk = chunks[-1] if chunks else 0
         self._open_writer()
+
+    def _scan(self, chunk: int, offset: int) -> int:
+        """Index the complete batches of ``chunk`` from ``offset``; return where they end."""
+        fd = os.open(self._chunk_path(chunk), os.O_RDONLY)
+        try:
+            size = os.fstat(fd).st_size
+            while offset + _BATCH.size <= size:
+                magic, count, checksum, body = _BATCH.unpack(os.pread(fd, _BATCH.size, offset))
+                if magic != _MAGIC or offset + _BATCH.size + body > size:
+                    break
+                tables = os.pread(fd, 12 * count, offset + _BATCH.size)
+                meta_sizes = struct.unpack_from(f"<{count}I", tables)
+                data_sizes = struct.unpack_from(f"<{count}Q", tables, 4 * count)
+                metadata_at = offset + _BATCH.size + 12 * count
+                metadata = os.pread(fd, sum(meta_sizes), metadata_at)
+                header = _BATCH.pack(magic, count, 0, body)
+                if zlib.crc32(metadata, zlib.crc32(tables, zlib.crc32(header))) != checksum:
+                    break
+                self._index += _index_records(
+                    chunk, metadata_at, meta_sizes, metadata_at + len(metadata), data_sizes
+                )
+                offset += _BATCH.size + body
+        finally:
+            os.close(fd)
+        return offset
 
     def _open_writer(self) -> None:
         self._writer = os.open(
@@ -189,29 +240,33 @@ class FilePartition(Partition):
             os.close(self._writer)
             self._chunk += 1
             self._open_writer()
+        count = len(metadata_sizes)
+        tables = struct.pack(f"<{count}I{count}Q", *metadata_sizes, *data_sizes)
+        body = len(tables) + metadata.nbytes + data.nbytes
+        checksum = zlib.crc32(
+            metadata, zlib.crc32(tables, zlib.crc32(_BATCH.pack(_MAGIC, count, 0, body)))
+        )
+        header = _BATCH.pack(_MAGIC, count, checksum, body)
         start = self._writer_end
-        _write_all(self._writer, [metadata, data])
-        self._writer_end = start + metadata.nbytes + data.nbytes
-        records = bytearray()
-        meta_offset = start
-        data_offset = start + metadata.nbytes
-        chunk = self._chunk
-        pack = _RECORD.pack
-        for meta_size, data_size in zip(metadata_sizes, data_sizes, strict=True):
-            records += pack(chunk, meta_size, meta_offset, data_offset, data_size)
-            meta_offset += meta_size
-            data_offset += data_size
+        _write_all(self._writer, [memoryview(header), memoryview(tables), metadata, data])
+        self._writer_end = start + _BATCH.size + body
+        metadata_at = start + _BATCH.size + len(tables)
+        records = _index_records(
+            self._chunk, metadata_at, metadata_sizes, metadata_at + metadata.nbytes, data_sizes
+        )
         if self.sync:
+            # One sync per batch: the chunk describes its batches, the index can be rebuilt.
             os.fdatasync(self._writer)
         _write_all(self._index_fd, [memoryview(records)], len(self._index))
-        if self.sync:
-            os.fdatasync(self._index_fd)
         first = self.count
         self._index += records
         return first
 
     def _record(self, event_id: int) -> tuple[int, int, int, int, int]:
-        return _RECORD.unpack_from(self._index, event_id * _RECORD.size)
+        field, meta_size, meta_offset, data_offset, data_size = _RECORD.unpack_from(
+            self._index, event_id * _RECORD.size
+        )
+        return field & _CHUNK_MASK, meta_size, meta_offset, data_offset, data_size
 
     def _reader(self, chunk: int) -> int:
         fd = self._readers.get(chunk)
@@ -262,6 +317,25 @@ class FilePartition(Partition):
             for fd in [self._writer, self._index_fd, *self._readers.values()]:
                 os.close(fd)
             self._readers.clear()
+
+
+def _index_records(
+    chunk: int,
+    metadata_at: int,
+    metadata_sizes: Sequence[int],
+    data_at: int,
+    data_sizes: Sequence[int],
+) -> bytearray:
+    """The index records of one batch (the last one flagged as such)."""
+    records = bytearray()
+    pack = _RECORD.pack
+    last = len(metadata_sizes) - 1
+    for position, (meta_size, data_size) in enumerate(zip(metadata_sizes, data_sizes, strict=True)):
+        field = chunk | (_LAST_OF_BATCH if position == last else 0)
+        records += pack(field, meta_size, metadata_at, data_at, data_size)
+        metadata_at += meta_size
+        data_at += data_size
+    return records
 
 
 def _write_all(fd: int, views: list[memoryview], position: int | None = None) -> None:
