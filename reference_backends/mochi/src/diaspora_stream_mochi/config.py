@@ -7,7 +7,7 @@ A configuration file (JSON, or YAML when PyYAML is installed) describes one serv
      "host": "127.0.0.1",           # listening address (loopback by default)
      "port": 0,                     # first port (member i listens on port + i); 0: any port
      "servers": 1,                  # server processes; partitions go round-robin over them
-     "sync": true,                  # fdatasync chunk and index before acknowledging a batch
+     "sync": true,                  # fdatasync the chunk before acknowledging a batch
      "chunk_size": 268435456}       # bytes per chunk file
 
 Relative paths are relative to the configuration file's directory. The group file lists the
