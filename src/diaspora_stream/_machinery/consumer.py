@@ -42,6 +42,8 @@ ADAPTIVE_FIRST_READ = 64
 ADAPTIVE_MAX_READ = 4096
 #: Most data bytes fetched at once for consumers that read whole events.
 READ_AHEAD_BYTES = 4 * 1024 * 1024
+#: Most events whose selections are prepared and fetched at once.
+SELECT_AHEAD_EVENTS = 256
 _EMPTY_VIEW = memoryview(bytearray())
 _MAX_POLL_INTERVAL = 0.02
 
@@ -269,7 +271,9 @@ class LogConsumer(ConsumerInterface):
                         segments = [piece for piece in descriptor.flatten() if piece[1]]
                         if any(offset + length > size for offset, length in segments):
                             break
-                if chosen and total + selected > READ_AHEAD_BYTES:
+                if chosen and (
+                    total + selected > READ_AHEAD_BYTES or len(chosen) >= SELECT_AHEAD_EVENTS
+                ):
                     break
                 if allocator is FULL_DATA_ALLOCATOR:
                     buffer = memoryview(bytearray(selected))
