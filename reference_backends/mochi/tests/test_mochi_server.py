@@ -252,3 +252,38 @@ def test_a_selective_consumer_fetches_a_batch_of_selections_per_request(
     assert [bytes(e.data[0]) for e in events] == [bytes([i]) * 100 for i in range(64)]
     assert sum(calls) == 64
     assert len(calls) < 64 / 4, f"{len(calls)} data requests for 64 events"
+
+
+def test_credits_bound_the_batches_the_server_pushes_ahead(mochi_service: RunningService) -> None:
+    import time
+
+    from diaspora_stream.backend.log import AppendRecord, TopicConfig
+
+    from diaspora_stream_mochi import MochiDriver
+
+    driver = MochiDriver(mochi_service.options(credits=2, consumer_batch_size=5))
+    driver.create_topic("credits", TopicConfig(num_partitions=1))
+    topic = driver.open_topic("credits")
+    topic.append(0, [AppendRecord(b'{"i":%d}' % i, (), 0) for i in range(100)])
+
+    def feed() -> dict[str, Any]:
+        feeds = driver.member(0).call({"op": "feeds"})[0]["feeds"]
+        return next(f for f in feeds if f["topic"] == "credits")
+
+    def settled(position: int) -> dict[str, Any]:
+        deadline = time.monotonic() + 30
+        while (state := feed())["position"] < position and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return state
+
+    assert [r.event_id for r in topic.read(0, 0, 1)] == [0]
+    # Two batches of five were pushed, and no credit is left: nothing more can come.
+    assert settled(10) == {"topic": "credits", "partition": 0, "position": 10, "credits": 0}
+    assert [r.event_id for r in topic.read(0, 1, 4)] == [1, 2, 3, 4]  # batch 1 handed over
+    assert settled(15) == {"topic": "credits", "partition": 0, "position": 15, "credits": 0}
+    ids = [0, 1, 2, 3, 4]
+    while len(ids) < 100:
+        ids += [r.event_id for r in topic.read(0, ids[-1] + 1, 7)]
+    assert ids == list(range(100))
+    topic.close()
+    driver.close()

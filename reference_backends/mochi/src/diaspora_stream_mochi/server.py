@@ -91,7 +91,10 @@ class MochiServer:
             "subscribe": self._subscribe,
             "ack": self._ack,
             "load_acks": self._load_acks,
+            "feeds": self._feeds,
         }
+        #: Live consumer feeds: id -> {"topic", "partition", "position", "credits"}.
+        self._live_feeds: dict[int, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ dispatch
 
@@ -289,6 +292,11 @@ class MochiServer:
                 partition.read(event_id, offset, size, answer[position : position + size])
         send_frame(sock, {"ok": True, "size": total}, [answer])
 
+    def _feeds(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
+        with self._lock:
+            feeds = [dict(feed) for feed in self._live_feeds.values()]
+        send_frame(sock, {"ok": True, "feeds": feeds})
+
     def _ack(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
         topic = _field(header, "topic", str)
         index = _field(header, "partition", int, 0)
@@ -313,17 +321,24 @@ class MochiServer:
         grants = [_field(header, "credits", int, 1)]
         closed = threading.Event()
         send_frame(sock, {"ok": True})
+        feed = {"topic": header["topic"], "partition": header["partition"]}
+        key = id(feed)
+
+        def publish() -> None:
+            with self._lock:
+                self._live_feeds[key] = {**feed, "position": position, "credits": grants[0]}
 
         def read_credits() -> None:
             try:
                 while True:
                     message, _ = receive_frame(sock)
                     granted = message.get("credits")
-                    if message.get("op") != "credit" or not isinstance(granted, int):
+                    if message.get("op") != "credit" or not isinstance(granted, int) or granted < 1:
                         break
                     with partition.lock:
                         grants[0] += granted
                         partition.appended.notify_all()
+                    publish()
             except (EOFError, OSError, ProtocolError):
                 pass
             closed.set()
@@ -333,6 +348,7 @@ class MochiServer:
         reader = threading.Thread(target=read_credits, daemon=True, name="mochi-credits")
         reader.start()
         limit = batch_size if batch_size > 0 else ADAPTIVE_PUSH_MAX
+        publish()
         try:
             while not closed.is_set() and not self.stopping.is_set():
                 with partition.lock:
@@ -356,9 +372,12 @@ class MochiServer:
                     [tables, metadata],
                 )
                 position += count
+                publish()
         except OSError:
             pass
         finally:
+            with self._lock:
+                self._live_feeds.pop(key, None)
             closed.set()
             try:
                 sock.shutdown(socket.SHUT_RDWR)
