@@ -100,6 +100,8 @@ def test_killed_consumer_resumes_after_its_acknowledgement_across_a_server_resta
     event = again.open_topic("resume").consumer("worker").pull().wait(10_000)
     assert event is not None
     assert (event.event_id, event.metadata) == (100, {"i": 100})
+    # The driver made before the restart finds the member's new address in the group file.
+    assert producer.push({"i": 300}, b"300").wait(10_000) == 300
 
 
 def test_several_producer_processes_into_one_partition(
