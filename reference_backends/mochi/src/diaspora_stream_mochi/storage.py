@@ -24,10 +24,13 @@ from __future__ import annotations
 
 import os
 import struct
+import sys
 import threading
 import zlib
 from abc import ABC, abstractmethod
+from array import array
 from collections.abc import Sequence
+from itertools import accumulate
 from pathlib import Path
 
 __all__ = ["FilePartition", "MemoryPartition", "Partition"]
@@ -278,16 +281,22 @@ class FilePartition(Partition):
     def metadata(self, start: int, count: int) -> tuple[list[int], list[int], bytes]:
         with self.lock:
             end = min(start + count, self.count)
-            records = [self._record(event_id) for event_id in range(start, end)]
-        meta_sizes = [record[1] for record in records]
-        data_sizes = [record[4] for record in records]
-        if not records:
-            return meta_sizes, data_sizes, b""
+            raw = bytes(self._index[start * _RECORD.size : end * _RECORD.size])
+        if not raw:
+            return [], [], b""
+        words = array("Q", raw)
+        if sys.byteorder != "little":
+            words.byteswap()
+        firsts = words[0::4]
+        chunks = [word & _CHUNK_MASK for word in firsts]
+        meta_sizes = [word >> 32 for word in firsts]
+        meta_offsets = words[1::4]
+        data_sizes = words[3::4].tolist()
         parts = []
         # Consecutive metadata of one batch is contiguous in its chunk: read runs at once.
-        run_chunk, _, run_start, _, _ = records[0]
+        run_chunk, run_start = chunks[0], meta_offsets[0]
         run_end = run_start
-        for chunk, meta_size, meta_offset, _, _ in records:
+        for chunk, meta_size, meta_offset in zip(chunks, meta_sizes, meta_offsets, strict=True):
             if chunk != run_chunk or meta_offset != run_end:
                 parts.append(os.pread(self._reader(run_chunk), run_end - run_start, run_start))
                 run_chunk, run_start = chunk, meta_offset
@@ -326,16 +335,22 @@ def _index_records(
     data_at: int,
     data_sizes: Sequence[int],
 ) -> bytearray:
-    """The index records of one batch (the last one flagged as such)."""
-    records = bytearray()
-    pack = _RECORD.pack
-    last = len(metadata_sizes) - 1
-    for position, (meta_size, data_size) in enumerate(zip(metadata_sizes, data_sizes, strict=True)):
-        field = chunk | (_LAST_OF_BATCH if position == last else 0)
-        records += pack(field, meta_size, metadata_at, data_at, data_size)
-        metadata_at += meta_size
-        data_at += data_size
-    return records
+    """The index records of one batch (the last one flagged as such), built column-wise.
+
+    A record is four little-endian 64-bit words: ``chunk | flag | metadata size << 32``,
+    metadata offset, data offset, data size.
+    """
+    count = len(metadata_sizes)
+    words = array("Q", bytes(_RECORD.size * count))
+    firsts = [chunk | (size << 32) for size in metadata_sizes]
+    firsts[-1] |= _LAST_OF_BATCH
+    words[0::4] = array("Q", firsts)
+    words[1::4] = array("Q", accumulate(metadata_sizes[:-1], initial=metadata_at))
+    words[2::4] = array("Q", accumulate(data_sizes[:-1], initial=data_at))
+    words[3::4] = array("Q", data_sizes)
+    if sys.byteorder != "little":
+        words.byteswap()
+    return bytearray(words.tobytes())
 
 
 def _write_all(fd: int, views: list[memoryview], position: int | None = None) -> None:
