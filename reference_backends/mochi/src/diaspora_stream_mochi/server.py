@@ -250,7 +250,13 @@ class MochiServer:
         """Where a batch's data lands: a fresh buffer for partitions that keep it (memory),
         else this connection's reusable buffer, whose pages are already mapped (writing into
         fresh pages costs more than the copy itself)."""
-        if isinstance(partition, MemoryPartition) or size > MAX_SCRATCH:
+        if isinstance(partition, MemoryPartition):
+            return memoryview(bytearray(size))
+        return self._scratch_view(size)
+
+    def _scratch_view(self, size: int) -> memoryview:
+        """``size`` bytes of this connection's reusable buffer (fresh beyond MAX_SCRATCH)."""
+        if size > MAX_SCRATCH:
             return memoryview(bytearray(size))
         scratch: bytearray | None = getattr(self._scratch, "buffer", None)
         if scratch is None or len(scratch) < size:
@@ -286,7 +292,7 @@ class MochiServer:
                 raise RequestError(f"range [{offset}, {offset + size}) exceeds event {event_id}")
             requests.append((event_id, offset, size, total))
             total += size
-        answer = memoryview(bytearray(total))
+        answer = self._scratch_view(total)  # sent before the next request reuses it
         for event_id, offset, size, position in requests:
             if size:
                 partition.read(event_id, offset, size, answer[position : position + size])
