@@ -105,10 +105,10 @@ def test_malformed_frames_never_crash_the_server(
 ) -> None:
     with _connect(mochi_service) as sock:
         sock.sendall(garbage)
-        sock.shutdown(socket.SHUT_WR)
         try:
+            sock.shutdown(socket.SHUT_WR)
             answer = receive_frame(sock)[0]
-        except EOFError:
+        except (EOFError, OSError):  # the server may answer and close before we look
             answer = {"ok": False}
     assert answer["ok"] is False
     assert _alive(mochi_service)
