@@ -36,17 +36,21 @@ class Subscription:
         self.partition = partition
         self.next_id = start
         self._connection = Connection(member)
-        self._connection.send(
-            {
-                "op": "subscribe",
-                "topic": topic,
-                "partition": partition,
-                "start": start,
-                "batch_size": batch_size,
-                "credits": max_batches,
-            }
-        )
-        self._connection.receive()
+        try:
+            self._connection.send(
+                {
+                    "op": "subscribe",
+                    "topic": topic,
+                    "partition": partition,
+                    "start": start,
+                    "batch_size": batch_size,
+                    "credits": max_batches,
+                }
+            )
+            self._connection.receive()
+        except BaseException:
+            self._connection.close()
+            raise
         self._connection.sock.settimeout(None)  # pushes come when events do
         self._batches: deque[deque[StoredRecord]] = deque()
         self._lock = threading.Lock()
