@@ -287,3 +287,24 @@ def test_credits_bound_the_batches_the_server_pushes_ahead(mochi_service: Runnin
     assert ids == list(range(100))
     topic.close()
     driver.close()
+
+
+def test_a_hung_server_fails_futures_after_the_timeout(
+    make_service: Callable[..., RunningService],
+) -> None:
+    import os
+    import signal
+
+    service = make_service()
+    driver = Driver(backend="mochi", options=service.options(timeout_s=1))
+    driver.create_topic("hung")
+    producer = driver.open_topic("hung").producer()
+    assert producer.push({"i": 0}, b"0").wait(10_000) == 0
+    pid = service.members[0].pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(ServerUnavailableError, match="no answer within 1 s") as failed:
+            producer.push({"i": 1}, b"1").wait(30_000)
+        assert service.group_file in str(failed.value)
+    finally:
+        os.kill(pid, signal.SIGCONT)
