@@ -15,15 +15,18 @@ PACKAGES = (
     "-e", ".[test]",
     "-e", "reference_backends/files",
     "-e", "reference_backends/kafka",
+    "-e", "reference_backends/mochi",
     "-e", "conformance",
 )  # fmt: skip
 
 #: Backends the conformance session runs on, with their driver options ("{tmp}": a temp dir;
-#: "{kafka}": the address of a local Kafka broker that the session starts).
+#: "{kafka}": the address of a local Kafka broker, "{group_file}": the group file of a mochi
+#: service, both started by the session).
 CONFORMANCE_BACKENDS = {
     "memory": {},
     "files": {"root_path": "{tmp}"},
     "kafka": {"kafka": {"bootstrap.servers": "{kafka}"}},
+    "mochi": {"group_file": "{group_file}"},
 }
 #: Where sessions keep the state of the local Kafka broker they start.
 KAFKA_STATE = ".nox/kafka-broker"
@@ -42,6 +45,23 @@ def kafka_broker(session: nox.Session) -> Iterator[str]:
         session.run(*command, "stop", "--state-dir", KAFKA_STATE)
 
 
+@contextlib.contextmanager
+def mochi_service(session: nox.Session) -> Iterator[str]:
+    """A mochi service in a temporary directory for the session; its group file."""
+    import os
+
+    directory = session.create_tmp()
+    config = os.path.join(directory, "mochi.json")
+    with open(config, "w", encoding="utf-8") as file:
+        json.dump({"root": "data", "group_file": "group.json"}, file)
+    command = ("python", "-m", "diaspora_stream_mochi.cli")
+    session.run(*command, "start", "--config", config)
+    try:
+        yield os.path.join(directory, "group.json")
+    finally:
+        session.run(*command, "stop", "--config", config)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (arguments are passed to pytest)."""
@@ -55,13 +75,17 @@ def lint(session: nox.Session) -> None:
     session.install(*PACKAGES, "ruff", "mypy")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", "src", "reference_backends")
-    session.run("mypy", "src", "reference_backends/files/src", "reference_backends/kafka/src")
+    session.run(
+        "mypy", "src", "reference_backends/files/src", "reference_backends/kafka/src",
+        "reference_backends/mochi/src",
+    )  # fmt: skip
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks: the produce/consume round trip on files, the kafka backend against raw
-    confluent-kafka on a local broker, then the workload matrix on every installed backend,
+    confluent-kafka on a local broker, the mochi benchmark (on-node and TCP data paths, with
+    loopback TCP and memcpy baselines), then the workload matrix on every installed backend,
     with raw baselines, into bench-results/ (results.json, results.md, PNG plots).
 
     ``nox -s bench -- --quick`` is a smoke run; other arguments go to the matrix (see
@@ -79,13 +103,20 @@ def bench(session: nox.Session) -> None:
     os.makedirs("bench-results", exist_ok=True)
     roundtrip = ["--backend", "files", "--json", "bench-results/roundtrip.json", *scale]
     session.run("python", "-m", "diaspora_stream.bench.roundtrip", *roundtrip)
-    with kafka_broker(session) as bootstrap:
+    mochi = ["--json", "bench-results/mochi.json", "--markdown", "bench-results/mochi.md"]
+    if "--quick" in args:
+        mochi += ["--quick", "--repeat", "1"]
+    session.run("python", "-m", "diaspora_stream_mochi.bench", *mochi)
+    # The matrix runs on every installed backend: kafka's and mochi's need their services.
+    with kafka_broker(session) as bootstrap, mochi_service(session) as group_file:
         kafka = ["--bootstrap-servers", bootstrap, "--json", "bench-results/kafka.json", *scale]
         session.run("python", "-m", "diaspora_stream_kafka.bench", *kafka)
-        options = json.dumps({"kafka": {"bootstrap.servers": bootstrap}})
+        kafka_options = json.dumps({"kafka": {"bootstrap.servers": bootstrap}})
+        mochi_options = json.dumps({"group_file": group_file})
         session.run(
             "python", "-m", "diaspora_stream.bench.matrix", "--output", "bench-results",
-            "--backend-options", f"kafka={options}", *args,
+            "--backend-options", f"kafka={kafka_options}",
+            "--backend-options", f"mochi={mochi_options}", *args,
         )  # fmt: skip
 
 
@@ -108,7 +139,8 @@ def conformance(session: nox.Session) -> None:
     """The conformance suite on every reference backend, or ``-- --backend NAME`` on one.
 
     Other arguments go to pytest (e.g. ``-- --backend files --diaspora-profile thorough``).
-    Reports land in ``conformance-report/<backend>/``.
+    Reports land in ``conformance-report/<backend>/``; kafka and mochi get a broker and a
+    service started for the run.
     """
     arguments = list(session.posargs)
     chosen = list(CONFORMANCE_BACKENDS)
@@ -122,6 +154,9 @@ def conformance(session: nox.Session) -> None:
             options = json.dumps(CONFORMANCE_BACKENDS.get(backend, {}))
             if "{kafka}" in options:
                 options = options.replace("{kafka}", stack.enter_context(kafka_broker(session)))
+            if "{group_file}" in options:
+                group_file = stack.enter_context(mochi_service(session))
+                options = options.replace("{group_file}", group_file)
             session.run(
                 "python", "-m", "pytest", "--pyargs", "diaspora_stream_conformance",
                 "--diaspora-backend", backend,

@@ -12,5 +12,5 @@ PY
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test,dev]" -e reference_backends/files \
-    -e reference_backends/kafka -e conformance
+    -e reference_backends/kafka -e reference_backends/mochi -e conformance
 .venv/bin/python -m diaspora_stream.demo --root ./diaspora_data --events 10000

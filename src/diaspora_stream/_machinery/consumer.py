@@ -21,12 +21,13 @@ from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..allocators import ByteArrayAllocator
 from ..backend.full import ConsumerInterface, DataAllocator, DataSelector
-from ..backend.log import StoredRecord
+from ..backend.log import LogTopic, StoredRecord
 from ..backend.pulls import pull_future
-from ..backend.selection import select_event_data
+from ..backend.selection import SelectionPlan, plan_selection, select_event_data
 from ..constants import AdaptiveBatchSize
-from ..event import Event
+from ..event import FULL_DATA_ALLOCATOR, Event
 from ..exceptions import ClosedError
 from ..futures import FutureEvent
 from ..thread_pool import ThreadPool
@@ -40,6 +41,8 @@ ADAPTIVE_FIRST_READ = 64
 ADAPTIVE_MAX_READ = 4096
 #: Most data bytes fetched at once for consumers that read whole events.
 READ_AHEAD_BYTES = 4 * 1024 * 1024
+#: Most events whose selections are prepared and fetched at once.
+SELECT_AHEAD_EVENTS = 256
 _MAX_POLL_INTERVAL = 0.02
 
 
@@ -79,6 +82,14 @@ class LogConsumer(ConsumerInterface):
         self._lock = threading.RLock()
         self._closed = False
         self._acknowledger = self._acknowledge
+        # Backends that fetch the selections of a batch at once get them a batch at a time.
+        # Only with the library's allocators: a user's allocator is called at pull time, as
+        # documented (whole-data reads with the default allocator use _read_ahead already).
+        self._batched_selection = (
+            (data_allocator is FULL_DATA_ALLOCATOR or data_allocator is ByteArrayAllocator)
+            and not (data_selector is None and data_allocator is FULL_DATA_ALLOCATOR)
+            and type(log).read_selected_data is not LogTopic.read_selected_data
+        )
 
     def _first_read_size(self) -> int:
         if self.batch_size == AdaptiveBatchSize or self.batch_size <= 0:
@@ -142,6 +153,19 @@ class LogConsumer(ConsumerInterface):
         return True
 
     def _make_event(self, partition: int, record: StoredRecord) -> Event:
+        if self._batched_selection:
+            if record.selection is None:
+                self._select_ahead(partition)
+            if record.selection is not None:
+                prepared_metadata, prepared_data = record.selection
+                return Event(
+                    prepared_metadata,
+                    prepared_data,
+                    record.event_id,
+                    self._partition_info[partition],
+                    partition,
+                    self._acknowledger,
+                )
         metadata = self._deserialize(record.metadata)
         data = select_event_data(
             metadata,
@@ -161,6 +185,41 @@ class LogConsumer(ConsumerInterface):
             partition,
             self._acknowledger,
         )
+
+    def _select_ahead(self, partition: int) -> None:
+        """Plan the selections of the next buffered records of ``partition``, then fetch them
+        all with one :meth:`~LogTopic.read_selected_data` call.
+
+        Stops before a record whose metadata, selector or selection fails: that record is then
+        made the ordinary way and raises on its turn.
+        """
+        chosen: list[tuple[StoredRecord, Any, SelectionPlan]] = []
+        total = 0
+        for record in self._buffers[partition]:
+            if record.selection is not None or len(chosen) >= SELECT_AHEAD_EVENTS:
+                break
+            try:
+                metadata = self._deserialize(record.metadata)
+                plan = plan_selection(
+                    metadata,
+                    record.data_size,
+                    self.data_selector,
+                    self.data_allocator,
+                    partition,
+                    record.event_id,
+                )
+            except Exception:  # noqa: BLE001 - raised again when the record's turn comes
+                break
+            selected = sum(size for _, size in plan.segments)
+            if plan.whole or (chosen and total + selected > READ_AHEAD_BYTES):
+                break
+            chosen.append((record, metadata, plan))
+            total += selected
+        requests = [(r, plan.segments, plan.destination) for r, _, plan in chosen if plan.segments]
+        if requests:
+            self._log.read_selected_data(partition, requests)
+        for record, metadata, plan in chosen:
+            record.selection = (metadata, plan.data)
 
     # ------------------------------------------------- DataSource of the events
 

@@ -68,7 +68,9 @@ class StoredRecord:
 
     ``locator`` is backend-private (where the data lives, e.g. a file offset); the API package
     only hands it back to ``read_data``. ``data`` caches the whole data once a consumer fetched
-    it with :meth:`LogTopic.read_full_data`.
+    it with :meth:`LogTopic.read_full_data`; ``selection`` caches, for a consumer with a data
+    selector or allocator, the deserialized metadata and the event's data once fetched with
+    :meth:`LogTopic.read_selected_data`.
     """
 
     event_id: int
@@ -76,6 +78,7 @@ class StoredRecord:
     data_size: int
     locator: Any = None
     data: memoryview | None = None
+    selection: Any = None
 
 
 class LogTopic(ABC):
@@ -137,6 +140,22 @@ class LogTopic(ABC):
             self.read_data(partition, record, ((0, record.data_size),), (buffer,))
             views.append(buffer)
         return views
+
+    def read_selected_data(
+        self,
+        partition: int,
+        requests: Sequence[tuple[StoredRecord, Sequence[tuple[int, int]], Sequence[memoryview]]],
+    ) -> None:
+        """For each ``(record, segments, destination)``, do what :meth:`read_data` does.
+
+        Consumers that read data through a data selector or a data allocator call this for a
+        run of consecutive records when the backend overrides it, so a backend can fetch the
+        selected ranges of a whole batch with one request (segments are checked to be in range
+        and destinations to be large enough). The default calls :meth:`read_data` per record; a
+        backend that does not override it is read one event at a time, as before.
+        """
+        for record, segments, destination in requests:
+            self.read_data(partition, record, segments, destination)
 
     def store_acknowledgement(self, consumer_name: str, partition: int, event_id: int) -> None:
         """Record that ``consumer_name`` processed ``partition`` up to ``event_id`` included."""

@@ -10,6 +10,7 @@ event (from a file, a fetched Kafka record, a remote server...).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..buffers import as_destination, scatter
@@ -17,7 +18,13 @@ from ..data_descriptor import DataDescriptor
 from ..event import FULL_DATA_ALLOCATOR
 from ..exceptions import Exception as DiasporaException
 
-__all__ = ["DataSource", "copy_segments", "select_event_data"]
+__all__ = [
+    "DataSource",
+    "SelectionPlan",
+    "copy_segments",
+    "plan_selection",
+    "select_event_data",
+]
 
 _EMPTY_VIEW = memoryview(bytearray())
 
@@ -50,9 +57,83 @@ def copy_segments(
     scatter([source[offset : offset + size] for offset, size in segments], destination)
 
 
-def _selected_segments(
-    descriptor: DataDescriptor, data_size: int, event_id: int, partition: int
+@dataclass(slots=True)
+class SelectionPlan:
+    """What a consumer will give an event, before any byte is read.
+
+    ``data`` becomes ``event.data``; the ``(offset, size)`` ``segments`` of the event's data go,
+    in order, into ``destination`` (nothing to read when empty); ``whole``: ``event.data`` is
+    ``[the whole data]``, as the backend hands it out (:meth:`DataSource.read_whole`).
+    """
+
+    data: Any
+    segments: list[tuple[int, int]]
+    destination: list[memoryview]
+    whole: bool = False
+
+
+_NOTHING = SelectionPlan([], [], [])
+
+
+def plan_selection(
+    metadata: Any,
+    data_size: int,
+    selector: Any,
+    allocator: Any,
+    partition: int,
+    event_id: int,
+) -> SelectionPlan:
+    """Run the consumer's data selector and allocator on one event (``event_id`` of
+    ``partition``, ``data_size`` bytes of data) and say what to read where.
+
+    ``allocator`` ``None``: fetch nothing (``[]``, D4);
+    :data:`~diaspora_stream.event.FULL_DATA_ALLOCATOR`: ``[memoryview]`` of the selection.
+    Raises :class:`~diaspora_stream.exceptions.Exception` for a selector that returns something
+    else than a descriptor, a selection out of the data's range, or an allocation too small.
+    """
+    if selector is None:
+        descriptor = None
+        selected = data_size
+    else:
+        descriptor = selector(metadata, DataDescriptor("", data_size))
+        if descriptor is None:
+            descriptor = DataDescriptor()
+        elif not isinstance(descriptor, DataDescriptor):
+            raise DiasporaException(
+                "A data selector must return a DataDescriptor or None, got "
+                f"{type(descriptor).__name__}"
+            )
+        selected = descriptor.size
+    if allocator is None:
+        return _NOTHING
+    if allocator is FULL_DATA_ALLOCATOR:
+        if descriptor is None and data_size:
+            return SelectionPlan(None, [], [], whole=True)
+        if not selected:
+            return SelectionPlan([_EMPTY_VIEW], [], [])
+        buffer = memoryview(bytearray(selected))
+        segments = _segments(descriptor, data_size, event_id, partition)
+        return SelectionPlan([buffer], segments, [buffer])
+    data = allocator(
+        metadata, descriptor if descriptor is not None else DataDescriptor("", data_size)
+    )
+    if not selected:
+        return SelectionPlan(data, [], [])
+    destination = as_destination(data)
+    capacity = sum(view.nbytes for view in destination)
+    if capacity < selected:
+        raise DiasporaException(
+            f"DataView has insufficient capacity for descriptor segments: the allocator "
+            f"returned {capacity} bytes for a selection of {selected} bytes"
+        )
+    return SelectionPlan(data, _segments(descriptor, data_size, event_id, partition), destination)
+
+
+def _segments(
+    descriptor: DataDescriptor | None, data_size: int, event_id: int, partition: int
 ) -> list[tuple[int, int]]:
+    if descriptor is None:
+        return [(0, data_size)]
     segments = [piece for piece in descriptor.flatten() if piece[1]]
     for offset, size in segments:
         if offset + size > data_size:
@@ -61,30 +142,6 @@ def _selected_segments(
                 f"{data_size} of event {event_id} (partition {partition})"
             )
     return segments
-
-
-def _copy(
-    source: DataSource,
-    partition: int,
-    record: Any,
-    event_id: int,
-    data_size: int,
-    descriptor: DataDescriptor | None,
-    destination: list[memoryview],
-) -> None:
-    if descriptor is None:
-        segments = [(0, data_size)]
-        needed = data_size
-    else:
-        segments = _selected_segments(descriptor, data_size, event_id, partition)
-        needed = descriptor.size
-    capacity = sum(view.nbytes for view in destination)
-    if capacity < needed:
-        raise DiasporaException(
-            f"DataView has insufficient capacity for descriptor segments: the allocator "
-            f"returned {capacity} bytes for a selection of {needed} bytes"
-        )
-    source.read_selected(partition, record, segments, destination)
 
 
 def select_event_data(
@@ -97,39 +154,11 @@ def select_event_data(
     record: Any,
     event_id: int,
 ) -> Any:
-    """The ``data`` of the event ``record`` (id ``event_id`` of ``partition``).
-
-    ``selector``/``allocator`` are the consumer's (``None`` allocator: fetch nothing, ``[]``;
-    :data:`~diaspora_stream.event.FULL_DATA_ALLOCATOR`: ``[memoryview]`` of the selection).
-    Raises :class:`~diaspora_stream.exceptions.Exception` for a selector that returns something
-    else than a descriptor, a selection out of the data's range, or an allocation too small.
-    """
-    if selector is None:
-        descriptor = None
-        selected_size = data_size
-    else:
-        descriptor = selector(metadata, DataDescriptor("", data_size))
-        if descriptor is None:
-            descriptor = DataDescriptor()
-        elif not isinstance(descriptor, DataDescriptor):
-            raise DiasporaException(
-                "A data selector must return a DataDescriptor or None, got "
-                f"{type(descriptor).__name__}"
-            )
-        selected_size = descriptor.size
-    if allocator is None:
-        return []
-    if allocator is FULL_DATA_ALLOCATOR:
-        if descriptor is None and data_size:
-            return [source.read_whole(partition, record)]
-        if not selected_size:
-            return [_EMPTY_VIEW]
-        buffer = memoryview(bytearray(selected_size))
-        _copy(source, partition, record, event_id, data_size, descriptor, [buffer])
-        return [buffer]
-    data = allocator(
-        metadata, descriptor if descriptor is not None else DataDescriptor("", data_size)
-    )
-    if selected_size:
-        _copy(source, partition, record, event_id, data_size, descriptor, as_destination(data))
-    return data
+    """The ``data`` of the event ``record`` (id ``event_id`` of ``partition``): the plan of
+    :func:`plan_selection`, carried out by reading from ``source``."""
+    plan = plan_selection(metadata, data_size, selector, allocator, partition, event_id)
+    if plan.whole:
+        return [source.read_whole(partition, record)]
+    if plan.segments:
+        source.read_selected(partition, record, plan.segments, plan.destination)
+    return plan.data

@@ -1,0 +1,273 @@
+"""Benchmark of the mochi backend against raw loopback TCP, memcpy and the files backend.
+
+``python -m diaspora_stream_mochi.bench [--quick] [--json FILE]`` starts a service in a
+temporary directory and runs, producer then consumer (a separate driver object, as another
+process would):
+
+* small events: 64 B metadata, no data, producer batch 128 (events/s);
+* 64 KiB and 1 MiB events (MB/s), producer on the on-node path (``process_vm_readv``) and on
+  the bulk TCP stream (``transport: "tcp"``), into file partitions (``fdatasync`` per batch
+  unless ``--no-sync``) and into memory partitions (the transport alone), consumer reading all
+  the data and consumer reading 25 % of each event's data (bytes moved are counted);
+
+and, in the same run, loopback TCP and memcpy bandwidth for the same event sizes, and the same
+workloads on the ``files`` backend when it is installed. It prints a Markdown table of figures
+and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from diaspora_stream.api import Driver
+from diaspora_stream.bench.baselines import measure_baselines
+from diaspora_stream.bench.consumer import ConsumerSettings, run_consumer
+from diaspora_stream.bench.producer import ProducerSettings, run_producer
+
+from . import driver as mochi_driver
+from . import service
+from .config import ServerConfig
+
+__all__ = ["Workload", "main", "run"]
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One produced topic, consumed in full and (with data) at 25 %."""
+
+    name: str
+    metadata_size: int
+    data_size: int
+    batch_size: int
+    num_events: int
+
+
+WORKLOADS = (
+    Workload("small", 64, 0, 128, 200_000),
+    Workload("64KiB", 64, 64 * 1024, 128, 4_000),
+    Workload("1MiB", 64, 2**20, 8, 256),
+)
+
+
+def _measure(
+    backend: str,
+    options: dict[str, Any],
+    workload: Workload,
+    label: str,
+    repeat: int,
+    topic_options: dict[str, Any] | None = None,
+    consume: bool = True,
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    produced: list[dict[str, Any]] = []
+    consumed: dict[float, list[dict[str, Any]]] = {1.0: [], 0.25: []}
+    selectivities = (1.0, 0.25) if workload.data_size else (1.0,)
+    for attempt in range(repeat):
+        driver = Driver(backend=backend, options=options)
+        topic = f"bench-{workload.name}-{label}-{attempt}-{time.monotonic_ns()}"
+        driver.create_topic(topic, options=topic_options or {})
+        before = dict(mochi_driver.TRANSFER_BYTES)
+        seconds = dict(mochi_driver.TRANSFER_SECONDS)
+        result = run_producer(
+            driver,
+            ProducerSettings(
+                topic=topic,
+                num_events=workload.num_events,
+                data_size=workload.data_size,
+                metadata_size=workload.metadata_size,
+                batch_size=workload.batch_size,
+                num_threads=0,
+            ),
+        )
+        row = asdict(result)
+        row["vm_bytes"] = mochi_driver.TRANSFER_BYTES["vm"] - before["vm"]
+        row["bulk_bytes"] = mochi_driver.TRANSFER_BYTES["bulk"] - before["bulk"]
+        pull_seconds = sum(mochi_driver.TRANSFER_SECONDS[k] - seconds[k] for k in seconds)
+        pulled = row["vm_bytes"] + row["bulk_bytes"]
+        # Bandwidth of the data path alone: bytes pulled / time the server spent pulling.
+        row["pull_mb_per_s"] = pulled / 2**20 / pull_seconds if pull_seconds else None
+        produced.append(row)
+        driver.close()
+        for selectivity in selectivities if consume else ():
+            reader = Driver(backend=backend, options=options)
+            before = dict(mochi_driver.TRANSFER_BYTES)
+            consumer = run_consumer(
+                reader,
+                ConsumerSettings(
+                    topic=topic,
+                    num_events=workload.num_events,
+                    num_threads=0,
+                    data_selectivity=selectivity,
+                    consumer_name=f"bench-{selectivity}",
+                ),
+            )
+            row = asdict(consumer)
+            row["fetched_bytes"] = mochi_driver.TRANSFER_BYTES["fetched"] - before["fetched"]
+            consumed[selectivity].append(row)
+            reader.close()
+    rows.append(_summary(backend, label, workload, "producer", 1.0, produced))
+    for selectivity in selectivities if consume else ():
+        rows.append(
+            _summary(backend, label, workload, "consumer", selectivity, consumed[selectivity])
+        )
+    return rows
+
+
+def _summary(
+    backend: str,
+    label: str,
+    workload: Workload,
+    side: str,
+    selectivity: float,
+    runs: list[dict[str, Any]],
+) -> dict[str, Any]:
+    best = dict(runs[0])
+    for key in ("events_per_s", "mb_per_s", "total_time_s", "pull_mb_per_s"):
+        values = [run[key] for run in runs if run.get(key) is not None]
+        if values:
+            best[key] = statistics.median(values)
+    if side == "consumer":
+        # MB/s of the bytes delivered (metadata + selected data), as the matrix counts them.
+        moved = workload.metadata_size * workload.num_events + best["data_bytes"]
+        best["mb_per_s"] = moved / 2**20 / best["total_time_s"]
+    return {
+        "backend": backend,
+        "path": label,
+        "workload": workload.name,
+        "side": side,
+        "selectivity": selectivity,
+        **{key: best[key] for key in best if key not in ("processes",)},
+    }
+
+
+def run(
+    quick: bool = False, repeat: int = 3, with_files: bool = True, sync: bool = True
+) -> dict[str, Any]:
+    """Run every workload; return the results document."""
+    workloads = [
+        Workload(w.name, w.metadata_size, w.data_size, w.batch_size, max(16, w.num_events // 20))
+        if quick
+        else w
+        for w in WORKLOADS
+    ]
+    results: list[dict[str, Any]] = []
+    baselines: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="mochi-bench-") as scratch:
+        directory = Path(scratch)
+        for workload in workloads:
+            size = workload.metadata_size + workload.data_size
+            volume = workload.num_events * size
+            baselines[workload.name] = asdict(measure_baselines(scratch, size, volume))
+        config = ServerConfig.from_dict(
+            {"root": "data", "group_file": "group.json", "sync": sync}, directory
+        )
+        service.start(config)
+        try:
+            options = {"group_file": str(config.group_file)}
+            tcp = {**options, "transport": "tcp"}
+            memory = {"type": "memory"}
+            for workload in workloads:
+                results += _measure("mochi", options, workload, "on-node, file", repeat)
+                results += _measure(
+                    "mochi", options, workload, "on-node, memory", repeat, memory, False
+                )
+                if workload.data_size:
+                    results += _measure(
+                        "mochi", tcp, workload, "tcp-stream, file", repeat, None, False
+                    )
+                    results += _measure(
+                        "mochi", tcp, workload, "tcp-stream, memory", repeat, memory, False
+                    )
+        finally:
+            service.stop(config)
+        if with_files:
+            for workload in workloads:
+                root = directory / f"files-{workload.name}"
+                try:
+                    results += _measure("files", {"root_path": str(root)}, workload, "-", repeat)
+                except Exception as error:  # noqa: BLE001 - files not installed: say so
+                    print(f"files backend skipped: {error}")
+                    break
+    for row in results:
+        base = baselines[row["workload"]]
+        row["ratio_tcp"] = row["mb_per_s"] / base["tcp_mb_s"] if base["tcp_mb_s"] else None
+        row["ratio_memcpy"] = row["mb_per_s"] / base["memcpy_mb_s"] if base["memcpy_mb_s"] else None
+    return {"baselines": baselines, "results": results, "repeat": repeat, "sync": sync}
+
+
+def table(document: dict[str, Any]) -> str:
+    """The results as a Markdown table, with the baselines and the target ratios."""
+    lines = [
+        "| backend | path | workload | side | selectivity | events/s | MB/s | x TCP | x memcpy "
+        "| data bytes moved | data path MB/s (x TCP) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in document["results"]:
+        moved = row.get("fetched_bytes") if row["side"] == "consumer" else None
+        if row["side"] == "producer":
+            moved = (row.get("vm_bytes") or 0) + (row.get("bulk_bytes") or 0)
+        lines.append(
+            f"| {row['backend']} | {row['path']} | {row['workload']} | {row['side']} "
+            f"| {row['selectivity']:g} | {row['events_per_s']:,.0f} | {row['mb_per_s']:,.1f} "
+            f"| {row['ratio_tcp']:.3f} | {row['ratio_memcpy']:.3f} "
+            f"| {moved if moved is not None else '-'} | {_pull(row, document)} |"
+        )
+    lines.append("")
+    lines.append("| workload | loopback TCP MB/s | memcpy MB/s | file write MB/s |")
+    lines.append("|---|---|---|---|")
+    for name, base in document["baselines"].items():
+        lines.append(
+            f"| {name} | {base['tcp_mb_s']:,.0f} | {base['memcpy_mb_s']:,.0f} "
+            f"| {base['file_write_mb_s']:,.0f} |"
+        )
+    mochi = [row for row in document["results"] if row["backend"] == "mochi"]
+    for name in ("64KiB", "1MiB"):
+        full = [r for r in mochi if r["workload"] == name and r["selectivity"] == 1.0]
+        part = [r for r in mochi if r["workload"] == name and r["selectivity"] == 0.25]
+        full_c = [r for r in full if r["side"] == "consumer"]
+        if full_c and part and full_c[0].get("fetched_bytes"):
+            share = part[0]["fetched_bytes"] / full_c[0]["fetched_bytes"]
+            lines.append("")
+            lines.append(f"{name}: the 25 % consumer moved {share:.3f} of the full one's bytes")
+    return "\n".join(lines) + "\n"
+
+
+def _pull(row: dict[str, Any], document: dict[str, Any]) -> str:
+    rate = row.get("pull_mb_per_s")
+    if not rate:
+        return "-"
+    tcp = document["baselines"][row["workload"]]["tcp_mb_s"]
+    return f"{rate:,.0f} ({rate / tcp:.2f})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(prog="python -m diaspora_stream_mochi.bench")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 20 times fewer events")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
+    parser.add_argument("--no-files", action="store_true", help="skip the files backend")
+    parser.add_argument("--no-sync", action="store_true", help="server without fdatasync per batch")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--markdown", metavar="FILE", help="also write the table")
+    args = parser.parse_args(argv)
+    document = run(
+        quick=args.quick, repeat=args.repeat, with_files=not args.no_files, sync=not args.no_sync
+    )
+    text = table(document)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(json.dumps(document, indent=2), encoding="utf-8")
+    if args.markdown:
+        Path(args.markdown).write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

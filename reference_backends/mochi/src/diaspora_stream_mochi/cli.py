@@ -1,0 +1,57 @@
+"""``diaspora-mochi start|stop|status --config FILE``: run a mochi service.
+
+``start`` launches the server members in the background (``--foreground`` keeps them attached)
+and writes the group file; ``status`` says which members answer (exit status 1 if any does
+not); ``stop`` stops them cleanly (SIGTERM) and removes the group file. Errors are one line on
+stderr with a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from diaspora_stream.exceptions import Exception as DiasporaException
+
+from . import service
+from .config import ServerConfig
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; return its exit status."""
+    parser = argparse.ArgumentParser(prog="diaspora-mochi", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["start", "stop", "status"])
+    parser.add_argument("--config", "-c", required=True, type=Path, help="configuration file")
+    parser.add_argument("--foreground", action="store_true", help="start: stay attached")
+    args = parser.parse_args(argv)
+    try:
+        config = ServerConfig.load(args.config)
+        if args.command == "start":
+            members = service.start(config, foreground=args.foreground)
+            if not args.foreground:
+                for member in members:
+                    print(f"member {member.rank} listening on {member.address} (pid {member.pid})")
+                print(f"group file: {config.group_file}")
+            return 0
+        if args.command == "stop":
+            members = service.stop(config)
+            print(f"stopped {len(members)} member(s); removed {config.group_file}")
+            return 0
+        states = service.status(config)
+        if not states:
+            print(f"not running (no group file {config.group_file})")
+            return 1
+        for member, alive in states:
+            state = "up" if alive else "DOWN"
+            print(f"member {member.rank} {member.address} pid {member.pid}: {state}")
+        return 0 if all(alive for _, alive in states) else 1
+    except DiasporaException as error:
+        print(f"diaspora-mochi: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Client side of the RPCs: connections to the members of a group, with clear failures.
+
+Every failure to reach a server, or a server that stops answering within the timeout, raises
+:class:`ServerUnavailableError` naming the server's address and the group file, so a push or
+pull future fails with a message saying where to look instead of hanging.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .config import GroupMember
+from .errors import ProtocolError, RemoteError, ServerUnavailableError
+from .protocol import receive_frame, receive_header, send_frame
+
+__all__ = ["Connection", "MemberClient"]
+
+
+class Connection:
+    """One TCP connection to a member; not thread-safe (the pool gives it to one thread)."""
+
+    def __init__(self, member: MemberClient) -> None:
+        self.member = member
+        host, port = member.member.host_port
+        try:
+            self.sock = socket.create_connection((host, port), timeout=member.timeout)
+        except OSError as error:
+            raise member.unavailable(f"cannot connect ({error})") from None
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.settimeout(member.timeout)
+
+    def stale(self) -> bool:
+        """Whether the server closed this idle connection (e.g. it restarted)."""
+        try:
+            readable, _, _ = select.select([self.sock], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)  # an idle connection has nothing to read unless it was closed
+
+    def send(self, header: dict[str, Any], payload: Sequence[memoryview | bytes] = ()) -> None:
+        """Send one frame."""
+        try:
+            send_frame(self.sock, header, payload)
+        except OSError as error:
+            raise self.member.unavailable(
+                f"sending {header.get('op')!r} failed ({error})"
+            ) from None
+
+    def receive_header(self) -> dict[str, Any]:
+        """Receive an answer's header only; its payload is left on the socket for the caller."""
+        try:
+            header = receive_header(self.sock)
+        except TimeoutError:
+            raise self.member.unavailable(
+                f"no answer within {self.member.timeout:g} s (driver option timeout_s)"
+            ) from None
+        except (EOFError, OSError) as error:
+            raise self.member.unavailable(f"connection lost ({error or 'closed'})") from None
+        except ProtocolError as error:
+            raise self.member.unavailable(f"malformed answer ({error})") from None
+        if header.get("ok") is False:
+            raise RemoteError(str(header.get("error", "unknown server error")))
+        return header
+
+    def receive(self) -> tuple[dict[str, Any], memoryview]:
+        """Receive one frame; raise :class:`RemoteError` for an error answer."""
+        try:
+            header, payload = receive_frame(self.sock)
+        except TimeoutError:
+            raise self.member.unavailable(
+                f"no answer within {self.member.timeout:g} s (driver option timeout_s)"
+            ) from None
+        except (EOFError, OSError) as error:
+            raise self.member.unavailable(f"connection lost ({error or 'closed'})") from None
+        except ProtocolError as error:
+            raise self.member.unavailable(f"malformed answer ({error})") from None
+        if header.get("ok") is False:
+            raise RemoteError(str(header.get("error", "unknown server error")))
+        return header, payload
+
+    def close(self) -> None:
+        """Close the socket (waking a thread blocked receiving on it)."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class MemberClient:
+    """A pool of connections to one member of the group."""
+
+    def __init__(
+        self,
+        member: GroupMember,
+        group_file: Path,
+        timeout: float,
+        resolve: Callable[[int], GroupMember | None] | None = None,
+    ) -> None:
+        self.member = member
+        self.group_file = group_file
+        self.timeout = timeout
+        self._resolve = resolve
+        self._idle: list[Connection] = []
+        self._lock = threading.Lock()
+
+    def unavailable(self, what: str) -> ServerUnavailableError:
+        """The error for a server that cannot be reached."""
+        return ServerUnavailableError(
+            f"mochi server {self.member.address} (member {self.member.rank} of group file "
+            f"{self.group_file}): {what}; check that the service is running "
+            f"('diaspora-mochi status --config FILE') and that the group file is current"
+        )
+
+    def acquire(self) -> Connection:
+        """An idle connection, or a new one."""
+        while True:
+            with self._lock:
+                connection = self._idle.pop() if self._idle else None
+            if connection is None:
+                return self._connect()
+            if not connection.stale():
+                return connection
+            connection.close()
+
+    def _connect(self) -> Connection:
+        try:
+            return Connection(self)
+        except ServerUnavailableError:
+            # Nothing was sent yet, so trying the group file's current address is safe.
+            current = self._resolve(self.member.rank) if self._resolve else None
+            if current is None or current.address == self.member.address:
+                raise
+            self.member = current
+            return Connection(self)
+
+    def release(self, connection: Connection) -> None:
+        """Give a healthy connection back to the pool."""
+        with self._lock:
+            self._idle.append(connection)
+
+    def call(
+        self, header: dict[str, Any], payload: Sequence[memoryview | bytes] = ()
+    ) -> tuple[dict[str, Any], memoryview]:
+        """One request, one answer."""
+        connection = self.acquire()
+        try:
+            connection.send(header, payload)
+            answer = connection.receive()
+        except RemoteError:
+            self.release(connection)
+            raise
+        except BaseException:
+            connection.close()
+            raise
+        self.release(connection)
+        return answer
+
+    def close(self) -> None:
+        """Close idle connections."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()

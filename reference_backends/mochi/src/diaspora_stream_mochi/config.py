@@ -1,0 +1,176 @@
+"""Server configuration files and group files.
+
+A configuration file (JSON, or YAML when PyYAML is installed) describes one service::
+
+    {"root": "mochi-data",          # data directory: partitions, catalog.sqlite, logs
+     "group_file": "mochi.json",    # written at start, read by clients (driver option)
+     "host": "127.0.0.1",           # listening address (loopback by default)
+     "port": 0,                     # first port (member i listens on port + i); 0: any port
+     "servers": 1,                  # server processes; partitions go round-robin over them
+     "sync": true,                  # fdatasync the chunk before acknowledging a batch
+     "chunk_size": 268435456}       # bytes per chunk file
+
+Relative paths are relative to the configuration file's directory. The group file lists the
+members (``{"members": [{"address": "tcp://127.0.0.1:PORT", "rank": 0, "pid": PID}, ...]}``),
+as Mofka's Flock group file does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigurationError
+
+__all__ = ["GroupMember", "ServerConfig", "read_group_file", "write_group_file"]
+
+_KEYS = {"root", "group_file", "host", "port", "servers", "sync", "chunk_size"}
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """A parsed configuration file (paths absolute)."""
+
+    root: Path
+    group_file: Path
+    host: str = "127.0.0.1"
+    port: int = 0
+    servers: int = 1
+    sync: bool = True
+    chunk_size: int = 256 * 1024 * 1024
+
+    @classmethod
+    def load(cls, path: Path) -> ServerConfig:
+        """Read and check a configuration file."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise ConfigurationError(f"cannot read configuration file {path}: {error}") from None
+        data = _parse(text, path)
+        return cls.from_dict(data, path.resolve().parent)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], base: Path) -> ServerConfig:
+        """Check a configuration object; resolve paths against ``base``."""
+        unknown = set(data) - _KEYS
+        if unknown:
+            raise ConfigurationError(
+                f"unknown configuration keys {sorted(unknown)}; known keys: {sorted(_KEYS)}"
+            )
+        for key in ("root", "group_file"):
+            if not isinstance(data.get(key), str) or not data[key]:
+                raise ConfigurationError(f"configuration key {key!r} must be a non-empty path")
+        config = cls(
+            root=(base / data["root"]).resolve(),
+            group_file=(base / data["group_file"]).resolve(),
+            host=data.get("host", "127.0.0.1"),
+            port=data.get("port", 0),
+            servers=data.get("servers", 1),
+            sync=data.get("sync", True),
+            chunk_size=data.get("chunk_size", 256 * 1024 * 1024),
+        )
+        if not isinstance(config.host, str):
+            raise ConfigurationError("configuration key 'host' must be a string")
+        for key, low in (("port", 0), ("servers", 1), ("chunk_size", 4096)):
+            value = getattr(config, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ConfigurationError(f"configuration key {key!r} must be an integer >= {low}")
+        if not isinstance(config.sync, bool):
+            raise ConfigurationError("configuration key 'sync' must be true or false")
+        return config
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form (passed to server processes)."""
+        return {
+            "root": str(self.root),
+            "group_file": str(self.group_file),
+            "host": self.host,
+            "port": self.port,
+            "servers": self.servers,
+            "sync": self.sync,
+            "chunk_size": self.chunk_size,
+        }
+
+
+def _parse(text: str, path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as json_error:
+        try:
+            import yaml
+
+            data = yaml.safe_load(text)
+        except ImportError:
+            raise ConfigurationError(f"{path} is not valid JSON: {json_error}") from None
+        except yaml.YAMLError as error:
+            raise ConfigurationError(f"{path} is neither JSON nor YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{path} must hold an object (mapping) of settings")
+    return data
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    """One server process of a group."""
+
+    address: str
+    rank: int
+    pid: int
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        """``(host, port)`` of a ``tcp://host:port`` address."""
+        rest = self.address.removeprefix("tcp://")
+        host, _, port = rest.rpartition(":")
+        return host, int(port)
+
+
+def write_group_file(path: Path, members: list[GroupMember], root: Path) -> None:
+    """Write the group file atomically."""
+    data = {
+        "members": [
+            {"address": member.address, "rank": member.rank, "pid": member.pid}
+            for member in members
+        ],
+        "root": str(root),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def read_group_file(path: Path) -> list[GroupMember]:
+    """The members listed in a group file, by rank."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigurationError(
+            f"group file {path} does not exist: start the server with "
+            "'diaspora-mochi start --config FILE' (it writes the group file), or fix the "
+            "driver option group_file"
+        ) from None
+    except (OSError, json.JSONDecodeError) as error:
+        raise ConfigurationError(f"cannot read group file {path}: {error}") from None
+    members = data.get("members") if isinstance(data, dict) else None
+    if not isinstance(members, list) or not members:
+        raise ConfigurationError(f"group file {path} has no 'members' list")
+    result = []
+    for entry in members:
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("address"), str)
+            and entry["address"].startswith("tcp://")
+            and isinstance(entry.get("rank"), int)
+        ):
+            raise ConfigurationError(
+                f"group file {path}: each member needs 'address' (tcp://host:port) and 'rank'"
+            )
+        result.append(GroupMember(entry["address"], entry["rank"], int(entry.get("pid", 0))))
+    result.sort(key=lambda member: member.rank)
+    if [member.rank for member in result] != list(range(len(result))):
+        raise ConfigurationError(f"group file {path}: member ranks must be 0..N-1")
+    return result

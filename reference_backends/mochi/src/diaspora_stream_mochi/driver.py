@@ -1,0 +1,404 @@
+"""``MochiDriver`` and ``MochiTopic``: the client of a mochi service, as a log-level backend.
+
+Producer path (``append``): one RPC per batch carrying the batch's metadata and a description
+of its data (the address and length of every segment in this process). The server pulls the
+data itself: with ``process_vm_readv`` when it runs on this node, else by asking for it on the
+connection (a bulk stream). Consumer path (``read``): server-pushed metadata batches under
+credit-based flow control (:mod:`.subscription`); data (``read_data``, ``read_full_data``
+and ``read_selected_data``) is fetched with one request per call carrying every byte range
+wanted, received straight into the destination buffers: one request per batch of events.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from array import array
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from diaspora_stream.backend.capabilities import Capabilities
+from diaspora_stream.backend.log import AppendRecord, LogDriver, LogTopic, StoredRecord, TopicConfig
+from diaspora_stream.exceptions import ClosedError
+from diaspora_stream.exceptions import Exception as DiasporaException
+
+from . import memory_access
+from .client import MemberClient
+from .config import read_group_file
+from .errors import ConfigurationError, RemoteError
+from .protocol import receive_into
+from .subscription import Subscription
+
+__all__ = ["MochiDriver", "MochiTopic"]
+
+#: Bytes moved by this process, by path (read by the benchmark): data pulled by the server
+#: on-node (``vm``) or over the stream (``bulk``), data fetched by consumers (``fetched``).
+TRANSFER_BYTES = {"vm": 0, "bulk": 0, "fetched": 0}
+#: Seconds the server spent pulling data, by path (as it reports them).
+TRANSFER_SECONDS = {"vm": 0.0, "bulk": 0.0}
+
+_OPTIONS = {"group_file", "timeout_s", "transport", "credits", "consumer_batch_size"}
+#: Subscriptions kept per topic for consumers that may come back (older ones are closed).
+_MAX_SUBSCRIPTIONS = 64
+
+
+def _little(table: array[int]) -> bytes:
+    if sys.byteorder != "little":
+        table = array(table.typecode, table)
+        table.byteswap()
+    return table.tobytes()
+
+
+def _prefix(destination: Sequence[memoryview], size: int) -> list[memoryview]:
+    """The first ``size`` bytes of the ``destination`` views, as views."""
+    views = []
+    for view in destination:
+        if not size:
+            break
+        part = view[: min(view.nbytes, size)]
+        views.append(part)
+        size -= part.nbytes
+    return views
+
+
+class MochiDriver(LogDriver):
+    """Client of a mochi service found through its group file.
+
+    Options: ``group_file`` (required: the file ``diaspora-mochi start`` writes),
+    ``timeout_s`` (30: longest wait for a server answer), ``transport`` (``"auto"``: on-node
+    zero-copy pull when possible; ``"tcp"``: always the bulk stream), ``credits`` (4: pushed
+    batches buffered per partition a consumer reads, i.e. ``max_num_batches``),
+    ``consumer_batch_size`` (0: adaptive; else events per pushed batch).
+    """
+
+    capabilities = Capabilities(
+        persistent_topics=True,
+        acknowledgements=True,
+        persistent_acknowledgements=True,
+        multi_process_producers=True,
+        partial_data_reads=True,
+        durable_flush=True,
+    )
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        """Check the options and read the group file."""
+        if not isinstance(options, dict):
+            raise ConfigurationError("mochi driver options must be a JSON object")
+        unknown = set(options) - _OPTIONS
+        if unknown:
+            raise ConfigurationError(
+                f"unknown mochi driver options {sorted(unknown)}; known: {sorted(_OPTIONS)}"
+            )
+        group_file = options.get("group_file")
+        if not isinstance(group_file, str) or not group_file:
+            raise ConfigurationError(
+                "mochi driver option group_file is required: the group file written by "
+                "'diaspora-mochi start --config FILE'"
+            )
+        timeout = options.get("timeout_s", 30.0)
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ConfigurationError("mochi driver option timeout_s must be a positive number")
+        transport = options.get("transport", "auto")
+        if transport not in ("auto", "tcp"):
+            raise ConfigurationError(
+                f"mochi driver option transport must be 'auto' or 'tcp', got {transport!r}"
+            )
+        self.credits = self._positive(options, "credits", 4, 1)
+        self.consumer_batch_size = self._positive(options, "consumer_batch_size", 0, 0)
+        self.group_file = Path(group_file).resolve()
+        self.timeout = float(timeout)
+        self.on_node = transport == "auto" and memory_access.vm_read_available()
+        self._members = [
+            MemberClient(member, self.group_file, self.timeout, self._resolve)
+            for member in read_group_file(self.group_file)
+        ]
+        self._closed = False
+
+    @staticmethod
+    def _positive(options: dict[str, Any], key: str, default: int, low: int) -> int:
+        value = options.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigurationError(f"mochi driver option {key} must be an integer >= {low}")
+        return value
+
+    @classmethod
+    def create(cls, options: dict[str, Any]) -> MochiDriver:
+        return cls(options)
+
+    def _resolve(self, rank: int) -> Any:
+        """The current entry of member ``rank`` in the group file (after a restart)."""
+        try:
+            members = read_group_file(self.group_file)
+        except ConfigurationError:
+            return None
+        return members[rank] if rank < len(members) else None
+
+    def member(self, rank: int) -> MemberClient:
+        """The connection pool of member ``rank``."""
+        if self._closed:
+            raise ClosedError("this mochi driver is closed; create a new Driver")
+        if rank >= len(self._members):
+            raise ConfigurationError(
+                f"partition hosted by member {rank}, but group file {self.group_file} lists "
+                f"{len(self._members)} member(s)"
+            )
+        return self._members[rank]
+
+    def create_topic(self, name: str, config: TopicConfig) -> None:
+        self.member(0).call(
+            {
+                "op": "create_topic",
+                "name": name,
+                "config": {
+                    "num_partitions": config.num_partitions,
+                    "options": config.options,
+                    "validator": config.validator,
+                    "serializer": config.serializer,
+                    "partition_selector": config.partition_selector,
+                },
+            }
+        )
+
+    def open_topic(self, name: str) -> MochiTopic:
+        header, _ = self.member(0).call({"op": "open_topic", "name": name})
+        stored = header["config"]
+        config = TopicConfig(
+            num_partitions=stored["num_partitions"],
+            options=stored.get("options") or {},
+            validator=stored.get("validator"),
+            serializer=stored.get("serializer"),
+            partition_selector=stored.get("partition_selector"),
+        )
+        return MochiTopic(self, name, config, header["partitions"])
+
+    def topic_exists(self, name: str) -> bool:
+        try:
+            self.member(0).call({"op": "open_topic", "name": name})
+        except RemoteError:
+            return False
+        return True
+
+    def list_topics(self) -> dict[str, dict[str, Any]]:
+        header, _ = self.member(0).call({"op": "list_topics"})
+        return {
+            name: {
+                "name": name,
+                "num_partitions": config["num_partitions"],
+                "options": config.get("options") or {},
+            }
+            for name, config in header["topics"].items()
+        }
+
+    def close(self) -> None:
+        self._closed = True
+        for member in self._members:
+            member.close()
+
+
+class MochiTopic(LogTopic):
+    """An open topic: partitions hosted by members of the group."""
+
+    def __init__(
+        self, driver: MochiDriver, name: str, config: TopicConfig, partitions: list[dict[str, Any]]
+    ) -> None:
+        super().__init__(name, config)
+        self.driver = driver
+        self._partitions = partitions
+        self._pid = os.getpid()
+        self._node = memory_access.node_token()
+        self._subscriptions: dict[tuple[int, int], Subscription] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        #: How the server pulled each batch's data: ``"vm"`` (on-node), ``"bulk"`` (stream).
+        self.transfers = {"vm": 0, "bulk": 0, "none": 0}
+
+    def partition_info(self, partition: int) -> dict[str, Any]:
+        entry = self._partitions[partition]
+        return {"uuid": entry["uuid"], "member": entry["member"], "type": entry["type"]}
+
+    def _member(self, partition: int) -> MemberClient:
+        if self._closed:
+            raise ClosedError(f"topic {self.name!r} is closed")
+        return self.driver.member(self._partitions[partition]["member"])
+
+    def _key(self, partition: int) -> dict[str, Any]:
+        return {"topic": self.name, "partition": partition}
+
+    # ------------------------------------------------------------------ produce
+
+    def append(self, partition: int, records: Sequence[AppendRecord]) -> int:
+        meta_sizes = array("I", [len(record.metadata) for record in records])
+        data_sizes = array("Q", [record.data_size for record in records])
+        pairs = array("Q")
+        views: list[memoryview] = []
+        address = memory_access.buffer_address
+        for record in records:
+            for segment in record.data:
+                if segment.nbytes:
+                    pairs.append(address(segment))
+                    pairs.append(segment.nbytes)
+                    views.append(segment)
+        header: dict[str, Any] = {
+            "op": "append",
+            **self._key(partition),
+            "count": len(records),
+            "segments": len(views),
+        }
+        if self.driver.on_node:
+            header["pid"] = self._pid
+            header["node"] = self._node
+        metadata = b"".join(record.metadata for record in records)
+        payload = [_little(meta_sizes), _little(data_sizes), _little(pairs), metadata]
+        member = self._member(partition)
+        connection = member.acquire()
+        try:
+            connection.send(header, payload)
+            answer, _ = connection.receive()
+            if answer.get("op") == "pull":  # the server pulls the data over the connection
+                connection.send({"op": "bulk"}, views)
+                answer, _ = connection.receive()
+        except RemoteError:
+            member.release(connection)
+            raise
+        except BaseException:
+            connection.close()
+            raise
+        member.release(connection)
+        path = answer.get("path", "none")
+        self.transfers[path] = self.transfers.get(path, 0) + 1
+        if path in TRANSFER_SECONDS:
+            TRANSFER_BYTES[path] += sum(data_sizes)
+            TRANSFER_SECONDS[path] += float(answer.get("pull_s", 0.0))
+        return int(answer["first_id"])
+
+    def event_count(self, partition: int) -> int:
+        header, _ = self._member(partition).call({"op": "count", **self._key(partition)})
+        return int(header["count"])
+
+    # ------------------------------------------------------------------ consume
+
+    def read(self, partition: int, start: int, max_count: int) -> Sequence[StoredRecord]:
+        with self._lock:
+            subscription = self._subscriptions.pop((partition, start), None)
+        if subscription is None:
+            subscription = Subscription(
+                self._member(partition),
+                self.name,
+                partition,
+                start,
+                self.driver.consumer_batch_size,
+                self.driver.credits,
+            )
+        try:
+            records = subscription.take(max_count)
+            # Nothing buffered: events stored before this call must still be seen now, so ask
+            # the server and, if it has some, wait for the batch it is pushing.
+            if not records and self.event_count(partition) > start:
+                records = subscription.take(max_count, wait=True)
+        except BaseException:
+            subscription.close()
+            raise
+        evicted = []
+        with self._lock:
+            if self._closed:
+                evicted.append(subscription)
+            else:
+                previous = self._subscriptions.pop((partition, subscription.next_id), None)
+                if previous is not None:
+                    evicted.append(previous)
+                self._subscriptions[(partition, subscription.next_id)] = subscription
+                while len(self._subscriptions) > _MAX_SUBSCRIPTIONS:
+                    oldest = next(iter(self._subscriptions))
+                    evicted.append(self._subscriptions.pop(oldest))
+        for old in evicted:
+            old.close()
+        return records
+
+    def _fetch(
+        self, partition: int, ranges: Sequence[tuple[int, int, int]], destination: list[memoryview]
+    ) -> None:
+        """One request for every ``(event id, offset, size)``; bytes land in ``destination``."""
+        triples = array("Q")
+        for triple in ranges:
+            triples.extend(triple)
+        member = self._member(partition)
+        connection = member.acquire()
+        try:
+            connection.send(
+                {"op": "read", **self._key(partition), "count": len(ranges)}, [_little(triples)]
+            )
+            header = connection.receive_header()
+            size = int(header["size"])
+            if size != sum(view.nbytes for view in destination):
+                raise DiasporaException(f"server sent {size} bytes for a smaller selection")
+            for view in destination:
+                receive_into(connection.sock, view)
+            TRANSFER_BYTES["fetched"] += size
+        except RemoteError:
+            member.release(connection)
+            raise
+        except (OSError, EOFError) as error:
+            connection.close()
+            raise member.unavailable(f"connection lost while reading data ({error})") from None
+        except BaseException:
+            connection.close()
+            raise
+        member.release(connection)
+
+    def read_data(
+        self,
+        partition: int,
+        record: StoredRecord,
+        segments: Sequence[tuple[int, int]],
+        destination: Sequence[memoryview],
+    ) -> None:
+        self.read_selected_data(partition, [(record, segments, destination)])
+
+    def read_full_data(self, partition: int, records: Sequence[StoredRecord]) -> list[memoryview]:
+        buffer = memoryview(bytearray(sum(record.data_size for record in records)))
+        ranges = [(record.event_id, 0, record.data_size) for record in records if record.data_size]
+        if ranges:
+            self._fetch(partition, ranges, [buffer])
+        views = []
+        position = 0
+        for record in records:
+            views.append(buffer[position : position + record.data_size])
+            position += record.data_size
+        return views
+
+    def read_selected_data(
+        self,
+        partition: int,
+        requests: Sequence[tuple[StoredRecord, Sequence[tuple[int, int]], Sequence[memoryview]]],
+    ) -> None:
+        ranges = []
+        views: list[memoryview] = []
+        for record, segments, destination in requests:
+            wanted = [(record.event_id, offset, size) for offset, size in segments if size]
+            ranges.extend(wanted)
+            views.extend(_prefix(destination, sum(size for _, _, size in wanted)))
+        if ranges:
+            self._fetch(partition, ranges, views)
+
+    # -------------------------------------------------------------- positions
+
+    def store_acknowledgement(self, consumer_name: str, partition: int, event_id: int) -> None:
+        self._member(partition).call(
+            {"op": "ack", **self._key(partition), "consumer": consumer_name, "event_id": event_id}
+        )
+
+    def load_acknowledgements(self, consumer_name: str) -> dict[int, int]:
+        header, _ = self._member(0).call(
+            {"op": "load_acks", "topic": self.name, "consumer": consumer_name}
+        )
+        return {int(key): int(value) for key, value in header["positions"].items()}
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            subscriptions = list(self._subscriptions.values())
+            self._subscriptions.clear()
+        for subscription in subscriptions:
+            subscription.close()

@@ -1,0 +1,23 @@
+"""Exception types of the mochi backend (all are ``diaspora_stream`` exceptions)."""
+
+from __future__ import annotations
+
+from diaspora_stream.exceptions import Exception as DiasporaException
+
+__all__ = ["ConfigurationError", "ProtocolError", "RemoteError", "ServerUnavailableError"]
+
+
+class ConfigurationError(DiasporaException):
+    """A server configuration file, group file or driver option is wrong."""
+
+
+class ProtocolError(DiasporaException):
+    """A frame on the wire is malformed (bad length, bad header, unexpected message)."""
+
+
+class RemoteError(DiasporaException):
+    """The server answered a request with an error (its message says what was wrong)."""
+
+
+class ServerUnavailableError(DiasporaException):
+    """A mochi server could not be reached, or stopped answering, within the timeout."""

@@ -1,0 +1,105 @@
+"""Wire format: length-prefixed frames, each a small JSON header and a raw binary payload.
+
+A frame is ``[u32 header length][u64 payload length][header: JSON object][payload]`` (lengths
+big-endian). Requests carry ``"op"``; answers carry ``"ok": true`` or ``"error": message``.
+Binary tables in payloads (sizes, segment lists) are little-endian packed integers, so both
+sides can build and read them with :mod:`array` without a per-event Python loop.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from .errors import ProtocolError
+
+__all__ = [
+    "MAX_HEADER",
+    "MAX_PAYLOAD",
+    "error_answer",
+    "receive_frame",
+    "receive_header",
+    "receive_into",
+    "send_frame",
+]
+
+_PREFIX = struct.Struct("!IQ")
+#: Largest accepted header and payload; a larger length is a malformed frame, not an allocation.
+MAX_HEADER = 1 << 20
+MAX_PAYLOAD = 1 << 36
+
+
+def send_frame(
+    sock: socket.socket, header: dict[str, Any], payload: Sequence[memoryview | bytes] = ()
+) -> None:
+    """Send one frame; ``payload`` buffers are sent as they are (gathered, not joined)."""
+    encoded = orjson.dumps(header)
+    size = sum(memoryview(part).nbytes for part in payload)
+    parts: list[Any] = [_PREFIX.pack(len(encoded), size) + encoded]
+    parts.extend(part for part in payload if memoryview(part).nbytes)
+    _send_all(sock, parts)
+
+
+def _send_all(sock: socket.socket, parts: list[Any]) -> None:
+    views = [memoryview(part).cast("B") for part in parts]
+    while views:
+        sent = sock.sendmsg(views[:512])
+        while sent and views:
+            first = views[0]
+            if sent >= first.nbytes:
+                sent -= first.nbytes
+                views.pop(0)
+            else:
+                views[0] = first[sent:]
+                sent = 0
+
+
+def receive_into(sock: socket.socket, view: memoryview) -> None:
+    """Fill ``view`` from ``sock``; :class:`EOFError` if the peer closes first."""
+    while view.nbytes:
+        count = sock.recv_into(view)
+        if count == 0:
+            raise EOFError("connection closed by the peer")
+        view = view[count:]
+
+
+def receive_header(sock: socket.socket) -> dict[str, Any]:
+    """Receive a frame's header; the payload (``header["_payload"]`` bytes) is left unread."""
+    prefix = bytearray(_PREFIX.size)
+    receive_into(sock, memoryview(prefix))
+    header_size, payload_size = _PREFIX.unpack(prefix)
+    if header_size > MAX_HEADER or payload_size > MAX_PAYLOAD:
+        raise ProtocolError(
+            f"frame too large (header {header_size} bytes, payload {payload_size} bytes)"
+        )
+    raw = bytearray(header_size)
+    receive_into(sock, memoryview(raw))
+    try:
+        header = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise ProtocolError(f"frame header is not JSON: {error}") from None
+    if not isinstance(header, dict):
+        raise ProtocolError("frame header must be a JSON object")
+    header["_payload"] = payload_size
+    return header
+
+
+def receive_frame(sock: socket.socket) -> tuple[dict[str, Any], memoryview]:
+    """Receive one frame: its header (a dict) and its payload.
+
+    Raises :class:`EOFError` when the peer closed the connection between frames and
+    :class:`ProtocolError` when the frame is malformed.
+    """
+    header = receive_header(sock)
+    payload = memoryview(bytearray(header.pop("_payload")))
+    receive_into(sock, payload)
+    return header, payload
+
+
+def error_answer(message: str, kind: str = "error") -> dict[str, Any]:
+    """The header of an error answer."""
+    return {"ok": False, "error": message, "kind": kind}

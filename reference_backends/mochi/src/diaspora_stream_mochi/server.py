@@ -1,0 +1,473 @@
+"""The server process: hosts partitions, answers RPCs, pulls producers' data, feeds consumers.
+
+``python -m diaspora_stream_mochi.server CONFIG_JSON RANK`` runs one member of a group (the
+``diaspora-mochi`` command starts them). One thread per connection; every request is checked
+and a malformed one gets an error answer (a malformed *frame* closes that connection), never a
+crash of the server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import socketserver
+import sys
+import threading
+import time
+from array import array
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import memory_access
+from .catalog import Catalog, TopicExistsError
+from .config import ServerConfig
+from .errors import ProtocolError
+from .protocol import error_answer, receive_frame, receive_header, receive_into, send_frame
+from .storage import FilePartition, MemoryPartition, Partition
+
+__all__ = ["MochiServer", "RequestError", "main"]
+
+log = logging.getLogger("diaspora_stream_mochi.server")
+
+PARTITION_TYPES = ("default", "memory")
+#: Events per pushed batch when the consumer asked for adaptive batches.
+ADAPTIVE_PUSH_MAX = 4096
+#: Largest reusable landing buffer per connection.
+MAX_SCRATCH = 64 * 1024 * 1024
+#: Most metadata bytes in one pushed batch.
+PUSH_MAX_BYTES = 8 * 1024 * 1024
+
+
+class RequestError(Exception):
+    """A request is invalid; its message goes back to the client."""
+
+
+def _field(header: dict[str, Any], key: str, kind: type, minimum: int | None = None) -> Any:
+    value: Any = header.get(key)
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise RequestError(f"request field {key!r} must be an integer, got {value!r}")
+    if kind is not int and not isinstance(value, kind):
+        raise RequestError(f"request field {key!r} must be a {kind.__name__}, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise RequestError(f"request field {key!r} must be >= {minimum}, got {value}")
+    return value
+
+
+def _table(payload: memoryview, offset: int, code: str, count: int) -> tuple[array[int], int]:
+    table = array(code)
+    end = offset + count * table.itemsize
+    if end > payload.nbytes:
+        raise RequestError("request payload is shorter than its header announces")
+    table.frombytes(payload[offset:end])
+    if sys.byteorder != "little":
+        table.byteswap()
+    return table, end
+
+
+class MochiServer:
+    """One member of a group: its catalog connection and the partitions it hosts."""
+
+    def __init__(self, config: ServerConfig, rank: int) -> None:
+        self.config = config
+        self.rank = rank
+        self.catalog = Catalog(config.root / "catalog.sqlite")
+        self.node = memory_access.node_token()
+        self._partitions: dict[tuple[str, int], Partition] = {}
+        self._lock = threading.Lock()
+        self.stopping = threading.Event()
+        self._scratch = threading.local()  # one handler thread per connection
+        self._ops: dict[str, Callable[[socket.socket, dict[str, Any], memoryview], None]] = {
+            "ping": self._ping,
+            "create_topic": self._create_topic,
+            "open_topic": self._open_topic,
+            "list_topics": self._list_topics,
+            "append": self._append,
+            "count": self._count,
+            "read": self._read,
+            "subscribe": self._subscribe,
+            "ack": self._ack,
+            "load_acks": self._load_acks,
+            "feeds": self._feeds,
+        }
+        #: Live consumer feeds: id -> {"topic", "partition", "position", "credits"}.
+        self._live_feeds: dict[int, dict[str, Any]] = {}
+
+    # ------------------------------------------------------------------ dispatch
+
+    def serve_connection(self, sock: socket.socket) -> None:
+        """Answer the requests of one connection until the client closes it."""
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        while not self.stopping.is_set():
+            try:
+                header, payload = receive_frame(sock)
+            except (EOFError, ConnectionError):
+                return
+            except ProtocolError as error:
+                self._answer_error(sock, str(error), "protocol")
+                return
+            except OSError:
+                return
+            operation = self._ops.get(header.get("op"))  # type: ignore[arg-type]
+            try:
+                if operation is None:
+                    raise RequestError(
+                        f"unknown operation {header.get('op')!r}; known: {sorted(self._ops)}"
+                    )
+                operation(sock, header, payload)
+            except RequestError as error:
+                if not self._answer_error(sock, str(error), "request"):
+                    return
+            except (EOFError, ConnectionError, ProtocolError):
+                return  # the client went away mid-request: nothing was stored
+            except Exception as error:
+                log.exception("request %r failed", header.get("op"))
+                if not self._answer_error(sock, f"server error: {error}", "internal"):
+                    return
+
+    @staticmethod
+    def _answer_error(sock: socket.socket, message: str, kind: str) -> bool:
+        try:
+            send_frame(sock, error_answer(message, kind))
+            return True
+        except OSError:
+            return False
+
+    # ------------------------------------------------------------------ catalog
+
+    def _ping(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
+        send_frame(sock, {"ok": True, "rank": self.rank, "pid": os.getpid(), "node": self.node})
+
+    def _create_topic(
+        self, sock: socket.socket, header: dict[str, Any], payload: memoryview
+    ) -> None:
+        name = _field(header, "name", str)
+        config = _field(header, "config", dict)
+        count = _field(config, "num_partitions", int, 1)
+        options = config.get("options", {})
+        if not isinstance(options, dict):
+            raise RequestError("topic options must be an object")
+        kind = options.get("type", "default")
+        if kind not in PARTITION_TYPES:
+            raise RequestError(
+                f"topic option type must be one of {list(PARTITION_TYPES)}, got {kind!r}"
+            )
+        if count > 4096:
+            raise RequestError(f"num_partitions {count} is more than this server accepts (4096)")
+        try:
+            partitions = self.catalog.create_topic(name, config, kind, self.config.servers)
+        except TopicExistsError:
+            send_frame(sock, error_answer(f"Topic {name!r} already exists", "exists"))
+            return
+        send_frame(sock, {"ok": True, "partitions": partitions})
+
+    def _open_topic(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
+        name = _field(header, "name", str)
+        found = self.catalog.topic(name)
+        if found is None:
+            send_frame(sock, error_answer(f"Topic {name!r} does not exist", "missing"))
+            return
+        config, partitions = found
+        send_frame(sock, {"ok": True, "config": config, "partitions": partitions})
+
+    def _list_topics(
+        self, sock: socket.socket, header: dict[str, Any], payload: memoryview
+    ) -> None:
+        send_frame(sock, {"ok": True, "topics": self.catalog.topics()})
+
+    # ---------------------------------------------------------------- partitions
+
+    def partition(self, header: dict[str, Any]) -> Partition:
+        """The hosted partition a request names (opened at first use)."""
+        topic = _field(header, "topic", str)
+        index = _field(header, "partition", int, 0)
+        key = (topic, index)
+        with self._lock:
+            partition = self._partitions.get(key)
+            if partition is not None:
+                return partition
+            found = self.catalog.topic(topic)
+            if found is None:
+                raise RequestError(f"Topic {topic!r} does not exist")
+            _, partitions = found
+            if index >= len(partitions):
+                raise RequestError(
+                    f"partition {index} out of range: topic {topic!r} has {len(partitions)}"
+                )
+            entry = partitions[index]
+            if entry["member"] != self.rank:
+                raise RequestError(
+                    f"partition {index} of {topic!r} is hosted by member {entry['member']}, "
+                    f"not by member {self.rank}"
+                )
+            if entry["type"] == "memory":
+                partition = MemoryPartition()
+            else:
+                partition = FilePartition(
+                    self.config.root / "partitions" / entry["uuid"],
+                    sync=self.config.sync,
+                    chunk_size=self.config.chunk_size,
+                )
+            self._partitions[key] = partition
+            return partition
+
+    def _count(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
+        send_frame(sock, {"ok": True, "count": self.partition(header).count})
+
+    def _append(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
+        partition = self.partition(header)
+        count = _field(header, "count", int, 1)
+        segments = _field(header, "segments", int, 0)
+        meta_sizes, offset = _table(payload, 0, "I", count)
+        data_sizes, offset = _table(payload, offset, "Q", count)
+        pairs, offset = _table(payload, offset, "Q", 2 * segments)
+        metadata = payload[offset:]
+        if sum(meta_sizes) != metadata.nbytes:
+            raise RequestError("metadata sizes do not add up to the metadata sent")
+        total = sum(data_sizes)
+        remote = list(zip(pairs[0::2], pairs[1::2], strict=True))
+        if sum(length for _, length in remote) != total:
+            raise RequestError("data segments do not add up to the data sizes")
+        data = self._landing(total, partition)
+        path = "vm" if total else "none"
+        started = time.perf_counter()
+        if total and not self._pull_on_node(header, remote, data):
+            path = "bulk"
+            # Pull over the connection: ask for the bytes, the client streams them.
+            send_frame(sock, {"op": "pull", "size": total})
+            bulk_header = receive_header(sock)
+            if bulk_header.get("op") != "bulk" or bulk_header["_payload"] != total:
+                raise ProtocolError(f"expected a bulk frame of {total} bytes")
+            receive_into(sock, data)
+        pulled = time.perf_counter() - started
+        first = partition.append(meta_sizes, metadata, data_sizes, data)
+        send_frame(sock, {"ok": True, "first_id": first, "path": path, "pull_s": pulled})
+
+    def _landing(self, size: int, partition: Partition) -> memoryview:
+        """Where a batch's data lands: a fresh buffer for partitions that keep it (memory),
+        else this connection's reusable buffer, whose pages are already mapped (writing into
+        fresh pages costs more than the copy itself)."""
+        if isinstance(partition, MemoryPartition):
+            return memoryview(bytearray(size))
+        return self._scratch_view(size)
+
+    def _scratch_view(self, size: int) -> memoryview:
+        """``size`` bytes of this connection's reusable buffer (fresh beyond MAX_SCRATCH)."""
+        if size > MAX_SCRATCH:
+            return memoryview(bytearray(size))
+        scratch: bytearray | None = getattr(self._scratch, "buffer", None)
+        if scratch is None or len(scratch) < size:
+            scratch = bytearray(max(size, 1 << 20))
+            self._scratch.buffer = scratch
+        return memoryview(scratch)[:size]
+
+    def _pull_on_node(
+        self, header: dict[str, Any], remote: list[tuple[int, int]], data: memoryview
+    ) -> bool:
+        pid = header.get("pid")
+        if header.get("node") != self.node or not isinstance(pid, int) or pid <= 0:
+            return False
+        try:
+            memory_access.read_remote(pid, remote, data)
+        except OSError as error:
+            log.info("on-node pull from pid %s failed (%s): using the bulk stream", pid, error)
+            return False
+        return True
+
+    def _read(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
+        partition = self.partition(header)
+        count = _field(header, "count", int, 0)
+        triples, _ = _table(payload, 0, "Q", 3 * count)
+        stored = partition.count
+        total = 0
+        requests = []
+        for index in range(count):
+            event_id, offset, size = triples[3 * index : 3 * index + 3]
+            if event_id >= stored:
+                raise RequestError(f"event {event_id} does not exist (partition has {stored})")
+            if offset + size > partition.data_size(event_id):
+                raise RequestError(f"range [{offset}, {offset + size}) exceeds event {event_id}")
+            requests.append((event_id, offset, size, total))
+            total += size
+        answer = self._scratch_view(total)  # sent before the next request reuses it
+        for event_id, offset, size, position in requests:
+            if size:
+                partition.read(event_id, offset, size, answer[position : position + size])
+        send_frame(sock, {"ok": True, "size": total}, [answer])
+
+    def _feeds(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
+        with self._lock:
+            feeds = [dict(feed) for feed in self._live_feeds.values()]
+        send_frame(sock, {"ok": True, "feeds": feeds})
+
+    def _ack(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
+        topic = _field(header, "topic", str)
+        index = _field(header, "partition", int, 0)
+        consumer = _field(header, "consumer", str)
+        event_id = _field(header, "event_id", int, 0)
+        self.catalog.acknowledge(consumer, topic, index, event_id)
+        send_frame(sock, {"ok": True})
+
+    def _load_acks(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
+        topic = _field(header, "topic", str)
+        consumer = _field(header, "consumer", str)
+        positions = self.catalog.acknowledgements(consumer, topic)
+        send_frame(sock, {"ok": True, "positions": {str(k): v for k, v in positions.items()}})
+
+    # ------------------------------------------------------------------ feeding
+
+    def _subscribe(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
+        """Push metadata batches to a consumer while it grants credits (one per batch)."""
+        partition = self.partition(header)
+        position = _field(header, "start", int, 0)
+        batch_size = _field(header, "batch_size", int, 0)
+        grants = [_field(header, "credits", int, 1)]
+        closed = threading.Event()
+        send_frame(sock, {"ok": True})
+        feed = {"topic": header["topic"], "partition": header["partition"]}
+        key = id(feed)
+
+        def publish() -> None:
+            with self._lock:
+                self._live_feeds[key] = {**feed, "position": position, "credits": grants[0]}
+
+        def read_credits() -> None:
+            try:
+                while True:
+                    message, _ = receive_frame(sock)
+                    granted = message.get("credits")
+                    if message.get("op") != "credit" or not isinstance(granted, int) or granted < 1:
+                        break
+                    with partition.lock:
+                        grants[0] += granted
+                        partition.appended.notify_all()
+                    publish()
+            except (EOFError, OSError, ProtocolError):
+                pass
+            closed.set()
+            with partition.lock:
+                partition.appended.notify_all()
+
+        reader = threading.Thread(target=read_credits, daemon=True, name="mochi-credits")
+        reader.start()
+        limit = batch_size if batch_size > 0 else ADAPTIVE_PUSH_MAX
+        publish()
+        try:
+            while not closed.is_set() and not self.stopping.is_set():
+                with partition.lock:
+                    while not (grants[0] > 0 and partition.count > position) and not (
+                        closed.is_set() or self.stopping.is_set()
+                    ):
+                        partition.appended.wait(0.5)
+                    if closed.is_set() or self.stopping.is_set():
+                        break
+                    grants[0] -= 1
+                    count = min(limit, partition.count - position)
+                meta_sizes, data_sizes, metadata = partition.metadata(position, count)
+                while len(metadata) > PUSH_MAX_BYTES and count > 1:
+                    count = max(1, count // 2)
+                    meta_sizes, data_sizes = meta_sizes[:count], data_sizes[:count]
+                    metadata = metadata[: sum(meta_sizes)]
+                tables = array("I", meta_sizes).tobytes() + array("Q", data_sizes).tobytes()
+                send_frame(
+                    sock,
+                    {"op": "batch", "first_id": position, "count": count},
+                    [tables, metadata],
+                )
+                position += count
+                publish()
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                self._live_feeds.pop(key, None)
+            closed.set()
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            reader.join(timeout=5)
+
+    def close(self) -> None:
+        """Close every partition and the catalog."""
+        self.stopping.set()
+        with self._lock:
+            for partition in self._partitions.values():
+                with partition.lock:
+                    partition.appended.notify_all()
+                partition.close()
+            self._partitions.clear()
+        self.catalog.close()
+
+
+class _Handler(socketserver.BaseRequestHandler):
+    server: _TCPServer
+
+    def handle(self) -> None:
+        self.server.mochi.serve_connection(self.request)
+
+
+class _TCPServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], mochi: MochiServer) -> None:
+        self.mochi = mochi
+        super().__init__(address, _Handler)
+
+
+def member_file(root: Path, rank: int) -> Path:
+    """Where member ``rank`` announces its address once it listens."""
+    return root / "members" / f"{rank}.json"
+
+
+def run(config: ServerConfig, rank: int) -> None:
+    """Run member ``rank`` until SIGTERM or SIGINT."""
+    config.root.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        filename=config.root / f"server-{rank}.log",
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+    )
+    mochi = MochiServer(config, rank)
+    port = config.port + rank if config.port else 0
+    tcp = _TCPServer((config.host, port), mochi)
+    host, bound = tcp.server_address[:2]
+    address = f"tcp://{host!s}:{bound}"
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    thread = threading.Thread(target=tcp.serve_forever, kwargs={"poll_interval": 0.2})
+    thread.start()
+    announce = member_file(config.root, rank)
+    announce.parent.mkdir(parents=True, exist_ok=True)
+    temporary = announce.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"address": address, "rank": rank, "pid": os.getpid()}))
+    os.replace(temporary, announce)
+    log.info("member %d listening on %s", rank, address)
+    stop.wait()
+    log.info("member %d stopping", rank)
+    tcp.shutdown()
+    tcp.server_close()
+    mochi.close()
+    thread.join()
+    announce.unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry of a server process: ``CONFIG_JSON RANK``."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m diaspora_stream_mochi.server CONFIG_JSON RANK", file=sys.stderr)
+        return 2
+    config = ServerConfig.from_dict(json.loads(args[0]), Path.cwd())
+    run(config, int(args[1]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

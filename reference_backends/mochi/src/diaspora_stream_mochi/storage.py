@@ -1,0 +1,370 @@
+"""Partition storage on the server: append-only chunk files with an index, or memory.
+
+A file partition is a directory holding chunk files ``chunk-NNNNNN.dat`` and ``index.bin``.
+A chunk is a sequence of self-describing batches::
+
+    <u32 magic> <u32 count> <u32 CRC-32> <u64 body size>
+    <u32 metadata size> x count  <u64 data size> x count  <metadata...>  <data...>
+
+(the CRC covers the header, the size tables and the metadata). The index has one fixed-width
+record per event, pointing into the chunks::
+
+    <u32 chunk | last-of-batch flag> <u32 metadata size> <u64 metadata offset>
+    <u64 data offset> <u64 data size>
+
+A batch is appended to its chunk, which is ``fdatasync``-ed when ``sync`` is on, before the
+index records are written and the append returns (so before the producer is acknowledged):
+one sync per batch. The index is a cache: at opening it is kept up to its last complete batch
+(records pointing past their chunk's end are dropped), then the batches the chunks hold beyond
+it are indexed again, and a torn batch at a chunk's end (a crash while writing it) is cut off.
+What remains is every acknowledged event, and no part of a batch.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import sys
+import threading
+import zlib
+from abc import ABC, abstractmethod
+from array import array
+from collections.abc import Sequence
+from itertools import accumulate
+from pathlib import Path
+
+__all__ = ["FilePartition", "MemoryPartition", "Partition"]
+
+_RECORD = struct.Struct("<IIQQQ")
+#: In an index record's chunk field: this event is the last of its batch.
+_LAST_OF_BATCH = 1 << 31
+_CHUNK_MASK = _LAST_OF_BATCH - 1
+#: Batch header in a chunk: magic, event count, CRC-32 of header, tables and metadata, body size.
+_BATCH = struct.Struct("<IIIQ")
+_MAGIC = 0x4D4F4348
+#: A chunk file is closed for appends once it grows past this size.
+DEFAULT_CHUNK_SIZE = 256 * 1024 * 1024
+
+
+class Partition(ABC):
+    """One partition: dense event ids from 0; appends are atomic for readers."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        #: Notified (under ``lock``) after each append: server-side consumer feeds wait on it.
+        self.appended = threading.Condition(self.lock)
+
+    @property
+    @abstractmethod
+    def count(self) -> int:
+        """Number of stored events."""
+
+    @abstractmethod
+    def _store(
+        self,
+        metadata_sizes: Sequence[int],
+        metadata: memoryview,
+        data_sizes: Sequence[int],
+        data: memoryview,
+    ) -> int:
+        """Store one batch (called under ``lock``); return the first id."""
+
+    def append(
+        self,
+        metadata_sizes: Sequence[int],
+        metadata: memoryview,
+        data_sizes: Sequence[int],
+        data: memoryview,
+    ) -> int:
+        """Append a batch: sizes per event and the concatenated metadata and data."""
+        with self.lock:
+            first = self._store(metadata_sizes, metadata, data_sizes, data)
+            self.appended.notify_all()
+            return first
+
+    @abstractmethod
+    def metadata(self, start: int, count: int) -> tuple[list[int], list[int], bytes]:
+        """Metadata sizes, data sizes and concatenated metadata of events [start, start+count)."""
+
+    @abstractmethod
+    def read(self, event_id: int, offset: int, size: int, destination: memoryview) -> None:
+        """Copy ``size`` bytes of event ``event_id``'s data from ``offset`` into ``destination``."""
+
+    def data_size(self, event_id: int) -> int:
+        """Size of an event's data."""
+        return self.metadata(event_id, 1)[1][0]
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release files."""
+
+
+class MemoryPartition(Partition):
+    """A partition kept in the server's memory (lost when the server stops)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._metadata: list[bytes] = []
+        # Views into each batch's received buffer: kept as they are, never copied.
+        self._data: list[memoryview] = []
+
+    @property
+    def count(self) -> int:
+        return len(self._metadata)
+
+    def _store(
+        self,
+        metadata_sizes: Sequence[int],
+        metadata: memoryview,
+        data_sizes: Sequence[int],
+        data: memoryview,
+    ) -> int:
+        first = len(self._metadata)
+        position = 0
+        for size in metadata_sizes:
+            self._metadata.append(bytes(metadata[position : position + size]))
+            position += size
+        position = 0
+        data = data.toreadonly()
+        for size in data_sizes:
+            self._data.append(data[position : position + size])
+            position += size
+        return first
+
+    def metadata(self, start: int, count: int) -> tuple[list[int], list[int], bytes]:
+        with self.lock:
+            items = self._metadata[start : start + count]
+            data = self._data[start : start + count]
+        return [len(item) for item in items], [item.nbytes for item in data], b"".join(items)
+
+    def read(self, event_id: int, offset: int, size: int, destination: memoryview) -> None:
+        destination[:size] = self._data[event_id][offset : offset + size]
+
+    def data_size(self, event_id: int) -> int:
+        return self._data[event_id].nbytes
+
+
+class FilePartition(Partition):
+    """A partition in a directory of chunk files and an index (see the module docstring)."""
+
+    def __init__(
+        self, directory: Path, sync: bool = True, chunk_size: int = DEFAULT_CHUNK_SIZE
+    ) -> None:
+        super().__init__()
+        self.directory = directory
+        self.sync = sync
+        self.chunk_size = chunk_size
+        directory.mkdir(parents=True, exist_ok=True)
+        self._index_fd = os.open(directory / "index.bin", os.O_RDWR | os.O_CREAT, 0o644)
+        self._readers: dict[int, int] = {}
+        self._index = bytearray()
+        self._recover()
+
+    def _chunk_path(self, chunk: int) -> Path:
+        return self.directory / f"chunk-{chunk:06d}.dat"
+
+    def _recover(self) -> None:
+        """Keep the index up to its last complete batch, then add the batches that the chunks
+        hold beyond it (the index is not synced: chunks are the truth), cutting a torn tail."""
+        size = os.fstat(self._index_fd).st_size
+        raw = os.pread(self._index_fd, size, 0) if size else b""
+        valid = 0
+        resume: tuple[int, int] | None = None
+        chunk_ends: dict[int, int] = {}
+        for position in range(0, len(raw) - len(raw) % _RECORD.size, _RECORD.size):
+            field, meta_size, meta_offset, data_offset, data_size = _RECORD.unpack_from(
+                raw, position
+            )
+            chunk = field & _CHUNK_MASK
+            if chunk not in chunk_ends:
+                path = self._chunk_path(chunk)
+                chunk_ends[chunk] = path.stat().st_size if path.exists() else -1
+            if max(meta_offset + meta_size, data_offset + data_size) > chunk_ends[chunk]:
+                break
+            if field & _LAST_OF_BATCH:
+                valid = position + _RECORD.size
+                resume = (chunk, data_offset + data_size)
+        self._index = bytearray(raw[:valid])
+        chunks = sorted(int(path.stem.split("-")[1]) for path in self.directory.glob("chunk-*.dat"))
+        first_chunk, offset = resume if resume is not None else (chunks[0] if chunks else 0, 0)
+        for chunk in [c for c in chunks if c >= first_chunk]:
+            end = self._scan(chunk, offset if chunk == first_chunk else 0)
+            if end < self._chunk_path(chunk).stat().st_size:
+                os.truncate(self._chunk_path(chunk), end)  # a batch torn by a crash
+        if len(self._index) != size or raw[:valid] != self._index[:valid]:
+            os.ftruncate(self._index_fd, 0)
+            _write_all(self._index_fd, [memoryview(self._index)], 0)
+            os.fsync(self._index_fd)
+        self._chunk = chunks[-1] if chunks else 0
+        self._open_writer()
+
+    def _scan(self, chunk: int, offset: int) -> int:
+        """Index the complete batches of ``chunk`` from ``offset``; return where they end."""
+        fd = os.open(self._chunk_path(chunk), os.O_RDONLY)
+        try:
+            size = os.fstat(fd).st_size
+            while offset + _BATCH.size <= size:
+                magic, count, checksum, body = _BATCH.unpack(os.pread(fd, _BATCH.size, offset))
+                if magic != _MAGIC or offset + _BATCH.size + body > size:
+                    break
+                tables = os.pread(fd, 12 * count, offset + _BATCH.size)
+                meta_sizes = struct.unpack_from(f"<{count}I", tables)
+                data_sizes = struct.unpack_from(f"<{count}Q", tables, 4 * count)
+                metadata_at = offset + _BATCH.size + 12 * count
+                metadata = os.pread(fd, sum(meta_sizes), metadata_at)
+                header = _BATCH.pack(magic, count, 0, body)
+                if zlib.crc32(metadata, zlib.crc32(tables, zlib.crc32(header))) != checksum:
+                    break
+                self._index += _index_records(
+                    chunk, metadata_at, meta_sizes, metadata_at + len(metadata), data_sizes
+                )
+                offset += _BATCH.size + body
+        finally:
+            os.close(fd)
+        return offset
+
+    def _open_writer(self) -> None:
+        self._writer = os.open(
+            self._chunk_path(self._chunk), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
+        )
+        self._writer_end = os.fstat(self._writer).st_size
+
+    @property
+    def count(self) -> int:
+        return len(self._index) // _RECORD.size
+
+    def _store(
+        self,
+        metadata_sizes: Sequence[int],
+        metadata: memoryview,
+        data_sizes: Sequence[int],
+        data: memoryview,
+    ) -> int:
+        if self._writer_end >= self.chunk_size:
+            os.close(self._writer)
+            self._chunk += 1
+            self._open_writer()
+        count = len(metadata_sizes)
+        tables = struct.pack(f"<{count}I{count}Q", *metadata_sizes, *data_sizes)
+        body = len(tables) + metadata.nbytes + data.nbytes
+        checksum = zlib.crc32(
+            metadata, zlib.crc32(tables, zlib.crc32(_BATCH.pack(_MAGIC, count, 0, body)))
+        )
+        header = _BATCH.pack(_MAGIC, count, checksum, body)
+        start = self._writer_end
+        _write_all(self._writer, [memoryview(header), memoryview(tables), metadata, data])
+        self._writer_end = start + _BATCH.size + body
+        metadata_at = start + _BATCH.size + len(tables)
+        records = _index_records(
+            self._chunk, metadata_at, metadata_sizes, metadata_at + metadata.nbytes, data_sizes
+        )
+        if self.sync:
+            # One sync per batch: the chunk describes its batches, the index can be rebuilt.
+            os.fdatasync(self._writer)
+        _write_all(self._index_fd, [memoryview(records)], len(self._index))
+        first = self.count
+        self._index += records
+        return first
+
+    def _record(self, event_id: int) -> tuple[int, int, int, int, int]:
+        field, meta_size, meta_offset, data_offset, data_size = _RECORD.unpack_from(
+            self._index, event_id * _RECORD.size
+        )
+        return field & _CHUNK_MASK, meta_size, meta_offset, data_offset, data_size
+
+    def _reader(self, chunk: int) -> int:
+        fd = self._readers.get(chunk)
+        if fd is None:
+            fd = os.open(self._chunk_path(chunk), os.O_RDONLY)
+            self._readers[chunk] = fd
+        return fd
+
+    def metadata(self, start: int, count: int) -> tuple[list[int], list[int], bytes]:
+        with self.lock:
+            end = min(start + count, self.count)
+            raw = bytes(self._index[start * _RECORD.size : end * _RECORD.size])
+        if not raw:
+            return [], [], b""
+        words = array("Q", raw)
+        if sys.byteorder != "little":
+            words.byteswap()
+        firsts = words[0::4]
+        chunks = [word & _CHUNK_MASK for word in firsts]
+        meta_sizes = [word >> 32 for word in firsts]
+        meta_offsets = words[1::4]
+        data_sizes = words[3::4].tolist()
+        parts = []
+        # Consecutive metadata of one batch is contiguous in its chunk: read runs at once.
+        run_chunk, run_start = chunks[0], meta_offsets[0]
+        run_end = run_start
+        for chunk, meta_size, meta_offset in zip(chunks, meta_sizes, meta_offsets, strict=True):
+            if chunk != run_chunk or meta_offset != run_end:
+                parts.append(os.pread(self._reader(run_chunk), run_end - run_start, run_start))
+                run_chunk, run_start = chunk, meta_offset
+            run_end = meta_offset + meta_size
+        parts.append(os.pread(self._reader(run_chunk), run_end - run_start, run_start))
+        return meta_sizes, data_sizes, b"".join(parts)
+
+    def read(self, event_id: int, offset: int, size: int, destination: memoryview) -> None:
+        with self.lock:
+            chunk, _, _, data_offset, _ = self._record(event_id)
+            fd = self._reader(chunk)
+        view = destination[:size]
+        position = data_offset + offset
+        while view.nbytes:
+            count = os.preadv(fd, [view], position)
+            if count <= 0:
+                raise OSError(f"chunk {chunk} of {self.directory} is shorter than its index says")
+            view = view[count:]
+            position += count
+
+    def data_size(self, event_id: int) -> int:
+        with self.lock:
+            return self._record(event_id)[4]
+
+    def close(self) -> None:
+        with self.lock:
+            for fd in [self._writer, self._index_fd, *self._readers.values()]:
+                os.close(fd)
+            self._readers.clear()
+
+
+def _index_records(
+    chunk: int,
+    metadata_at: int,
+    metadata_sizes: Sequence[int],
+    data_at: int,
+    data_sizes: Sequence[int],
+) -> bytearray:
+    """The index records of one batch (the last one flagged as such), built column-wise.
+
+    A record is four little-endian 64-bit words: ``chunk | flag | metadata size << 32``,
+    metadata offset, data offset, data size.
+    """
+    count = len(metadata_sizes)
+    words = array("Q", bytes(_RECORD.size * count))
+    firsts = [chunk | (size << 32) for size in metadata_sizes]
+    firsts[-1] |= _LAST_OF_BATCH
+    words[0::4] = array("Q", firsts)
+    words[1::4] = array("Q", accumulate(metadata_sizes[:-1], initial=metadata_at))
+    words[2::4] = array("Q", accumulate(data_sizes[:-1], initial=data_at))
+    words[3::4] = array("Q", data_sizes)
+    if sys.byteorder != "little":
+        words.byteswap()
+    return bytearray(words.tobytes())
+
+
+def _write_all(fd: int, views: list[memoryview], position: int | None = None) -> None:
+    views = [view for view in views if view.nbytes]
+    while views:
+        if position is None:
+            written = os.writev(fd, views)
+        else:
+            written = os.pwritev(fd, views, position)
+            position += written
+        while written and views:
+            if written >= views[0].nbytes:
+                written -= views[0].nbytes
+                views.pop(0)
+            else:
+                views[0] = views[0][written:]
+                written = 0

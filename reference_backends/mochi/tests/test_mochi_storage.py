@@ -1,0 +1,150 @@
+"""Partition storage: chunk files, index, recovery after a crash; the SQLite catalog."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from diaspora_stream_mochi.catalog import Catalog, TopicExistsError
+from diaspora_stream_mochi.storage import FilePartition, MemoryPartition, Partition
+
+
+def _append(partition: Partition, events: list[tuple[bytes, bytes]]) -> int:
+    metadata = b"".join(m for m, _ in events)
+    data = b"".join(d for _, d in events)
+    return partition.append(
+        [len(m) for m, _ in events],
+        memoryview(metadata),
+        [len(d) for _, d in events],
+        memoryview(data),
+    )
+
+
+def _data(partition: Partition, event_id: int) -> bytes:
+    size = partition.data_size(event_id)
+    buffer = memoryview(bytearray(size))
+    partition.read(event_id, 0, size, buffer)
+    return bytes(buffer)
+
+
+@pytest.mark.parametrize("kind", ["file", "memory"])
+def test_append_and_read(kind: str, tmp_path: Path) -> None:
+    partition = FilePartition(tmp_path / "p") if kind == "file" else MemoryPartition()
+    assert _append(partition, [(b"{}", b"abc"), (b'{"a":1}', b"")]) == 0
+    assert _append(partition, [(b"[]", b"0123456789")]) == 2
+    assert partition.count == 3
+    assert partition.metadata(0, 10) == ([2, 7, 2], [3, 0, 10], b'{}{"a":1}[]')
+    assert [_data(partition, i) for i in range(3)] == [b"abc", b"", b"0123456789"]
+    piece = memoryview(bytearray(3))
+    partition.read(2, 4, 3, piece)
+    assert bytes(piece) == b"456"
+    partition.close()
+
+
+def test_reopened_partition_keeps_events_and_cuts_a_torn_index_record(tmp_path: Path) -> None:
+    partition = FilePartition(tmp_path / "p", chunk_size=4096)
+    for i in range(50):
+        _append(partition, [(b'{"i":%d}' % i, bytes([i]) * 300)])
+    partition.close()
+    assert len(list((tmp_path / "p").glob("chunk-*.dat"))) > 1  # chunks rolled over
+    with open(tmp_path / "p" / "index.bin", "ab") as index:
+        index.write(b"\x01" * 17)  # a crash in the middle of an index record
+    reopened = FilePartition(tmp_path / "p", chunk_size=4096)
+    assert reopened.count == 50
+    assert _data(reopened, 49) == bytes([49]) * 300
+    assert _append(reopened, [(b"{}", b"new")]) == 50
+    assert _data(reopened, 50) == b"new"
+    reopened.close()
+
+
+def test_index_records_past_the_chunk_end_are_dropped(tmp_path: Path) -> None:
+    partition = FilePartition(tmp_path / "p")
+    _append(partition, [(b"{}", b"a" * 100)])
+    _append(partition, [(b"{}", b"b" * 100)])
+    partition.close()
+    chunk = next((tmp_path / "p").glob("chunk-*.dat"))
+    os.truncate(chunk, chunk.stat().st_size - 50)  # the data of the last batch never landed
+    reopened = FilePartition(tmp_path / "p")
+    assert reopened.count == 1
+    assert _data(reopened, 0) == b"a" * 100
+    reopened.close()
+
+
+def test_catalog_topics_partitions_and_positions(tmp_path: Path) -> None:
+    catalog = Catalog(tmp_path / "catalog.sqlite")
+    partitions = catalog.create_topic("t", {"num_partitions": 3}, "default", members=2)
+    assert [p["member"] for p in partitions] == [0, 1, 0]
+    with pytest.raises(TopicExistsError):
+        catalog.create_topic("t", {"num_partitions": 1}, "default", members=1)
+    catalog.acknowledge("c", "t", 1, 41)
+    catalog.acknowledge("c", "t", 1, 42)
+    catalog.close()
+    reopened = Catalog(tmp_path / "catalog.sqlite")
+    config, stored = reopened.topic("t")  # type: ignore[misc]
+    assert config == {"num_partitions": 3}
+    assert stored == partitions
+    assert reopened.acknowledgements("c", "t") == {1: 42}
+    assert reopened.acknowledgements("other", "t") == {}
+    assert set(reopened.topics()) == {"t"}
+    reopened.close()
+
+
+def test_the_index_is_rebuilt_from_the_chunks(tmp_path: Path) -> None:
+    partition = FilePartition(tmp_path / "p", chunk_size=4096)
+    for i in range(30):
+        _append(partition, [(b'{"i":%d}' % i, bytes([i]) * 500), (b"{}", b"")])
+    partition.close()
+    index = tmp_path / "p" / "index.bin"
+    full = index.read_bytes()
+    for kept in (0, 32 * 7, 32 * 10 + 5):  # none, in the middle of a batch, a torn record
+        index.write_bytes(full[:kept])
+        reopened = FilePartition(tmp_path / "p", chunk_size=4096)
+        assert reopened.count == 60
+        assert index.read_bytes() == full
+        assert [_data(reopened, 2 * i) for i in (0, 17, 29)] == [
+            bytes([i]) * 500 for i in (0, 17, 29)
+        ]
+        assert reopened.metadata(34, 2) == ([8, 2], [500, 0], b'{"i":17}{}')
+        reopened.close()
+
+
+def test_a_torn_batch_is_cut_and_never_half_visible(tmp_path: Path) -> None:
+    partition = FilePartition(tmp_path / "p")
+    _append(partition, [(b"{}", b"a" * 10)])
+    partition.close()
+    chunk = next((tmp_path / "p").glob("chunk-*.dat"))
+    intact = chunk.stat().st_size
+    partition = FilePartition(tmp_path / "p")
+    _append(partition, [(b"{}", b"b" * 10), (b"{}", b"c" * 10)])
+    partition.close()
+    index = tmp_path / "p" / "index.bin"
+    index.write_bytes(index.read_bytes()[:32])  # the crash came before the index was written
+    with open(chunk, "r+b") as file:
+        file.truncate(chunk.stat().st_size - 3)  # ... and in the middle of the chunk write
+    reopened = FilePartition(tmp_path / "p")
+    assert reopened.count == 1
+    assert chunk.stat().st_size == intact
+    assert _append(reopened, [(b"{}", b"d")]) == 1
+    reopened.close()
+    again = FilePartition(tmp_path / "p")
+    assert [_data(again, i) for i in range(2)] == [b"a" * 10, b"d"]
+    again.close()
+
+
+def test_a_corrupted_batch_header_stops_the_scan(tmp_path: Path) -> None:
+    partition = FilePartition(tmp_path / "p")
+    _append(partition, [(b"{}", b"x")])
+    _append(partition, [(b"[]", b"y")])
+    partition.close()
+    (tmp_path / "p" / "index.bin").write_bytes(b"")
+    chunk = next((tmp_path / "p").glob("chunk-*.dat"))
+    raw = bytearray(chunk.read_bytes())
+    second = len(raw) // 2
+    raw[second + 20] ^= 0xFF  # the second batch's metadata size table: CRC mismatch
+    chunk.write_bytes(bytes(raw))
+    reopened = FilePartition(tmp_path / "p")
+    assert reopened.count == 1
+    assert _data(reopened, 0) == b"x"
+    reopened.close()

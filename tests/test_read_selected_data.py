@@ -1,0 +1,99 @@
+"""``LogTopic.read_selected_data``: a backend that overrides it gets a batch of selections at once.
+
+The generic consumer uses it for consumers with a data selector and the library's allocators
+(the default one, ``ByteArrayAllocator``); a user's own allocator is still called at pull time,
+event by event, and backends that do not override the method are read event by event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from diaspora_stream.api import ByteArrayAllocator, DataDescriptor, Driver
+from diaspora_stream.backend.log import LogTopic, StoredRecord
+from diaspora_stream.backends.memory import MemoryDriver, MemoryTopic
+from diaspora_stream.registry import register_driver
+
+CALLS: list[int] = []
+
+
+class _BatchedTopic(MemoryTopic):
+    def read_selected_data(
+        self,
+        partition: int,
+        requests: Sequence[tuple[StoredRecord, Sequence[tuple[int, int]], Sequence[memoryview]]],
+    ) -> None:
+        CALLS.append(len(requests))
+        LogTopic.read_selected_data(self, partition, requests)
+
+
+class _BatchedDriver(MemoryDriver):
+    def open_topic(self, name: str) -> LogTopic:
+        topic = super().open_topic(name)
+        assert isinstance(topic, MemoryTopic)
+        return _BatchedTopic(name, topic._store)
+
+
+register_driver("batched-selection-test", _BatchedDriver)
+
+
+def _quarter(metadata: Any, descriptor: DataDescriptor) -> DataDescriptor:
+    return descriptor.make_sub_view(offset=0, size=descriptor.size // 4)
+
+
+def _fill(driver: Driver, count: int = 50) -> Any:
+    driver.create_topic("t")
+    topic = driver.open_topic("t")
+    producer = topic.producer(batch_size=count)
+    for i in range(count):
+        producer.push({"i": i}, bytes([i]) * 40)
+    producer.flush().wait()
+    return topic
+
+
+@pytest.mark.parametrize("allocator", [None, ByteArrayAllocator])
+def test_selections_of_a_batch_are_fetched_at_once(allocator: Any) -> None:
+    CALLS.clear()
+    topic = _fill(Driver(backend="batched-selection-test"))
+    options: dict[str, Any] = {"data_selector": _quarter}
+    if allocator is not None:
+        options["data_allocator"] = allocator
+    consumer = topic.consumer("c", **options)
+    events = [consumer.pull().wait(5000) for _ in range(50)]
+    assert [bytes(event.data[0]) for event in events] == [bytes([i]) * 10 for i in range(50)]
+    assert sum(CALLS) == 50
+    assert len(CALLS) < 50
+
+
+def test_a_user_allocator_is_called_at_pull_time() -> None:
+    CALLS.clear()
+    topic = _fill(Driver(backend="batched-selection-test"), 10)
+    allocated: list[int] = []
+
+    def allocator(metadata: Any, descriptor: DataDescriptor) -> list[bytearray]:
+        allocated.append(metadata["i"])
+        return [bytearray(descriptor.size)]
+
+    consumer = topic.consumer("c", data_selector=_quarter, data_allocator=allocator)
+    for i in range(10):
+        event = consumer.pull().wait(5000)
+        assert bytes(event.data[0]) == bytes([i]) * 10
+        assert allocated == list(range(i + 1))
+    assert CALLS == []
+
+
+def test_a_failing_selector_fails_its_own_pull_only() -> None:
+    topic = _fill(Driver(backend="batched-selection-test"), 6)
+
+    def selector(metadata: Any, descriptor: DataDescriptor) -> DataDescriptor:
+        if metadata["i"] == 3:
+            raise ValueError("no selection for event 3")
+        return descriptor
+
+    consumer = topic.consumer("c", data_selector=selector)
+    assert [consumer.pull().wait(5000).event_id for _ in range(3)] == [0, 1, 2]
+    with pytest.raises(ValueError, match="event 3"):
+        consumer.pull().wait(5000)
