@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from diaspora_stream.backend.services import process_alive
+
 from .client import MemberClient
 from .config import GroupMember, ServerConfig, read_group_file, write_group_file
 from .errors import ConfigurationError, ServerUnavailableError
@@ -125,24 +127,10 @@ def _run_in_foreground(config: ServerConfig, processes: list[subprocess.Popen[by
         config.group_file.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie child of the caller (tests) counts as stopped
-        with open(f"/proc/{pid}/stat", encoding="ascii") as file:
-            return file.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def wait_stopped(pids: list[int], timeout: float) -> bool:
     """Wait until none of ``pids`` runs; whether they all stopped in time."""
     deadline = time.monotonic() + timeout
-    while any(_alive(pid) for pid in pids):
+    while any(process_alive(pid) for pid in pids):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.02)

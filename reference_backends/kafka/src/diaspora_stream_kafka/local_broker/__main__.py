@@ -22,6 +22,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from diaspora_stream.backend.services import process_alive
+
 from .errors import BrokerUnavailable
 from .jars import ensure_jars
 from .server import LocalBroker
@@ -41,19 +43,9 @@ def _state(directory: Path) -> dict[str, object] | None:
     except (OSError, ValueError):
         return None
     pid = state.get("pid")
-    if not isinstance(pid, int) or not _alive(pid):
+    if not isinstance(pid, int) or not process_alive(pid):
         return None
     return state
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _run(arguments: argparse.Namespace) -> int:
@@ -136,9 +128,9 @@ def _stop(arguments: argparse.Namespace) -> int:
     pid = int(str(state["pid"]))
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 60
-    while _alive(pid) and time.monotonic() < deadline:
+    while process_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
-    if _alive(pid):
+    if process_alive(pid):
         _log(f"error: the Kafka broker (pid {pid}) did not stop within 60 s")
         return 1
     _log(f"stopped the Kafka broker on {state['bootstrap_servers']}")
