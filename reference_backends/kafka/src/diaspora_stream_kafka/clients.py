@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+import time
 from typing import Any
 
 from confluent_kafka import Producer
@@ -19,6 +20,7 @@ from confluent_kafka import Producer
 __all__ = ["SharedProducer", "shared_producer"]
 
 _POLL_INTERVAL_S = 0.05
+_GATHER_S = 0.002
 _EXIT_FLUSH_S = 60.0
 _lock = threading.Lock()
 _instances: dict[tuple[int, tuple[tuple[str, Any], ...]], SharedProducer] = {}
@@ -37,8 +39,14 @@ class SharedProducer:
 
     def _serve(self) -> None:
         poll = self.client.poll
+        pause = time.sleep
         while not self._stop.is_set():
-            poll(_POLL_INTERVAL_S)
+            # Reports arrive a batch at a time: let them gather, then serve them together, so
+            # the pushing thread is not interrupted for the interpreter lock record by record.
+            if poll(0) == 0:
+                poll(_POLL_INTERVAL_S)
+            else:
+                pause(_GATHER_S)
 
     def drain(self, timeout_s: float) -> int:
         """Wait until every record is reported (at most ``timeout_s``); return how many are
