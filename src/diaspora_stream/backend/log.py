@@ -30,7 +30,14 @@ from typing import Any, ClassVar
 
 from .capabilities import Capabilities
 
-__all__ = ["LogDriver", "LogTopic", "TopicConfig", "AppendRecord", "StoredRecord"]
+__all__ = [
+    "LogDriver",
+    "LogTopic",
+    "TopicConfig",
+    "AppendRecord",
+    "StoredRecord",
+    "ReadSettings",
+]
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,20 @@ class StoredRecord:
     selection: Any = None
 
 
+@dataclass(frozen=True, slots=True)
+class ReadSettings:
+    """What a consumer asked for, handed to :meth:`LogTopic.read_for_consumer`.
+
+    ``batch_size`` is the consumer's ``batch_size`` (``AdaptiveBatchSize`` when adaptive) and
+    ``max_num_batches`` its ``max_num_batches`` (``MaxNumBatchesInfinity`` for no limit). A
+    backend that feeds consumers in batches (e.g. server-pushed batches under credits) uses
+    them as the feed's batch size and number of batches in flight.
+    """
+
+    batch_size: int
+    max_num_batches: int
+
+
 class LogTopic(ABC):
     """An open topic of a log-level backend. Methods may be called from several threads."""
 
@@ -111,6 +132,16 @@ class LogTopic(ABC):
     @abstractmethod
     def read(self, partition: int, start: int, max_count: int) -> Sequence[StoredRecord]:
         """Return up to ``max_count`` records of ``partition`` from id ``start`` (maybe none)."""
+
+    def read_for_consumer(
+        self, partition: int, start: int, max_count: int, settings: ReadSettings
+    ) -> Sequence[StoredRecord]:
+        """:meth:`read` on behalf of a consumer with ``settings``; the generic consumer calls it.
+
+        The default ignores ``settings`` and calls :meth:`read`; a backend overrides it to give
+        the consumer's batch size and ``max_num_batches`` to its feed.
+        """
+        return self.read(partition, start, max_count)
 
     @abstractmethod
     def read_data(

@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from diaspora_stream.backend.capabilities import Capabilities
-from diaspora_stream.backend.log import AppendRecord, LogDriver, LogTopic, StoredRecord, TopicConfig
+from diaspora_stream.backend.log import (
+    AppendRecord,
+    LogDriver,
+    LogTopic,
+    ReadSettings,
+    StoredRecord,
+    TopicConfig,
+)
+from diaspora_stream.constants import AdaptiveBatchSize
 from diaspora_stream.exceptions import ClosedError
 from diaspora_stream.exceptions import Exception as DiasporaException
 
@@ -40,6 +48,10 @@ TRANSFER_BYTES = {"vm": 0, "bulk": 0, "fetched": 0}
 TRANSFER_SECONDS = {"vm": 0.0, "bulk": 0.0}
 
 _OPTIONS = {"group_file", "timeout_s", "transport", "credits", "consumer_batch_size"}
+#: Credits given to the feed of a consumer whose ``max_num_batches`` is unlimited.
+MAX_CREDITS = 65536
+#: Largest fixed feed batch a server is asked for (a larger ``batch_size`` is capped to it).
+MAX_FEED_BATCH = 65536
 #: Subscriptions kept per topic for consumers that may come back (older ones are closed).
 _MAX_SUBSCRIPTIONS = 64
 
@@ -68,9 +80,11 @@ class MochiDriver(LogDriver):
 
     Options: ``group_file`` (required: the file ``diaspora-mochi start`` writes),
     ``timeout_s`` (30: longest wait for a server answer), ``transport`` (``"auto"``: on-node
-    zero-copy pull when possible; ``"tcp"``: always the bulk stream), ``credits`` (4: pushed
-    batches buffered per partition a consumer reads, i.e. ``max_num_batches``),
-    ``consumer_batch_size`` (0: adaptive; else events per pushed batch).
+    zero-copy pull when possible; ``"tcp"``: always the bulk stream). A consumer's feed uses
+    the consumer's own ``batch_size`` (events per pushed batch; adaptive: what is there, up to
+    a cap) and ``max_num_batches`` (credits: pushed batches not yet handed to the consumer);
+    ``credits`` (4) and ``consumer_batch_size`` (0: adaptive) are only the defaults of plain
+    :meth:`MochiTopic.read` calls, made without a consumer's settings.
     """
 
     capabilities = Capabilities(
@@ -208,7 +222,8 @@ class MochiTopic(LogTopic):
         self._partitions = partitions
         self._pid = os.getpid()
         self._node = memory_access.node_token()
-        self._subscriptions: dict[tuple[int, int], Subscription] = {}
+        #: Feeds kept for consumers that may come back: (partition, next id, batch size, credits).
+        self._subscriptions: dict[tuple[int, int, int, int], Subscription] = {}
         self._lock = threading.Lock()
         self._closed = False
         #: How the server pulled each batch's data: ``"vm"`` (on-node), ``"bulk"`` (stream).
@@ -280,16 +295,29 @@ class MochiTopic(LogTopic):
     # ------------------------------------------------------------------ consume
 
     def read(self, partition: int, start: int, max_count: int) -> Sequence[StoredRecord]:
+        return self._take(
+            partition, start, max_count, self.driver.consumer_batch_size, self.driver.credits
+        )
+
+    def read_for_consumer(
+        self, partition: int, start: int, max_count: int, settings: ReadSettings
+    ) -> Sequence[StoredRecord]:
+        """Read through a feed of the consumer's batch size with its ``max_num_batches`` as
+        credits."""
+        size = settings.batch_size
+        batch_size = 0 if size == AdaptiveBatchSize or size <= 0 else min(size, MAX_FEED_BATCH)
+        grants = max(1, min(settings.max_num_batches, MAX_CREDITS))
+        return self._take(partition, start, max_count, batch_size, grants)
+
+    def _take(
+        self, partition: int, start: int, max_count: int, batch_size: int, grants: int
+    ) -> Sequence[StoredRecord]:
+        key = (partition, start, batch_size, grants)
         with self._lock:
-            subscription = self._subscriptions.pop((partition, start), None)
+            subscription = self._subscriptions.pop(key, None)
         if subscription is None:
             subscription = Subscription(
-                self._member(partition),
-                self.name,
-                partition,
-                start,
-                self.driver.consumer_batch_size,
-                self.driver.credits,
+                self._member(partition), self.name, partition, start, batch_size, grants
             )
         try:
             records = subscription.take(max_count)
@@ -305,10 +333,11 @@ class MochiTopic(LogTopic):
             if self._closed:
                 evicted.append(subscription)
             else:
-                previous = self._subscriptions.pop((partition, subscription.next_id), None)
+                key = (partition, subscription.next_id, batch_size, grants)
+                previous = self._subscriptions.pop(key, None)
                 if previous is not None:
                     evicted.append(previous)
-                self._subscriptions[(partition, subscription.next_id)] = subscription
+                self._subscriptions[key] = subscription
                 while len(self._subscriptions) > _MAX_SUBSCRIPTIONS:
                     oldest = next(iter(self._subscriptions))
                     evicted.append(self._subscriptions.pop(oldest))

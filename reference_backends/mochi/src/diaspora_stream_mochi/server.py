@@ -93,7 +93,8 @@ class MochiServer:
             "load_acks": self._load_acks,
             "feeds": self._feeds,
         }
-        #: Live consumer feeds: id -> {"topic", "partition", "position", "credits"}.
+        #: Live consumer feeds: id -> {"topic", "partition", "batch_size", "max_credits",
+        #: "position" (next event id to push), "credits" (batches it may still push)}.
         self._live_feeds: dict[int, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ dispatch
@@ -327,7 +328,12 @@ class MochiServer:
         grants = [_field(header, "credits", int, 1)]
         closed = threading.Event()
         send_frame(sock, {"ok": True})
-        feed = {"topic": header["topic"], "partition": header["partition"]}
+        feed = {
+            "topic": header["topic"],
+            "partition": header["partition"],
+            "batch_size": batch_size,
+            "max_credits": grants[0],
+        }
         key = id(feed)
 
         def publish() -> None:
