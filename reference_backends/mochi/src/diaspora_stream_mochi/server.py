@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import memory_access
+from .acknowledger import Acknowledger
 from .catalog import Catalog, TopicExistsError
 from .config import ServerConfig
 from .errors import ProtocolError
@@ -80,6 +81,7 @@ class MochiServer:
         self._lock = threading.Lock()
         self.stopping = threading.Event()
         self._scratch = threading.local()  # one handler thread per connection
+        self._connection = threading.local()  # .acker: the connection's Acknowledger
         self._ops: dict[str, Callable[[socket.socket, dict[str, Any], memoryview], None]] = {
             "ping": self._ping,
             "create_topic": self._create_topic,
@@ -102,13 +104,23 @@ class MochiServer:
     def serve_connection(self, sock: socket.socket) -> None:
         """Answer the requests of one connection until the client closes it."""
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        acker = self._connection.acker = Acknowledger(sock)
+        try:
+            self._serve(sock, acker)
+        finally:
+            acker.close()
+
+    def _serve(self, sock: socket.socket, acker: Acknowledger) -> None:
+        # Appends are answered by the acknowledger once committed; anything else this thread
+        # sends waits until those answers went out, so answers keep the order of requests.
         while not self.stopping.is_set():
             try:
                 header, payload = receive_frame(sock)
             except (EOFError, ConnectionError):
                 return
             except ProtocolError as error:
-                self._answer_error(sock, str(error), "protocol")
+                if acker.drain():
+                    self._answer_error(sock, str(error), "protocol")
                 return
             except OSError:
                 return
@@ -118,15 +130,19 @@ class MochiServer:
                     raise RequestError(
                         f"unknown operation {header.get('op')!r}; known: {sorted(self._ops)}"
                     )
+                if operation != self._append and not acker.drain():
+                    return
                 operation(sock, header, payload)
             except RequestError as error:
-                if not self._answer_error(sock, str(error), "request"):
+                if not acker.drain() or not self._answer_error(sock, str(error), "request"):
                     return
             except (EOFError, ConnectionError, ProtocolError):
                 return  # the client went away mid-request: nothing was stored
             except Exception as error:
                 log.exception("request %r failed", header.get("op"))
-                if not self._answer_error(sock, f"server error: {error}", "internal"):
+                if not acker.drain() or not self._answer_error(
+                    sock, f"server error: {error}", "internal"
+                ):
                     return
 
     @staticmethod
@@ -236,7 +252,15 @@ class MochiServer:
         path = "vm" if total else "none"
         started = time.perf_counter()
         if total and not self._pull_on_node(header, remote, data):
+            if header.get("pipelined"):
+                # Later requests are already on the wire: no bulk exchange is possible now.
+                raise RequestError(
+                    "on-node pull of a pipelined batch failed; nothing was stored (the client "
+                    "sends its next batches over the bulk stream)"
+                )
             path = "bulk"
+            if not self._connection.acker.drain():
+                raise ConnectionError("connection lost")
             # Pull over the connection: ask for the bytes, the client streams them.
             send_frame(sock, {"op": "pull", "size": total})
             bulk_header = receive_header(sock)
@@ -244,8 +268,9 @@ class MochiServer:
                 raise ProtocolError(f"expected a bulk frame of {total} bytes")
             receive_into(sock, data)
         pulled = time.perf_counter() - started
-        first = partition.append(meta_sizes, metadata, data_sizes, data)
-        send_frame(sock, {"ok": True, "first_id": first, "path": path, "pull_s": pulled})
+        first, ticket = partition.write(meta_sizes, metadata, data_sizes, data)
+        answer = {"ok": True, "first_id": first, "path": path, "pull_s": pulled}
+        self._connection.acker.submit(partition, ticket, answer)
 
     def _landing(self, size: int, partition: Partition) -> memoryview:
         """Where a batch's data lands: a fresh buffer for partitions that keep it (memory),
