@@ -24,7 +24,7 @@ Rules every implementation follows (the conformance suite checks them):
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -121,6 +121,22 @@ class LogTopic(ABC):
     @abstractmethod
     def append(self, partition: int, records: Sequence[AppendRecord]) -> int:
         """Append ``records`` to ``partition`` atomically for readers; return the first id."""
+
+    #: How many appends a producer may have in flight at once through :meth:`start_append`
+    #: (1: the producer stores its batches one after the other with :meth:`append`).
+    appends_in_flight: int = 1
+
+    def start_append(self, partition: int, records: Sequence[AppendRecord]) -> Callable[[], int]:
+        """Start appending ``records`` to ``partition``; return a function that waits for the
+        append to complete and returns its first id (or raises its error).
+
+        Only called when :attr:`appends_in_flight` is above 1. Appends started on a partition
+        get their ids in the order they were started, and each is stored at most once. The
+        records' data stays valid until the returned function has returned. The default
+        appends at once.
+        """
+        first = self.append(partition, records)
+        return lambda: first
 
     def sync(self, partition: int) -> None:  # noqa: B027 - optional hook
         """Make every appended record of ``partition`` durable, if the backend can (on flush)."""
