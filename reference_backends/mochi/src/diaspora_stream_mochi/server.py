@@ -277,7 +277,7 @@ class MochiServer:
         else this connection's reusable buffer, whose pages are already mapped (writing into
         fresh pages costs more than the copy itself)."""
         if isinstance(partition, MemoryPartition):
-            return memoryview(bytearray(size))
+            return memory_access.fresh_buffer(size)
         return self._scratch_view(size)
 
     def _scratch_view(self, size: int) -> memoryview:
