@@ -104,3 +104,15 @@ def test_a_failed_append_fails_only_its_batch() -> None:
         with pytest.raises(Exception, match="append refused"):
             future.wait(10_000)
     producer.close()
+
+
+def test_adaptive_batches_are_pipelined_and_keep_push_order() -> None:
+    GATE.set()
+    driver = Driver(backend="pipelined-appends-test")
+    driver.create_topic("t")
+    producer = driver.open_topic("t").producer()  # adaptive batch size
+    futures = [producer.push({"i": i}) for i in range(300)]
+    assert producer.flush().wait(10_000)
+    assert [future.wait(10_000) for future in futures] == list(range(300))
+    assert sum(STARTED) == 300
+    producer.close()

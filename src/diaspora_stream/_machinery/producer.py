@@ -50,6 +50,8 @@ __all__ = ["LogProducer"]
 #: Largest adaptive batch, in events and in data bytes, before it is sealed regardless.
 ADAPTIVE_MAX_EVENTS = 8192
 ADAPTIVE_MAX_BYTES = 64 * 1024 * 1024
+#: With pipelined appends, adaptive batches are sealed while fewer than this are in flight.
+ADAPTIVE_IN_FLIGHT = 2
 
 _live_producers: weakref.WeakSet[LogProducer] = weakref.WeakSet()
 #: Closed producers whose sender thread is still storing batches.
@@ -257,7 +259,7 @@ class LogProducer(ProducerInterface):
         if self._adaptive:
             batch.data_bytes += record.data_size
             if (
-                not self._sender_busy
+                self._backend_idle()
                 or position + 1 >= ADAPTIVE_MAX_EVENTS
                 or batch.data_bytes >= ADAPTIVE_MAX_BYTES
             ):
@@ -287,6 +289,12 @@ class LogProducer(ProducerInterface):
         self._queue.append(batch)
         self._ensure_sender()
         self._cond.notify_all()
+
+    def _backend_idle(self) -> bool:
+        """Whether an adaptive batch should be sent now (lock held): the sender is idle and,
+        with pipelined appends, fewer than ``ADAPTIVE_IN_FLIGHT`` are in flight (so batches
+        grow while the backend is busy)."""
+        return not self._sender_busy and len(self._in_flight) < ADAPTIVE_IN_FLIGHT
 
     def _seal_all(self) -> None:
         for index in range(self._num_partitions):
@@ -338,7 +346,7 @@ class LogProducer(ProducerInterface):
                 if isinstance(item, _Batch):
                     self._unfinished_batches -= 1
                 self._sender_busy = False
-                if self._adaptive and not self._queue:
+                if self._adaptive and not self._queue and self._backend_idle():
                     self._seal_all()
                 self._cond.notify_all()
 
@@ -410,6 +418,13 @@ class LogProducer(ProducerInterface):
                     item.finish(first_id)
             with self._cond:
                 self._in_flight.popleft()
+                if (
+                    self._adaptive
+                    and not self._queue
+                    and self._backend_idle()
+                    and self._unfinished_batches < self._max_unfinished
+                ):
+                    self._seal_all()  # the backend caught up: send what accumulated
                 self._cond.notify_all()
 
     def _sync(self, marker: _FlushMarker, locked: bool = False) -> None:
