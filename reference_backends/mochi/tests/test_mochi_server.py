@@ -15,7 +15,7 @@ from diaspora_stream.exceptions import Exception as DiasporaException
 from mochi_service import RunningService
 
 from diaspora_stream_mochi.config import read_group_file
-from diaspora_stream_mochi.errors import ConfigurationError, ServerUnavailableError
+from diaspora_stream_mochi.errors import ConfigurationError, RemoteError, ServerUnavailableError
 from diaspora_stream_mochi.protocol import receive_frame, send_frame
 
 
@@ -358,3 +358,41 @@ def test_a_hung_server_fails_futures_after_the_timeout(
         assert service.group_file in str(failed.value)
     finally:
         os.kill(pid, signal.SIGCONT)
+
+
+def test_pipelined_appends_keep_ids_dense_and_a_failed_one_is_not_stored(
+    mochi_service: RunningService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several batches in flight on one partition: ids follow the order they were sent; a
+    batch whose on-node pull fails is refused alone and stored nowhere."""
+    from diaspora_stream.backend.log import AppendRecord, TopicConfig
+
+    from diaspora_stream_mochi import MochiDriver, memory_access
+
+    driver = MochiDriver(mochi_service.options())
+    if not driver.on_node:
+        pytest.skip("cross-memory attach is not available here")
+    driver.create_topic("pipelined", TopicConfig(num_partitions=1))
+    topic = driver.open_topic("pipelined")
+
+    def batch(tag: int) -> list[AppendRecord]:
+        data = memoryview(bytes([tag]) * 10)
+        return [AppendRecord(b'{"t":%d}' % tag, (data,), 10) for _ in range(2)]
+
+    assert topic.append(0, batch(0)) == 0  # the first on-node pull confirms the path
+    waits = [topic.start_append(0, batch(1))]
+    real_address = memory_access.buffer_address
+    monkeypatch.setattr(memory_access, "buffer_address", lambda view: 8)  # unreadable
+    waits.append(topic.start_append(0, batch(2)))
+    monkeypatch.setattr(memory_access, "buffer_address", real_address)
+    assert waits[0]() == 2
+    with pytest.raises(RemoteError, match="on-node pull of a pipelined batch failed"):
+        waits[1]()
+    # The next batch with data makes the pull exchange alone, then pipelining resumes.
+    assert topic.append(0, batch(3)) == 4
+    assert topic.transfers["vm"] == 3
+    assert topic.event_count(0) == 6
+    fetched = topic.read_full_data(0, topic.read(0, 0, 6))
+    assert [bytes(view)[0] for view in fetched] == [0, 0, 1, 1, 3, 3]
+    topic.close()
+    driver.close()

@@ -285,7 +285,7 @@ class MochiTopic(LogTopic):
                 answer = wait()
             except RemoteError as error:
                 if "on-node pull" in str(error):
-                    self._vm_confirmed = False  # next batches use the bulk stream
+                    self._vm_confirmed = False  # the next one makes the exchange alone
                 raise
             return self._accepted(answer, total)
 

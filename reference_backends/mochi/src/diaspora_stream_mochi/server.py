@@ -255,8 +255,8 @@ class MochiServer:
             if header.get("pipelined"):
                 # Later requests are already on the wire: no bulk exchange is possible now.
                 raise RequestError(
-                    "on-node pull of a pipelined batch failed; nothing was stored (the client "
-                    "sends its next batches over the bulk stream)"
+                    "on-node pull of a pipelined batch failed; nothing was stored (the client's "
+                    "next batch makes the pull exchange alone, with the bulk stream as fallback)"
                 )
             path = "bulk"
             if not self._connection.acker.drain():
