@@ -380,10 +380,11 @@ def test_pipelined_appends_keep_ids_dense_and_a_failed_one_is_not_stored(
         return [AppendRecord(b'{"t":%d}' % tag, (data,), 10) for _ in range(2)]
 
     assert topic.append(0, batch(0)) == 0  # the first on-node pull confirms the path
-    waits = [topic.start_append(0, batch(1))]
+    batches = [batch(1), batch(2)]  # their data must outlive the appends
+    waits = [topic.start_append(0, batches[0])]
     real_address = memory_access.buffer_address
     monkeypatch.setattr(memory_access, "buffer_address", lambda view: 8)  # unreadable
-    waits.append(topic.start_append(0, batch(2)))
+    waits.append(topic.start_append(0, batches[1]))
     monkeypatch.setattr(memory_access, "buffer_address", real_address)
     assert waits[0]() == 2
     with pytest.raises(RemoteError, match="on-node pull of a pipelined batch failed"):
