@@ -15,7 +15,7 @@ from diaspora_stream.exceptions import Exception as DiasporaException
 from mochi_service import RunningService
 
 from diaspora_stream_mochi.config import read_group_file
-from diaspora_stream_mochi.errors import ConfigurationError, ServerUnavailableError
+from diaspora_stream_mochi.errors import ConfigurationError, RemoteError, ServerUnavailableError
 from diaspora_stream_mochi.protocol import receive_frame, send_frame
 
 
@@ -277,14 +277,65 @@ def test_credits_bound_the_batches_the_server_pushes_ahead(mochi_service: Runnin
 
     assert [r.event_id for r in topic.read(0, 0, 1)] == [0]
     # Two batches of five were pushed, and no credit is left: nothing more can come.
-    assert settled(10) == {"topic": "credits", "partition": 0, "position": 10, "credits": 0}
+    fixed = {"topic": "credits", "partition": 0, "batch_size": 5, "max_credits": 2}
+    assert settled(10) == {**fixed, "position": 10, "credits": 0}
     assert [r.event_id for r in topic.read(0, 1, 4)] == [1, 2, 3, 4]  # batch 1 handed over
-    assert settled(15) == {"topic": "credits", "partition": 0, "position": 15, "credits": 0}
+    assert settled(15) == {**fixed, "position": 15, "credits": 0}
     ids = [0, 1, 2, 3, 4]
     while len(ids) < 100:
         ids += [r.event_id for r in topic.read(0, ids[-1] + 1, 7)]
     assert ids == list(range(100))
     topic.close()
+    driver.close()
+
+
+def _settled_feed(driver: Any, topic: str, position: int) -> dict[str, Any]:
+    """The server's feed of ``topic`` once it pushed up to ``position`` (or after 30 s)."""
+    import time
+
+    deadline = time.monotonic() + 30
+    while True:
+        feeds = driver.member(0).call({"op": "feeds"})[0]["feeds"]
+        state = next((f for f in feeds if f["topic"] == topic), None)
+        if (state is not None and state["position"] >= position) or time.monotonic() > deadline:
+            return state or {}
+        time.sleep(0.01)
+
+
+def test_a_consumers_batch_size_and_max_num_batches_drive_its_feed(
+    mochi_service: RunningService,
+) -> None:
+    """The server pushes batches of the consumer's batch_size, never more than max_num_batches
+    of them not yet handed to the consumer (its credits), whatever the driver options say."""
+    driver = Driver(backend="mochi", options=mochi_service.options(credits=9))
+    driver.create_topic("own-credits")
+    topic = driver.open_topic("own-credits")
+    producer = topic.producer(batch_size=100)
+    for i in range(100):
+        producer.push({"i": i})
+    producer.flush().wait(10_000)
+    consumer = topic.consumer("reader", batch_size=5, max_num_batches=3, data_allocator=None)
+    mochi = consumer._impl._log.driver  # type: ignore[attr-defined]
+    first = consumer.pull().wait(10_000)
+    assert first is not None and first.metadata == {"i": 0}
+    # The consumer took one batch of 5 (so granted a credit back); 3 more are in flight.
+    expected = {"topic": "own-credits", "partition": 0, "batch_size": 5, "max_credits": 3}
+    assert _settled_feed(mochi, "own-credits", 20) == {**expected, "position": 20, "credits": 0}
+    ids = [first.event_id] + [consumer.pull().wait(10_000).event_id for _ in range(5)]
+    # The sixth pull took two more batches: two credits back, two more batches pushed.
+    assert _settled_feed(mochi, "own-credits", 30) == {**expected, "position": 30, "credits": 0}
+    while len(ids) < 100:
+        ids.append(consumer.pull().wait(10_000).event_id)
+    assert ids == list(range(100))
+    adaptive = topic.consumer("adaptive", max_num_batches=1, data_allocator=None)
+    assert adaptive.pull().wait(10_000).event_id == 0
+    feeds = mochi.member(0).call({"op": "feeds"})[0]["feeds"]
+    assert {(f["batch_size"], f["max_credits"]) for f in feeds if f["topic"] == "own-credits"} >= {
+        (0, 1)
+    }
+    consumer.close()
+    adaptive.close()
+    producer.close()
     driver.close()
 
 
@@ -307,3 +358,42 @@ def test_a_hung_server_fails_futures_after_the_timeout(
         assert service.group_file in str(failed.value)
     finally:
         os.kill(pid, signal.SIGCONT)
+
+
+def test_pipelined_appends_keep_ids_dense_and_a_failed_one_is_not_stored(
+    mochi_service: RunningService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several batches in flight on one partition: ids follow the order they were sent; a
+    batch whose on-node pull fails is refused alone and stored nowhere."""
+    from diaspora_stream.backend.log import AppendRecord, TopicConfig
+
+    from diaspora_stream_mochi import MochiDriver, memory_access
+
+    driver = MochiDriver(mochi_service.options())
+    if not driver.on_node:
+        pytest.skip("cross-memory attach is not available here")
+    driver.create_topic("pipelined", TopicConfig(num_partitions=1))
+    topic = driver.open_topic("pipelined")
+
+    def batch(tag: int) -> list[AppendRecord]:
+        data = memoryview(bytes([tag]) * 10)
+        return [AppendRecord(b'{"t":%d}' % tag, (data,), 10) for _ in range(2)]
+
+    assert topic.append(0, batch(0)) == 0  # the first on-node pull confirms the path
+    batches = [batch(1), batch(2)]  # their data must outlive the appends
+    waits = [topic.start_append(0, batches[0])]
+    real_address = memory_access.buffer_address
+    monkeypatch.setattr(memory_access, "buffer_address", lambda view: 8)  # unreadable
+    waits.append(topic.start_append(0, batches[1]))
+    monkeypatch.setattr(memory_access, "buffer_address", real_address)
+    assert waits[0]() == 2
+    with pytest.raises(RemoteError, match="on-node pull of a pipelined batch failed"):
+        waits[1]()
+    # The next batch with data makes the pull exchange alone, then pipelining resumes.
+    assert topic.append(0, batch(3)) == 4
+    assert topic.transfers["vm"] == 3
+    assert topic.event_count(0) == 6
+    fetched = topic.read_full_data(0, topic.read(0, 0, 6))
+    assert [bytes(view)[0] for view in fetched] == [0, 0, 1, 1, 3, 3]
+    topic.close()
+    driver.close()

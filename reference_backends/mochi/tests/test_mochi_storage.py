@@ -148,3 +148,33 @@ def test_a_corrupted_batch_header_stops_the_scan(tmp_path: Path) -> None:
     assert reopened.count == 1
     assert _data(reopened, 0) == b"x"
     reopened.close()
+
+
+def test_written_batches_are_visible_only_once_committed_with_one_sync_for_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    syncs: list[int] = []
+    real_sync = os.fdatasync
+
+    def counting(fd: int) -> None:
+        syncs.append(fd)
+        real_sync(fd)
+
+    monkeypatch.setattr(os, "fdatasync", counting)
+    partition = FilePartition(tmp_path / "p", chunk_size=100)
+    tickets = []
+    for i in range(3):  # the third batch starts a new chunk (the first one is full)
+        first, ticket = partition.write([2], memoryview(b"{}"), [40], memoryview(bytes([i]) * 40))
+        assert first == i
+        tickets.append(ticket)
+    assert partition.count == 0 and syncs == []  # written, not durable: nobody sees them
+    partition.commit(tickets[1])  # one sync of the group covers all three batches
+    assert partition.count == 3
+    assert len(syncs) == 2  # the full chunk and the current one, once each
+    partition.commit(tickets[2])  # already durable: no other sync
+    assert len(syncs) == 2
+    assert [_data(partition, i) for i in range(3)] == [bytes([i]) * 40 for i in range(3)]
+    partition.close()
+    reopened = FilePartition(tmp_path / "p", chunk_size=100)
+    assert reopened.count == 3
+    reopened.close()

@@ -2,10 +2,11 @@
 
 A consumer reads the partitions it targets round-robin (one event from the partition after the
 one that gave the previous event, as the C++ reference does), each in id order, starting after
-the position its name acknowledged last. Records are read ahead in batches (``batch_size``
-records per read; adaptive: growing while a partition has a backlog, up to ``max_num_batches``
-batches buffered); data is read per event, only the bytes the data selector asks for, straight
-into the memory the data allocator returns.
+the position its name acknowledged last (through ``LogTopic.read_for_consumer``, which tells the
+backend the consumer's ``batch_size`` and ``max_num_batches``). Records are read ahead in batches
+(``batch_size`` records per read; adaptive: growing while a partition has a backlog, up to
+``max_num_batches`` batches buffered); data is read per event, only the bytes the data selector
+asks for, straight into the memory the data allocator returns.
 
 ``pull()`` claims the next available event at once if there is one. Otherwise it returns a
 pending future: ``wait(timeout_ms)`` polls the backend until an event arrives (it is then
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..allocators import ByteArrayAllocator
 from ..backend.full import ConsumerInterface, DataAllocator, DataSelector
-from ..backend.log import LogTopic, StoredRecord
+from ..backend.log import LogTopic, ReadSettings, StoredRecord
 from ..backend.pulls import pull_future
 from ..backend.selection import SelectionPlan, plan_selection, select_event_data
 from ..constants import AdaptiveBatchSize
@@ -78,6 +79,7 @@ class LogConsumer(ConsumerInterface):
         self._next_id = {p: acknowledged.get(p, -1) + 1 for p in self._targets}
         self._buffers: dict[int, deque[StoredRecord]] = {p: deque() for p in self._targets}
         self._read_size = dict.fromkeys(self._targets, self._first_read_size())
+        self._settings = ReadSettings(batch_size, max_num_batches)
         self._cursor = 0
         self._lock = threading.RLock()
         self._closed = False
@@ -143,7 +145,9 @@ class LogConsumer(ConsumerInterface):
 
     def _refill(self, partition: int, buffer: deque[StoredRecord]) -> bool:
         size = self._read_size[partition]
-        records = self._log.read(partition, self._next_id[partition], size)
+        records = self._log.read_for_consumer(
+            partition, self._next_id[partition], size, self._settings
+        )
         if not records:
             return False
         buffer.extend(records)

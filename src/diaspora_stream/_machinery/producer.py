@@ -13,6 +13,11 @@ Batching:
   at once when the backend keeps up and batches grow while it is busy (up to a cap);
 * ``max_num_batches`` bounds the sealed batches not yet stored: ``push`` blocks beyond it.
 
+A backend whose ``LogTopic.appends_in_flight`` is above 1 gets up to that many batches in flight
+(``start_append``: the sender starts the next batch without waiting for the previous one's
+answer; a completer thread completes their futures in order). A batch then counts against
+``max_num_batches`` until it was handed to the backend.
+
 With ``Ordering.Strict`` events reach the batches in ``push`` order even when a multi-threaded
 pool prepares them in parallel (a reorder buffer keyed by push sequence numbers).
 """
@@ -25,6 +30,7 @@ import threading
 import weakref
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from ..backend.full import ProducerInterface
@@ -44,6 +50,8 @@ __all__ = ["LogProducer"]
 #: Largest adaptive batch, in events and in data bytes, before it is sealed regardless.
 ADAPTIVE_MAX_EVENTS = 8192
 ADAPTIVE_MAX_BYTES = 64 * 1024 * 1024
+#: With pipelined appends, adaptive batches are sealed while fewer than this are in flight.
+ADAPTIVE_IN_FLIGHT = 2
 
 _live_producers: weakref.WeakSet[LogProducer] = weakref.WeakSet()
 #: Closed producers whose sender thread is still storing batches.
@@ -132,6 +140,11 @@ class LogProducer(ProducerInterface):
         self._urgent: set[int] = set()  # tickets waited on before their event was added
         self._to_prepare: deque[tuple[Any, ...]] = deque()  # pushes queued for the pool
         self._preparing = 0  # pool tasks draining _to_prepare
+        # Pipelined appends (backends with appends_in_flight > 1): started, not yet completed.
+        self._window = max(1, int(getattr(self._log, "appends_in_flight", 1)))
+        # Flush markers queue there too (waiter None): run once the appends before them ended.
+        self._in_flight: deque[tuple[_Batch | _FlushMarker, Callable[[], int] | None]] = deque()
+        self._completer: threading.Thread | None = None
         _live_producers.add(self)
 
     # ---------------------------------------------------------------- push
@@ -246,7 +259,7 @@ class LogProducer(ProducerInterface):
         if self._adaptive:
             batch.data_bytes += record.data_size
             if (
-                not self._sender_busy
+                self._backend_idle()
                 or position + 1 >= ADAPTIVE_MAX_EVENTS
                 or batch.data_bytes >= ADAPTIVE_MAX_BYTES
             ):
@@ -264,7 +277,7 @@ class LogProducer(ProducerInterface):
             return
         if self._synchronous:
             self._open[index] = None
-            self._store(batch)
+            self._store(batch, locked=True)
             return
         if threading.current_thread() is not self._sender:
             while self._unfinished_batches >= self._max_unfinished and not self._closed:
@@ -276,6 +289,12 @@ class LogProducer(ProducerInterface):
         self._queue.append(batch)
         self._ensure_sender()
         self._cond.notify_all()
+
+    def _backend_idle(self) -> bool:
+        """Whether an adaptive batch should be sent now (lock held): the sender is idle and,
+        with pipelined appends, fewer than ``ADAPTIVE_IN_FLIGHT`` are in flight (so batches
+        grow while the backend is busy)."""
+        return not self._sender_busy and len(self._in_flight) < ADAPTIVE_IN_FLIGHT
 
     def _seal_all(self) -> None:
         for index in range(self._num_partitions):
@@ -292,7 +311,7 @@ class LogProducer(ProducerInterface):
             _, marker = self._waiting_flushes.pop(0)
             self._seal_all()
             if self._synchronous:
-                self._sync(marker)
+                self._sync(marker, locked=True)
                 continue
             self._queue.append(marker)
             self._ensure_sender()
@@ -327,12 +346,16 @@ class LogProducer(ProducerInterface):
                 if isinstance(item, _Batch):
                     self._unfinished_batches -= 1
                 self._sender_busy = False
-                if self._adaptive and not self._queue:
+                if self._adaptive and not self._queue and self._backend_idle():
                     self._seal_all()
                 self._cond.notify_all()
 
-    def _store(self, batch: _Batch) -> None:
-        """Append a sealed batch to the backend and complete its futures."""
+    def _store(self, batch: _Batch, locked: bool = False) -> None:
+        """Append a sealed batch to the backend and complete its futures (``locked``: the
+        caller holds the producer's lock)."""
+        if self._window > 1:
+            self._start(batch, locked)
+            return
         try:
             first_id = self._log.append(batch.partition, batch.records)
         except Exception as error:  # noqa: BLE001 - reported through the futures
@@ -340,7 +363,78 @@ class LogProducer(ProducerInterface):
         else:
             batch.finish(first_id)
 
-    def _sync(self, marker: _FlushMarker) -> None:
+    def _guard(self, locked: bool) -> AbstractContextManager[Any]:
+        return nullcontext() if locked else self._cond
+
+    def _start(self, batch: _Batch, locked: bool) -> None:
+        """Start a pipelined append once fewer than the window are in flight."""
+        with self._guard(locked):
+            while len(self._in_flight) >= self._window:
+                self._cond.wait()
+        try:
+            waiter = self._log.start_append(batch.partition, batch.records)
+        except Exception as error:  # noqa: BLE001 - reported through the futures
+            failure = error
+
+            def waiter() -> int:
+                raise failure
+
+        self._enqueue(batch, waiter, locked)
+
+    def _enqueue(
+        self, item: _Batch | _FlushMarker, waiter: Callable[[], int] | None, locked: bool
+    ) -> None:
+        with self._guard(locked):
+            self._in_flight.append((item, waiter))
+            if self._completer is None:
+                self._completer = threading.Thread(
+                    target=self._complete_loop,
+                    name=f"diaspora-completer-{self.name or id(self)}",
+                    daemon=True,
+                )
+                self._completer.start()
+            self._cond.notify_all()
+
+    def _complete_loop(self) -> None:
+        """Wait for the started appends in order and complete their futures."""
+        while True:
+            with self._cond:
+                while not self._in_flight:
+                    if self._closed:
+                        self._completer = None
+                        return
+                    self._cond.wait()
+                item, waiter = self._in_flight[0]
+            if waiter is None:
+                assert isinstance(item, _FlushMarker)
+                self._sync_partitions(item)
+            else:
+                assert isinstance(item, _Batch)
+                try:
+                    first_id = waiter()
+                except Exception as error:  # noqa: BLE001 - reported through the futures
+                    item.fail(component_error("Storing the batch", error))
+                else:
+                    item.finish(first_id)
+            with self._cond:
+                self._in_flight.popleft()
+                if (
+                    self._adaptive
+                    and not self._queue
+                    and self._backend_idle()
+                    and self._unfinished_batches < self._max_unfinished
+                ):
+                    self._seal_all()  # the backend caught up: send what accumulated
+                self._cond.notify_all()
+
+    def _sync(self, marker: _FlushMarker, locked: bool = False) -> None:
+        """Complete a flush: at once, or, with appends in flight, once they completed."""
+        if self._window > 1:
+            self._enqueue(marker, None, locked)
+        else:
+            self._sync_partitions(marker)
+
+    def _sync_partitions(self, marker: _FlushMarker) -> None:
         """Make every partition durable (as the backend can) and complete a flush."""
         try:
             for index in range(self._num_partitions):

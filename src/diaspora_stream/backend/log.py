@@ -24,13 +24,20 @@ Rules every implementation follows (the conformance suite checks them):
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .capabilities import Capabilities
 
-__all__ = ["LogDriver", "LogTopic", "TopicConfig", "AppendRecord", "StoredRecord"]
+__all__ = [
+    "LogDriver",
+    "LogTopic",
+    "TopicConfig",
+    "AppendRecord",
+    "StoredRecord",
+    "ReadSettings",
+]
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,20 @@ class StoredRecord:
     selection: Any = None
 
 
+@dataclass(frozen=True, slots=True)
+class ReadSettings:
+    """What a consumer asked for, handed to :meth:`LogTopic.read_for_consumer`.
+
+    ``batch_size`` is the consumer's ``batch_size`` (``AdaptiveBatchSize`` when adaptive) and
+    ``max_num_batches`` its ``max_num_batches`` (``MaxNumBatchesInfinity`` for no limit). A
+    backend that feeds consumers in batches (e.g. server-pushed batches under credits) uses
+    them as the feed's batch size and number of batches in flight.
+    """
+
+    batch_size: int
+    max_num_batches: int
+
+
 class LogTopic(ABC):
     """An open topic of a log-level backend. Methods may be called from several threads."""
 
@@ -101,6 +122,22 @@ class LogTopic(ABC):
     def append(self, partition: int, records: Sequence[AppendRecord]) -> int:
         """Append ``records`` to ``partition`` atomically for readers; return the first id."""
 
+    #: How many appends a producer may have in flight at once through :meth:`start_append`
+    #: (1: the producer stores its batches one after the other with :meth:`append`).
+    appends_in_flight: int = 1
+
+    def start_append(self, partition: int, records: Sequence[AppendRecord]) -> Callable[[], int]:
+        """Start appending ``records`` to ``partition``; return a function that waits for the
+        append to complete and returns its first id (or raises its error).
+
+        Only called when :attr:`appends_in_flight` is above 1. Appends started on a partition
+        get their ids in the order they were started, and each is stored at most once. The
+        records' data stays valid until the returned function has returned. The default
+        appends at once.
+        """
+        first = self.append(partition, records)
+        return lambda: first
+
     def sync(self, partition: int) -> None:  # noqa: B027 - optional hook
         """Make every appended record of ``partition`` durable, if the backend can (on flush)."""
 
@@ -111,6 +148,16 @@ class LogTopic(ABC):
     @abstractmethod
     def read(self, partition: int, start: int, max_count: int) -> Sequence[StoredRecord]:
         """Return up to ``max_count`` records of ``partition`` from id ``start`` (maybe none)."""
+
+    def read_for_consumer(
+        self, partition: int, start: int, max_count: int, settings: ReadSettings
+    ) -> Sequence[StoredRecord]:
+        """:meth:`read` on behalf of a consumer with ``settings``; the generic consumer calls it.
+
+        The default ignores ``settings`` and calls :meth:`read`; a backend overrides it to give
+        the consumer's batch size and ``max_num_batches`` to its feed.
+        """
+        return self.read(partition, start, max_count)
 
     @abstractmethod
     def read_data(

@@ -10,8 +10,10 @@ process would):
   unless ``--no-sync``) and into memory partitions (the transport alone), consumer reading all
   the data and consumer reading 25 % of each event's data (bytes moved are counted);
 
-and, in the same run, loopback TCP and memcpy bandwidth for the same event sizes, and the same
-workloads on the ``files`` backend when it is installed. It prints a Markdown table of figures
+and, in the same run, loopback TCP and memcpy bandwidth for the same event sizes, ``os.write``
+of the same bytes into a file with and without an ``fdatasync`` per producer batch (what a
+file partition with ``sync`` on can reach at most), and the same workloads on the ``files``
+backend when it is installed. It prints a Markdown table of figures
 and ratios.
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -54,6 +57,27 @@ WORKLOADS = (
     Workload("64KiB", 64, 64 * 1024, 128, 4_000),
     Workload("1MiB", 64, 2**20, 8, 256),
 )
+
+
+def synced_write_mb_s(directory: str, batch_bytes: int, volume: int) -> float:
+    """MB/s of ``os.write`` of ``batch_bytes`` chunks into a new file, each ``fdatasync``-ed
+    (about ``volume`` bytes, at least 8 chunks)."""
+    chunk = os.urandom(batch_bytes)
+    count = max(8, volume // batch_bytes)
+    path = os.path.join(directory, f"synced-{time.monotonic_ns()}")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        start = time.perf_counter()
+        for _ in range(count):
+            view = memoryview(chunk)
+            while view.nbytes:
+                view = view[os.write(fd, view) :]
+            os.fdatasync(fd)
+        elapsed = time.perf_counter() - start
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    return count * batch_bytes / 2**20 / elapsed
 
 
 def _measure(
@@ -165,6 +189,9 @@ def run(
             size = workload.metadata_size + workload.data_size
             volume = workload.num_events * size
             baselines[workload.name] = asdict(measure_baselines(scratch, size, volume))
+            baselines[workload.name]["synced_write_mb_s"] = synced_write_mb_s(
+                scratch, size * workload.batch_size, min(volume, 128 * 2**20)
+            )
         config = ServerConfig.from_dict(
             {"root": "data", "group_file": "group.json", "sync": sync}, directory
         )
@@ -220,12 +247,15 @@ def table(document: dict[str, Any]) -> str:
             f"| {moved if moved is not None else '-'} | {_pull(row, document)} |"
         )
     lines.append("")
-    lines.append("| workload | loopback TCP MB/s | memcpy MB/s | file write MB/s |")
-    lines.append("|---|---|---|---|")
+    lines.append(
+        "| workload | loopback TCP MB/s | memcpy MB/s | file write MB/s "
+        "| file write + fdatasync per batch MB/s |"
+    )
+    lines.append("|---|---|---|---|---|")
     for name, base in document["baselines"].items():
         lines.append(
             f"| {name} | {base['tcp_mb_s']:,.0f} | {base['memcpy_mb_s']:,.0f} "
-            f"| {base['file_write_mb_s']:,.0f} |"
+            f"| {base['file_write_mb_s']:,.0f} | {base.get('synced_write_mb_s', 0):,.0f} |"
         )
     mochi = [row for row in document["results"] if row["backend"] == "mochi"]
     for name in ("64KiB", "1MiB"):

@@ -15,12 +15,20 @@ import os
 import sys
 import threading
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from diaspora_stream.backend.capabilities import Capabilities
-from diaspora_stream.backend.log import AppendRecord, LogDriver, LogTopic, StoredRecord, TopicConfig
+from diaspora_stream.backend.log import (
+    AppendRecord,
+    LogDriver,
+    LogTopic,
+    ReadSettings,
+    StoredRecord,
+    TopicConfig,
+)
+from diaspora_stream.constants import AdaptiveBatchSize
 from diaspora_stream.exceptions import ClosedError
 from diaspora_stream.exceptions import Exception as DiasporaException
 
@@ -28,6 +36,7 @@ from . import memory_access
 from .client import MemberClient
 from .config import read_group_file
 from .errors import ConfigurationError, RemoteError
+from .pipeline import AppendPipeline
 from .protocol import receive_into
 from .subscription import Subscription
 
@@ -39,7 +48,18 @@ TRANSFER_BYTES = {"vm": 0, "bulk": 0, "fetched": 0}
 #: Seconds the server spent pulling data, by path (as it reports them).
 TRANSFER_SECONDS = {"vm": 0.0, "bulk": 0.0}
 
-_OPTIONS = {"group_file", "timeout_s", "transport", "credits", "consumer_batch_size"}
+_OPTIONS = {
+    "group_file",
+    "timeout_s",
+    "transport",
+    "credits",
+    "consumer_batch_size",
+    "appends_in_flight",
+}
+#: Credits given to the feed of a consumer whose ``max_num_batches`` is unlimited.
+MAX_CREDITS = 65536
+#: Largest fixed feed batch a server is asked for (a larger ``batch_size`` is capped to it).
+MAX_FEED_BATCH = 65536
 #: Subscriptions kept per topic for consumers that may come back (older ones are closed).
 _MAX_SUBSCRIPTIONS = 64
 
@@ -68,9 +88,13 @@ class MochiDriver(LogDriver):
 
     Options: ``group_file`` (required: the file ``diaspora-mochi start`` writes),
     ``timeout_s`` (30: longest wait for a server answer), ``transport`` (``"auto"``: on-node
-    zero-copy pull when possible; ``"tcp"``: always the bulk stream), ``credits`` (4: pushed
-    batches buffered per partition a consumer reads, i.e. ``max_num_batches``),
-    ``consumer_batch_size`` (0: adaptive; else events per pushed batch).
+    zero-copy pull when possible; ``"tcp"``: always the bulk stream). A consumer's feed uses
+    the consumer's own ``batch_size`` (events per pushed batch; adaptive: what is there, up to
+    a cap) and ``max_num_batches`` (credits: pushed batches not yet handed to the consumer);
+    ``credits`` (4) and ``consumer_batch_size`` (0: adaptive) are only the defaults of plain
+    :meth:`MochiTopic.read` calls, made without a consumer's settings. ``appends_in_flight``
+    (8): batches a producer may have sent to a partition without their answer yet (pipelined
+    on one connection; 1: one batch at a time).
     """
 
     capabilities = Capabilities(
@@ -107,6 +131,7 @@ class MochiDriver(LogDriver):
             )
         self.credits = self._positive(options, "credits", 4, 1)
         self.consumer_batch_size = self._positive(options, "consumer_batch_size", 0, 0)
+        self.appends_in_flight = self._positive(options, "appends_in_flight", 8, 1)
         self.group_file = Path(group_file).resolve()
         self.timeout = float(timeout)
         self.on_node = transport == "auto" and memory_access.vm_read_available()
@@ -208,11 +233,17 @@ class MochiTopic(LogTopic):
         self._partitions = partitions
         self._pid = os.getpid()
         self._node = memory_access.node_token()
-        self._subscriptions: dict[tuple[int, int], Subscription] = {}
+        #: Feeds kept for consumers that may come back: (partition, next id, batch size, credits).
+        self._subscriptions: dict[tuple[int, int, int, int], Subscription] = {}
         self._lock = threading.Lock()
         self._closed = False
         #: How the server pulled each batch's data: ``"vm"`` (on-node), ``"bulk"`` (stream).
         self.transfers = {"vm": 0, "bulk": 0, "none": 0}
+        self.appends_in_flight = driver.appends_in_flight
+        self._pipelines: dict[int, AppendPipeline] = {}
+        # Batches with data are pipelined once the server pulled one on-node: a pipelined
+        # batch cannot fall back to the bulk stream (later requests are on the wire).
+        self._vm_confirmed = False
 
     def partition_info(self, partition: int) -> dict[str, Any]:
         entry = self._partitions[partition]
@@ -229,6 +260,49 @@ class MochiTopic(LogTopic):
     # ------------------------------------------------------------------ produce
 
     def append(self, partition: int, records: Sequence[AppendRecord]) -> int:
+        return self.start_append(partition, records)()
+
+    def start_append(self, partition: int, records: Sequence[AppendRecord]) -> Callable[[], int]:
+        """Send the batch's request at once; the returned function waits for its answer.
+
+        Batches without data, and batches with data once the on-node pull works, are sent on
+        the partition's pipeline (several in flight, answered in order); others wait for the
+        pipeline to drain and make the pull-or-bulk exchange on their own connection.
+        """
+        header, payload, views, data_sizes = self._request(partition, records)
+        total = sum(data_sizes)
+        pipeline = self._pipeline(partition)
+        if total and not (self.driver.on_node and self._vm_confirmed):
+            pipeline.drain()  # the batches before this one are stored first
+            answer = self._exchange(partition, header, payload, views)
+            first = self._accepted(answer, total)
+            return lambda: first
+        header["pipelined"] = True
+        wait = pipeline.send(header, payload)
+
+        def finish() -> int:
+            try:
+                answer = wait()
+            except RemoteError as error:
+                if "on-node pull" in str(error):
+                    self._vm_confirmed = False  # the next one makes the exchange alone
+                raise
+            return self._accepted(answer, total)
+
+        return finish
+
+    def _pipeline(self, partition: int) -> AppendPipeline:
+        with self._lock:
+            pipeline = self._pipelines.get(partition)
+            if pipeline is None:
+                pipeline = self._pipelines[partition] = AppendPipeline(self._member(partition))
+            return pipeline
+
+    def _request(
+        self, partition: int, records: Sequence[AppendRecord]
+    ) -> tuple[dict[str, Any], list[bytes], list[memoryview], array[int]]:
+        """An append request: header, payload (size tables, data segment table, metadata),
+        the data segments and the data sizes."""
         meta_sizes = array("I", [len(record.metadata) for record in records])
         data_sizes = array("Q", [record.data_size for record in records])
         pairs = array("Q")
@@ -251,6 +325,16 @@ class MochiTopic(LogTopic):
             header["node"] = self._node
         metadata = b"".join(record.metadata for record in records)
         payload = [_little(meta_sizes), _little(data_sizes), _little(pairs), metadata]
+        return header, payload, views, data_sizes
+
+    def _exchange(
+        self,
+        partition: int,
+        header: dict[str, Any],
+        payload: list[bytes],
+        views: list[memoryview],
+    ) -> dict[str, Any]:
+        """One append on a pooled connection, streaming the data if the server asks for it."""
         member = self._member(partition)
         connection = member.acquire()
         try:
@@ -266,10 +350,16 @@ class MochiTopic(LogTopic):
             connection.close()
             raise
         member.release(connection)
+        return answer
+
+    def _accepted(self, answer: dict[str, Any], total: int) -> int:
+        """Count how the server pulled an acknowledged batch; its first id."""
         path = answer.get("path", "none")
+        if path == "vm":
+            self._vm_confirmed = True
         self.transfers[path] = self.transfers.get(path, 0) + 1
         if path in TRANSFER_SECONDS:
-            TRANSFER_BYTES[path] += sum(data_sizes)
+            TRANSFER_BYTES[path] += total
             TRANSFER_SECONDS[path] += float(answer.get("pull_s", 0.0))
         return int(answer["first_id"])
 
@@ -280,16 +370,29 @@ class MochiTopic(LogTopic):
     # ------------------------------------------------------------------ consume
 
     def read(self, partition: int, start: int, max_count: int) -> Sequence[StoredRecord]:
+        return self._take(
+            partition, start, max_count, self.driver.consumer_batch_size, self.driver.credits
+        )
+
+    def read_for_consumer(
+        self, partition: int, start: int, max_count: int, settings: ReadSettings
+    ) -> Sequence[StoredRecord]:
+        """Read through a feed of the consumer's batch size with its ``max_num_batches`` as
+        credits."""
+        size = settings.batch_size
+        batch_size = 0 if size == AdaptiveBatchSize or size <= 0 else min(size, MAX_FEED_BATCH)
+        grants = max(1, min(settings.max_num_batches, MAX_CREDITS))
+        return self._take(partition, start, max_count, batch_size, grants)
+
+    def _take(
+        self, partition: int, start: int, max_count: int, batch_size: int, grants: int
+    ) -> Sequence[StoredRecord]:
+        key = (partition, start, batch_size, grants)
         with self._lock:
-            subscription = self._subscriptions.pop((partition, start), None)
+            subscription = self._subscriptions.pop(key, None)
         if subscription is None:
             subscription = Subscription(
-                self._member(partition),
-                self.name,
-                partition,
-                start,
-                self.driver.consumer_batch_size,
-                self.driver.credits,
+                self._member(partition), self.name, partition, start, batch_size, grants
             )
         try:
             records = subscription.take(max_count)
@@ -305,10 +408,11 @@ class MochiTopic(LogTopic):
             if self._closed:
                 evicted.append(subscription)
             else:
-                previous = self._subscriptions.pop((partition, subscription.next_id), None)
+                key = (partition, subscription.next_id, batch_size, grants)
+                previous = self._subscriptions.pop(key, None)
                 if previous is not None:
                     evicted.append(previous)
-                self._subscriptions[(partition, subscription.next_id)] = subscription
+                self._subscriptions[key] = subscription
                 while len(self._subscriptions) > _MAX_SUBSCRIPTIONS:
                     oldest = next(iter(self._subscriptions))
                     evicted.append(self._subscriptions.pop(oldest))
@@ -400,5 +504,9 @@ class MochiTopic(LogTopic):
             self._closed = True
             subscriptions = list(self._subscriptions.values())
             self._subscriptions.clear()
+            pipelines = list(self._pipelines.values())
+            self._pipelines.clear()
+        for pipeline in pipelines:
+            pipeline.close()
         for subscription in subscriptions:
             subscription.close()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import memory_access
+from .acknowledger import Acknowledger
 from .catalog import Catalog, TopicExistsError
 from .config import ServerConfig
 from .errors import ProtocolError
@@ -80,6 +81,7 @@ class MochiServer:
         self._lock = threading.Lock()
         self.stopping = threading.Event()
         self._scratch = threading.local()  # one handler thread per connection
+        self._connection = threading.local()  # .acker: the connection's Acknowledger
         self._ops: dict[str, Callable[[socket.socket, dict[str, Any], memoryview], None]] = {
             "ping": self._ping,
             "create_topic": self._create_topic,
@@ -93,7 +95,8 @@ class MochiServer:
             "load_acks": self._load_acks,
             "feeds": self._feeds,
         }
-        #: Live consumer feeds: id -> {"topic", "partition", "position", "credits"}.
+        #: Live consumer feeds: id -> {"topic", "partition", "batch_size", "max_credits",
+        #: "position" (next event id to push), "credits" (batches it may still push)}.
         self._live_feeds: dict[int, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ dispatch
@@ -101,13 +104,23 @@ class MochiServer:
     def serve_connection(self, sock: socket.socket) -> None:
         """Answer the requests of one connection until the client closes it."""
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        acker = self._connection.acker = Acknowledger(sock)
+        try:
+            self._serve(sock, acker)
+        finally:
+            acker.close()
+
+    def _serve(self, sock: socket.socket, acker: Acknowledger) -> None:
+        # Appends are answered by the acknowledger once committed; anything else this thread
+        # sends waits until those answers went out, so answers keep the order of requests.
         while not self.stopping.is_set():
             try:
                 header, payload = receive_frame(sock)
             except (EOFError, ConnectionError):
                 return
             except ProtocolError as error:
-                self._answer_error(sock, str(error), "protocol")
+                if acker.drain():
+                    self._answer_error(sock, str(error), "protocol")
                 return
             except OSError:
                 return
@@ -117,15 +130,19 @@ class MochiServer:
                     raise RequestError(
                         f"unknown operation {header.get('op')!r}; known: {sorted(self._ops)}"
                     )
+                if operation != self._append and not acker.drain():
+                    return
                 operation(sock, header, payload)
             except RequestError as error:
-                if not self._answer_error(sock, str(error), "request"):
+                if not acker.drain() or not self._answer_error(sock, str(error), "request"):
                     return
             except (EOFError, ConnectionError, ProtocolError):
                 return  # the client went away mid-request: nothing was stored
             except Exception as error:
                 log.exception("request %r failed", header.get("op"))
-                if not self._answer_error(sock, f"server error: {error}", "internal"):
+                if not acker.drain() or not self._answer_error(
+                    sock, f"server error: {error}", "internal"
+                ):
                     return
 
     @staticmethod
@@ -235,7 +252,15 @@ class MochiServer:
         path = "vm" if total else "none"
         started = time.perf_counter()
         if total and not self._pull_on_node(header, remote, data):
+            if header.get("pipelined"):
+                # Later requests are already on the wire: no bulk exchange is possible now.
+                raise RequestError(
+                    "on-node pull of a pipelined batch failed; nothing was stored (the client's "
+                    "next batch makes the pull exchange alone, with the bulk stream as fallback)"
+                )
             path = "bulk"
+            if not self._connection.acker.drain():
+                raise ConnectionError("connection lost")
             # Pull over the connection: ask for the bytes, the client streams them.
             send_frame(sock, {"op": "pull", "size": total})
             bulk_header = receive_header(sock)
@@ -243,15 +268,16 @@ class MochiServer:
                 raise ProtocolError(f"expected a bulk frame of {total} bytes")
             receive_into(sock, data)
         pulled = time.perf_counter() - started
-        first = partition.append(meta_sizes, metadata, data_sizes, data)
-        send_frame(sock, {"ok": True, "first_id": first, "path": path, "pull_s": pulled})
+        first, ticket = partition.write(meta_sizes, metadata, data_sizes, data)
+        answer = {"ok": True, "first_id": first, "path": path, "pull_s": pulled}
+        self._connection.acker.submit(partition, ticket, answer)
 
     def _landing(self, size: int, partition: Partition) -> memoryview:
         """Where a batch's data lands: a fresh buffer for partitions that keep it (memory),
         else this connection's reusable buffer, whose pages are already mapped (writing into
         fresh pages costs more than the copy itself)."""
         if isinstance(partition, MemoryPartition):
-            return memoryview(bytearray(size))
+            return memory_access.fresh_buffer(size)
         return self._scratch_view(size)
 
     def _scratch_view(self, size: int) -> memoryview:
@@ -327,7 +353,12 @@ class MochiServer:
         grants = [_field(header, "credits", int, 1)]
         closed = threading.Event()
         send_frame(sock, {"ok": True})
-        feed = {"topic": header["topic"], "partition": header["partition"]}
+        feed = {
+            "topic": header["topic"],
+            "partition": header["partition"],
+            "batch_size": batch_size,
+            "max_credits": grants[0],
+        }
         key = id(feed)
 
         def publish() -> None:

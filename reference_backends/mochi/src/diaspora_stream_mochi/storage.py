@@ -12,9 +12,13 @@ record per event, pointing into the chunks::
     <u32 chunk | last-of-batch flag> <u32 metadata size> <u64 metadata offset>
     <u64 data offset> <u64 data size>
 
-A batch is appended to its chunk, which is ``fdatasync``-ed when ``sync`` is on, before the
-index records are written and the append returns (so before the producer is acknowledged):
-one sync per batch. The index is a cache: at opening it is kept up to its last complete batch
+A batch is written to its chunk (``write``), then committed (``commit``): the chunk is
+``fdatasync``-ed when ``sync`` is on, before the index records are written and the batch
+becomes visible to readers, and the producer is acknowledged only after its batch's commit.
+Commits are grouped: one ``fdatasync`` covers every batch written before it started, so
+batches in flight (pipelined by a producer, or from several producers) share a sync.
+
+The index is a cache: at opening it is kept up to its last complete batch
 (records pointing past their chunk's end are dropped), then the batches the chunks hold beyond
 it are indexed again, and a torn batch at a chunk's end (a crash while writing it) is cut off.
 What remains is every acknowledged event, and no part of a batch.
@@ -59,7 +63,6 @@ class Partition(ABC):
     def count(self) -> int:
         """Number of stored events."""
 
-    @abstractmethod
     def _store(
         self,
         metadata_sizes: Sequence[int],
@@ -67,7 +70,8 @@ class Partition(ABC):
         data_sizes: Sequence[int],
         data: memoryview,
     ) -> int:
-        """Store one batch (called under ``lock``); return the first id."""
+        """Store one batch (called under ``lock`` by the default :meth:`write`); first id."""
+        raise NotImplementedError(f"{type(self).__name__} overrides write() instead")
 
     def append(
         self,
@@ -76,11 +80,27 @@ class Partition(ABC):
         data_sizes: Sequence[int],
         data: memoryview,
     ) -> int:
-        """Append a batch: sizes per event and the concatenated metadata and data."""
+        """Append a batch (sizes per event, concatenated metadata and data) and commit it."""
+        first, ticket = self.write(metadata_sizes, metadata, data_sizes, data)
+        self.commit(ticket)
+        return first
+
+    def write(
+        self,
+        metadata_sizes: Sequence[int],
+        metadata: memoryview,
+        data_sizes: Sequence[int],
+        data: memoryview,
+    ) -> tuple[int, int]:
+        """Store a batch, not yet durable nor visible; return its first id and the ticket to
+        :meth:`commit`. Ids are given in ``write`` order."""
         with self.lock:
             first = self._store(metadata_sizes, metadata, data_sizes, data)
             self.appended.notify_all()
-            return first
+            return first, 0
+
+    def commit(self, ticket: int) -> None:  # noqa: B027 - memory partitions commit at write
+        """Make the batches written up to ``ticket`` durable and visible (grouped)."""
 
     @abstractmethod
     def metadata(self, start: int, count: int) -> tuple[list[int], list[int], bytes]:
@@ -157,6 +177,13 @@ class FilePartition(Partition):
         self._index_fd = os.open(directory / "index.bin", os.O_RDWR | os.O_CREAT, 0o644)
         self._readers: dict[int, int] = {}
         self._index = bytearray()
+        #: Written batches awaiting commit: (ticket, index records), in write order.
+        self._pending: list[tuple[int, bytearray]] = []
+        self._pending_events = 0
+        self._written = 0  # ticket of the last written batch
+        self._durable = 0  # ticket of the last committed batch
+        self._retired: list[int] = []  # writers of full chunks, closed at the next commit
+        self._sync_lock = threading.Lock()
         self._recover()
 
     def _chunk_path(self, chunk: int) -> Path:
@@ -232,17 +259,13 @@ class FilePartition(Partition):
     def count(self) -> int:
         return len(self._index) // _RECORD.size
 
-    def _store(
+    def write(
         self,
         metadata_sizes: Sequence[int],
         metadata: memoryview,
         data_sizes: Sequence[int],
         data: memoryview,
-    ) -> int:
-        if self._writer_end >= self.chunk_size:
-            os.close(self._writer)
-            self._chunk += 1
-            self._open_writer()
+    ) -> tuple[int, int]:
         count = len(metadata_sizes)
         tables = struct.pack(f"<{count}I{count}Q", *metadata_sizes, *data_sizes)
         body = len(tables) + metadata.nbytes + data.nbytes
@@ -250,20 +273,50 @@ class FilePartition(Partition):
             metadata, zlib.crc32(tables, zlib.crc32(_BATCH.pack(_MAGIC, count, 0, body)))
         )
         header = _BATCH.pack(_MAGIC, count, checksum, body)
-        start = self._writer_end
-        _write_all(self._writer, [memoryview(header), memoryview(tables), metadata, data])
-        self._writer_end = start + _BATCH.size + body
-        metadata_at = start + _BATCH.size + len(tables)
-        records = _index_records(
-            self._chunk, metadata_at, metadata_sizes, metadata_at + metadata.nbytes, data_sizes
-        )
-        if self.sync:
-            # One sync per batch: the chunk describes its batches, the index can be rebuilt.
-            os.fdatasync(self._writer)
-        _write_all(self._index_fd, [memoryview(records)], len(self._index))
-        first = self.count
-        self._index += records
-        return first
+        with self.lock:
+            if self._writer_end >= self.chunk_size:
+                self._retired.append(self._writer)  # synced and closed by the next commit
+                self._chunk += 1
+                self._open_writer()
+            start = self._writer_end
+            _write_all(self._writer, [memoryview(header), memoryview(tables), metadata, data])
+            self._writer_end = start + _BATCH.size + body
+            metadata_at = start + _BATCH.size + len(tables)
+            records = _index_records(
+                self._chunk, metadata_at, metadata_sizes, metadata_at + metadata.nbytes, data_sizes
+            )
+            first = self.count + self._pending_events
+            self._written += 1
+            self._pending.append((self._written, records))
+            self._pending_events += count
+            return first, self._written
+
+    def commit(self, ticket: int) -> None:
+        """Sync the chunks once for every batch written so far (unless a commit running or
+        done already covers ``ticket``), then index those batches and wake the feeds."""
+        with self._sync_lock:
+            with self.lock:
+                if self._durable >= ticket:
+                    return
+                target = self._written
+                writers = [*self._retired, self._writer]
+                retired, self._retired = self._retired, []
+            if self.sync:
+                # One sync for the group: the chunks describe their batches, so the index
+                # (written after it, not synced) can be rebuilt from them.
+                for fd in writers:
+                    os.fdatasync(fd)
+            for fd in retired:
+                os.close(fd)
+            with self.lock:
+                done = [item for item in self._pending if item[0] <= target]
+                del self._pending[: len(done)]
+                for _, records in done:
+                    _write_all(self._index_fd, [memoryview(records)], len(self._index))
+                    self._index += records
+                    self._pending_events -= len(records) // _RECORD.size
+                self._durable = target
+                self.appended.notify_all()
 
     def _record(self, event_id: int) -> tuple[int, int, int, int, int]:
         field, meta_size, meta_offset, data_offset, data_size = _RECORD.unpack_from(
@@ -323,9 +376,10 @@ class FilePartition(Partition):
 
     def close(self) -> None:
         with self.lock:
-            for fd in [self._writer, self._index_fd, *self._readers.values()]:
+            for fd in [self._writer, *self._retired, self._index_fd, *self._readers.values()]:
                 os.close(fd)
             self._readers.clear()
+            self._retired.clear()
 
 
 def _index_records(

@@ -1,0 +1,121 @@
+"""Client side of pipelined appends: requests sent back to back on one connection.
+
+An :class:`AppendPipeline` owns a connection to the member hosting a partition. ``send`` writes
+a request and returns at once with a function that waits for that request's answer; answers
+come back in request order (the server handles a connection's requests one after the other),
+so whichever thread waits reads the answers in turn and keeps those of the others. When the
+connection fails, every request sent on it that was not answered fails with the same error
+(none is sent again: a batch is stored at most once), and the next ``send`` connects anew
+(as it does when the server closed the idle connection, e.g. after a restart).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from diaspora_stream.exceptions import Exception as DiasporaException
+
+from .client import Connection, MemberClient
+from .errors import RemoteError
+
+__all__ = ["AppendPipeline"]
+
+
+class AppendPipeline:
+    """Requests to one member, pipelined on a dedicated connection (thread-safe)."""
+
+    def __init__(self, member: MemberClient) -> None:
+        self._member = member
+        self._connection: Connection | None = None
+        self._send_lock = threading.Lock()
+        self._receive_lock = threading.Lock()
+        self._lock = threading.Lock()
+        #: Requests sent and not answered yet, oldest first: (sequence number, connection).
+        self._outstanding: deque[tuple[int, Connection]] = deque()
+        self._results: dict[int, dict[str, Any] | BaseException] = {}
+        self._sequence = 0
+
+    def send(
+        self, header: dict[str, Any], payload: Sequence[memoryview | bytes]
+    ) -> Callable[[], dict[str, Any]]:
+        """Send a request; return the function that waits for its answer (or raises)."""
+        with self._send_lock:
+            connection = self._connection
+            if connection is not None and self._idle() and connection.stale():
+                connection.close()  # the server closed it (e.g. restarted): nothing is lost
+                connection = None
+            if connection is None:
+                connection = self._connection = self._member.acquire()
+            try:
+                connection.send(header, payload)
+            except BaseException:
+                self._broken(connection, None)
+                raise
+            with self._lock:
+                sequence = self._sequence
+                self._sequence += 1
+                self._outstanding.append((sequence, connection))
+        return lambda: self._take(sequence)
+
+    def _idle(self) -> bool:
+        with self._lock:
+            return not self._outstanding
+
+    def drain(self) -> None:
+        """Wait until every request sent so far was answered (answers kept for their waiters)."""
+        with self._lock:
+            if not self._outstanding:
+                return
+            last = self._outstanding[-1][0]
+        self._receive_until(last)
+
+    def close(self) -> None:
+        """Close the connection; unanswered requests fail."""
+        with self._send_lock:
+            connection, self._connection = self._connection, None
+        if connection is not None:
+            self._broken(connection, DiasporaException("the topic was closed"))
+
+    def _take(self, sequence: int) -> dict[str, Any]:
+        self._receive_until(sequence)
+        with self._lock:
+            result = self._results.pop(sequence)
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def _receive_until(self, sequence: int) -> None:
+        with self._receive_lock:
+            while True:
+                with self._lock:
+                    if sequence in self._results or not self._outstanding:
+                        return
+                    head, connection = self._outstanding[0]
+                try:
+                    answer: dict[str, Any] | BaseException = connection.receive()[0]
+                except RemoteError as error:
+                    answer = error
+                except Exception as error:  # noqa: BLE001 - every waiter of it gets it
+                    self._broken(connection, error)
+                    continue
+                with self._lock:
+                    self._outstanding.popleft()
+                    self._results[head] = answer
+
+    def _broken(self, connection: Connection, error: BaseException | None) -> None:
+        """Fail the unanswered requests sent on ``connection`` and close it."""
+        connection.close()
+        with self._lock:
+            if self._connection is connection:
+                self._connection = None
+            if error is not None:
+                kept: deque[tuple[int, Connection]] = deque()
+                for sequence, used in self._outstanding:
+                    if used is connection:
+                        self._results[sequence] = error
+                    else:
+                        kept.append((sequence, used))
+                self._outstanding = kept
