@@ -68,3 +68,10 @@ def test_command_line_starts_reports_and_stops_a_broker(tmp_path: Path) -> None:
         stopped = run("stop", *state)
     assert stopped.returncode == 0, stopped.stderr
     assert run("status", *state).returncode == 3
+
+
+def test_cluster_ids_never_look_like_options() -> None:
+    from diaspora_stream_kafka.local_broker.config import new_cluster_id
+
+    ids = [new_cluster_id() for _ in range(2000)]  # about 30 would start with "-" unfiltered
+    assert all(len(cluster_id) == 22 and not cluster_id.startswith("-") for cluster_id in ids)

@@ -34,8 +34,12 @@ def free_port() -> int:
 
 
 def new_cluster_id() -> str:
-    """A cluster id in Kafka's own form (22 characters of URL-safe base64)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """A cluster id in Kafka's own form (22 characters of URL-safe base64), not starting with
+    ``-`` (the storage tool would take it for an option)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def server_properties(data_directory: Path, port: int, controller_port: int) -> str:
