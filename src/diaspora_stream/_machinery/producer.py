@@ -141,7 +141,7 @@ class LogProducer(ProducerInterface):
         self._to_prepare: deque[tuple[Any, ...]] = deque()  # pushes queued for the pool
         self._preparing = 0  # pool tasks draining _to_prepare
         # Pipelined appends (backends with appends_in_flight > 1): started, not yet completed.
-        self._window = max(1, int(getattr(self._log, "appends_in_flight", 1)))
+        self._window = max(1, self._log.appends_in_flight)
         # Flush markers queue there too (waiter None): run once the appends before them ended.
         self._in_flight: deque[tuple[_Batch | _FlushMarker, Callable[[], int] | None]] = deque()
         self._completer: threading.Thread | None = None

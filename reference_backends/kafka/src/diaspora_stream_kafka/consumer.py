@@ -22,7 +22,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
@@ -36,7 +36,7 @@ from diaspora_stream.futures import FutureEvent
 
 from .errors import diaspora_error
 from .fetching import fetch_available, position
-from .records import decode
+from .records import CorruptRecord, decode
 
 if TYPE_CHECKING:
     from .topic import KafkaTopicHandle
@@ -84,10 +84,10 @@ class _Record:
 
     __slots__ = ("data_offset", "data_size", "offset", "value")
 
-    def __init__(self, value: bytes, offset: int, where: Callable[[], str]) -> None:
+    def __init__(self, value: bytes, offset: int) -> None:
         self.value = value
         self.offset = offset
-        self.data_offset, self.data_size = decode(value, where)
+        self.data_offset, self.data_size = decode(value)
 
 
 class KafkaConsumer(ConsumerInterface):
@@ -221,11 +221,15 @@ class KafkaConsumer(ConsumerInterface):
             buffer = buffers.get(partition)
             if buffer is None:
                 continue
-            buffer.append(_Record(message.value() or b"", offset, self._where(partition, offset)))
+            try:
+                record = _Record(message.value() or b"", offset)
+            except CorruptRecord as problem:
+                raise CorruptRecord(
+                    f"Record {offset} of partition {partition} of topic {self.topic.name!r} is "
+                    f"not a Diaspora event: {problem}"
+                ) from None
+            buffer.append(record)
             next_offset[partition] = offset + 1
-
-    def _where(self, partition: int, offset: int) -> Callable[[], str]:
-        return lambda: f"Record {offset} of partition {partition} of topic {self.topic.name!r}"
 
     def _deliver(self, slot: int) -> Event:
         partition = self._targets[slot]
@@ -288,6 +292,15 @@ class KafkaConsumer(ConsumerInterface):
             raise diaspora_error(
                 error, f"Acknowledging event {event_id} of partition {partition}", self._bootstrap
             ) from None
+
+    def __del__(self) -> None:
+        # librdkafka consumers destroyed without close() can abort the process (the garbage
+        # collector may do it in any thread): close it first.
+        if not getattr(self, "_closed", True):
+            try:
+                self.close()
+            except Exception:  # noqa: BLE001 - never raise from a finalizer
+                pass
 
     def close(self) -> None:
         with self._lock:

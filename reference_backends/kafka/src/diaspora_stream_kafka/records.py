@@ -10,7 +10,6 @@ With the default serializer the metadata part is itself ``<u64 LE length> <compa
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 
 from diaspora_stream.exceptions import Exception as DiasporaException
 
@@ -35,14 +34,14 @@ def encode(metadata: bytes, data: tuple[memoryview, ...], data_size: int) -> byt
     return b"".join((_pack(len(metadata), data_size), metadata, *data))
 
 
-def decode(value: bytes, where: Callable[[], str]) -> tuple[int, int]:
+def decode(value: bytes) -> tuple[int, int]:
     """``(data offset, data size)`` of a record value (the metadata lies between the header
     and the data offset); ``data size`` is -1 for Octopus's end-of-stream marker. Raises
-    :class:`CorruptRecord` naming the record (``where()``, only called then)."""
+    :class:`CorruptRecord` saying what is wrong with it (the caller names the record)."""
     size = len(value)
     if size < HEADER_SIZE:
         raise CorruptRecord(
-            f"{where()} is not a Diaspora event: its value has {size} bytes, fewer than the "
+            f"its value has {size} bytes, fewer than the "
             f"{HEADER_SIZE}-byte header (metadata size, data size)"
         )
     metadata_size, data_size = _unpack(value)
@@ -51,7 +50,7 @@ def decode(value: bytes, where: Callable[[], str]) -> tuple[int, int]:
     if (metadata_size, data_size) == END_OF_STREAM:
         return HEADER_SIZE, -1
     raise CorruptRecord(
-        f"{where()} is not a Diaspora event: its header announces {metadata_size} bytes of "
+        f"its header announces {metadata_size} bytes of "
         f"metadata and {data_size} bytes of data, but the value holds {size - HEADER_SIZE} "
         "bytes after the header"
     )

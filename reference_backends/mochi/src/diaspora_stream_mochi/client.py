@@ -12,11 +12,13 @@ import socket
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .config import GroupMember
 from .errors import ProtocolError, RemoteError, ServerUnavailableError
 from .protocol import receive_frame, receive_header, send_frame
+
+T = TypeVar("T")
 
 __all__ = ["Connection", "MemberClient"]
 
@@ -51,10 +53,10 @@ class Connection:
                 f"sending {header.get('op')!r} failed ({error})"
             ) from None
 
-    def receive_header(self) -> dict[str, Any]:
-        """Receive an answer's header only; its payload is left on the socket for the caller."""
+    def _answer(self, read: Callable[[socket.socket], T]) -> T:
+        """``read(sock)``, its failures as the member's unavailability."""
         try:
-            header = receive_header(self.sock)
+            return read(self.sock)
         except TimeoutError:
             raise self.member.unavailable(
                 f"no answer within {self.member.timeout:g} s (driver option timeout_s)"
@@ -63,25 +65,21 @@ class Connection:
             raise self.member.unavailable(f"connection lost ({error or 'closed'})") from None
         except ProtocolError as error:
             raise self.member.unavailable(f"malformed answer ({error})") from None
+
+    @staticmethod
+    def _checked(header: dict[str, Any]) -> dict[str, Any]:
         if header.get("ok") is False:
             raise RemoteError(str(header.get("error", "unknown server error")))
         return header
 
+    def receive_header(self) -> dict[str, Any]:
+        """Receive an answer's header only; its payload is left on the socket for the caller."""
+        return self._checked(self._answer(receive_header))
+
     def receive(self) -> tuple[dict[str, Any], memoryview]:
         """Receive one frame; raise :class:`RemoteError` for an error answer."""
-        try:
-            header, payload = receive_frame(self.sock)
-        except TimeoutError:
-            raise self.member.unavailable(
-                f"no answer within {self.member.timeout:g} s (driver option timeout_s)"
-            ) from None
-        except (EOFError, OSError) as error:
-            raise self.member.unavailable(f"connection lost ({error or 'closed'})") from None
-        except ProtocolError as error:
-            raise self.member.unavailable(f"malformed answer ({error})") from None
-        if header.get("ok") is False:
-            raise RemoteError(str(header.get("error", "unknown server error")))
-        return header, payload
+        header, payload = self._answer(receive_frame)
+        return self._checked(header), payload
 
     def close(self) -> None:
         """Close the socket (waking a thread blocked receiving on it)."""
