@@ -178,3 +178,27 @@ def test_written_batches_are_visible_only_once_committed_with_one_sync_for_all(
     reopened = FilePartition(tmp_path / "p", chunk_size=100)
     assert reopened.count == 3
     reopened.close()
+
+
+def test_memory_partition_reads_across_batch_boundaries() -> None:
+    partition = MemoryPartition()
+    batches = [
+        [(b'{"i":%d}' % (10 * b + i), bytes([b]) * (b + i)) for i in range(b + 1)] for b in range(6)
+    ]
+    firsts = [_append(partition, batch) for batch in batches]
+    assert firsts == [0, 1, 3, 6, 10, 15]
+    events = [event for batch in batches for event in batch]
+    assert partition.count == len(events) == 21
+    for start in range(21):
+        for count in (1, 2, 5, 30):
+            chosen = events[start : start + count]
+            assert partition.metadata(start, count) == (
+                [len(m) for m, _ in chosen],
+                [len(d) for _, d in chosen],
+                b"".join(m for m, _ in chosen),
+            )
+    assert partition.metadata(21, 5) == ([], [], b"")
+    assert [_data(partition, i) for i in range(21)] == [d for _, d in events]
+    piece = memoryview(bytearray(2))
+    partition.read(20, 3, 2, piece)  # batch 5, event 5: 10 bytes of 5s
+    assert bytes(piece) == b"\x05\x05"

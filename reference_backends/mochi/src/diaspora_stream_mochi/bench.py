@@ -7,20 +7,25 @@ process would):
 * small events: 64 B metadata, no data, producer batch 128 (events/s);
 * 64 KiB and 1 MiB events (MB/s), producer on the on-node path (``process_vm_readv``) and on
   the bulk TCP stream (``transport: "tcp"``), into file partitions (``fdatasync`` per batch
-  unless ``--no-sync``) and into memory partitions (the transport alone), consumer reading all
-  the data and consumer reading 25 % of each event's data (bytes moved are counted);
+  unless ``--no-sync``) and into memory partitions (the transport alone: the server runs with
+  a ``memory_reserve`` as large as what they receive, faulted in before measuring, as RDMA
+  servers register their buffers up front), consumer reading all the data and consumer
+  reading 25 % of each event's data (bytes moved are counted);
 
-and, in the same run, loopback TCP and memcpy bandwidth for the same event sizes, ``os.write``
-of the same bytes into a file with and without an ``fdatasync`` per producer batch (what a
-file partition with ``sync`` on can reach at most), and the same workloads on the ``files``
-backend when it is installed. It prints a Markdown table of figures
-and ratios.
+and, in the same run, loopback TCP and memcpy bandwidth for the same event sizes, copying into
+fresh (never touched) memory (what memory partitions reach without a reserve: the page-fault
+rate), ``os.write`` of the same bytes into a file with and without an ``fdatasync`` per
+producer batch (what a file partition with ``sync`` on can reach at most), and the same
+workloads on the ``files`` backend when it is installed. It prints a Markdown table of
+figures and ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
+import mmap
 import os
 import statistics
 import tempfile
@@ -36,7 +41,8 @@ from diaspora_stream.bench.producer import ProducerSettings, run_producer
 
 from . import driver as mochi_driver
 from . import service
-from .config import ServerConfig
+from .config import ServerConfig, read_group_file
+from .memory_access import buffer_address
 
 __all__ = ["Workload", "main", "run"]
 
@@ -78,6 +84,52 @@ def synced_write_mb_s(directory: str, batch_bytes: int, volume: int) -> float:
         os.close(fd)
         os.unlink(path)
     return count * batch_bytes / 2**20 / elapsed
+
+
+def fresh_memory_mb_s(batch_bytes: int, volume: int) -> float:
+    """MB/s of copying ``batch_bytes`` chunks into new anonymous mappings, all kept (about
+    ``volume`` bytes, at least 8): the page faults of memory never touched before included."""
+    source = bytearray(os.urandom(batch_bytes))
+    address = buffer_address(memoryview(source))
+    count = max(8, volume // batch_bytes)
+    kept = []
+    start = time.perf_counter()
+    for _ in range(count):
+        mapping = mmap.mmap(-1, batch_bytes)
+        view = memoryview(mapping)
+        ctypes.memmove(buffer_address(view), address, batch_bytes)
+        kept.append((mapping, view))
+    elapsed = time.perf_counter() - start
+    for mapping, view in kept:
+        view.release()
+        mapping.close()
+    return count * batch_bytes / 2**20 / elapsed
+
+
+def reserve_needed(workloads: list[Workload], repeat: int) -> int:
+    """Bytes the memory-partition runs land: ``repeat`` times each data workload, on-node and
+    over the TCP stream (plus a little alignment slack per batch)."""
+    total = 0
+    for workload in workloads:
+        if workload.data_size:
+            batches = -(-workload.num_events // workload.batch_size)
+            total += workload.num_events * workload.data_size + 64 * batches
+    return 2 * repeat * total
+
+
+def wait_reserve_ready(config: ServerConfig, timeout: float = 300.0) -> None:
+    """Wait until every member faulted its memory reserve in (printing progress)."""
+    deadline = time.monotonic() + timeout
+    for member in read_group_file(config.group_file):
+        while True:
+            answer = service.ping(member, config.group_file) or {}
+            reserve = answer.get("memory_reserve") or {}
+            if reserve.get("populated", 0) >= reserve.get("size", 0):
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"memory reserve of member {member.rank} not ready: {reserve}")
+            time.sleep(0.25)
+    print(f"memory reserve of {config.memory_reserve / 2**20:,.0f} MiB faulted in")
 
 
 def _measure(
@@ -192,11 +244,21 @@ def run(
             baselines[workload.name]["synced_write_mb_s"] = synced_write_mb_s(
                 scratch, size * workload.batch_size, min(volume, 128 * 2**20)
             )
+            baselines[workload.name]["fresh_memory_mb_s"] = fresh_memory_mb_s(
+                size * workload.batch_size, min(volume, 256 * 2**20)
+            )
         config = ServerConfig.from_dict(
-            {"root": "data", "group_file": "group.json", "sync": sync}, directory
+            {
+                "root": "data",
+                "group_file": "group.json",
+                "sync": sync,
+                "memory_reserve": reserve_needed(workloads, repeat),
+            },
+            directory,
         )
         service.start(config)
         try:
+            wait_reserve_ready(config)
             options = {"group_file": str(config.group_file)}
             tcp = {**options, "transport": "tcp"}
             memory = {"type": "memory"}
@@ -226,7 +288,13 @@ def run(
         base = baselines[row["workload"]]
         row["ratio_tcp"] = row["mb_per_s"] / base["tcp_mb_s"] if base["tcp_mb_s"] else None
         row["ratio_memcpy"] = row["mb_per_s"] / base["memcpy_mb_s"] if base["memcpy_mb_s"] else None
-    return {"baselines": baselines, "results": results, "repeat": repeat, "sync": sync}
+    return {
+        "baselines": baselines,
+        "results": results,
+        "repeat": repeat,
+        "sync": sync,
+        "memory_reserve": config.memory_reserve,
+    }
 
 
 def table(document: dict[str, Any]) -> str:
@@ -248,13 +316,14 @@ def table(document: dict[str, Any]) -> str:
         )
     lines.append("")
     lines.append(
-        "| workload | loopback TCP MB/s | memcpy MB/s | file write MB/s "
-        "| file write + fdatasync per batch MB/s |"
+        "| workload | loopback TCP MB/s | memcpy MB/s | memcpy into fresh memory MB/s "
+        "| file write MB/s | file write + fdatasync per batch MB/s |"
     )
-    lines.append("|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|---|")
     for name, base in document["baselines"].items():
         lines.append(
             f"| {name} | {base['tcp_mb_s']:,.0f} | {base['memcpy_mb_s']:,.0f} "
+            f"| {base.get('fresh_memory_mb_s', 0):,.0f} "
             f"| {base['file_write_mb_s']:,.0f} | {base.get('synced_write_mb_s', 0):,.0f} |"
         )
     mochi = [row for row in document["results"] if row["backend"] == "mochi"]

@@ -8,7 +8,8 @@ A configuration file (JSON, or YAML when PyYAML is installed) describes one serv
      "port": 0,                     # first port (member i listens on port + i); 0: any port
      "servers": 1,                  # server processes; partitions go round-robin over them
      "sync": true,                  # fdatasync the chunk before acknowledging a batch
-     "chunk_size": 268435456}       # bytes per chunk file
+     "chunk_size": 268435456,       # bytes per chunk file
+     "memory_reserve": 0}           # bytes each member pre-faults for memory partitions' data
 
 Relative paths are relative to the configuration file's directory. The group file lists the
 members (``{"members": [{"address": "tcp://127.0.0.1:PORT", "rank": 0, "pid": PID}, ...]}``),
@@ -27,7 +28,7 @@ from .errors import ConfigurationError
 
 __all__ = ["GroupMember", "ServerConfig", "read_group_file", "write_group_file"]
 
-_KEYS = {"root", "group_file", "host", "port", "servers", "sync", "chunk_size"}
+_KEYS = {"root", "group_file", "host", "port", "servers", "sync", "chunk_size", "memory_reserve"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class ServerConfig:
     servers: int = 1
     sync: bool = True
     chunk_size: int = 256 * 1024 * 1024
+    #: Bytes each member maps and faults in at start for memory partitions' data (0: none).
+    memory_reserve: int = 0
 
     @classmethod
     def load(cls, path: Path) -> ServerConfig:
@@ -71,10 +74,11 @@ class ServerConfig:
             servers=data.get("servers", 1),
             sync=data.get("sync", True),
             chunk_size=data.get("chunk_size", 256 * 1024 * 1024),
+            memory_reserve=data.get("memory_reserve", 0),
         )
         if not isinstance(config.host, str):
             raise ConfigurationError("configuration key 'host' must be a string")
-        for key, low in (("port", 0), ("servers", 1), ("chunk_size", 4096)):
+        for key, low in (("port", 0), ("servers", 1), ("chunk_size", 4096), ("memory_reserve", 0)):
             value = getattr(config, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigurationError(f"configuration key {key!r} must be an integer >= {low}")
@@ -92,6 +96,7 @@ class ServerConfig:
             "servers": self.servers,
             "sync": self.sync,
             "chunk_size": self.chunk_size,
+            "memory_reserve": self.memory_reserve,
         }
 
 

@@ -27,6 +27,7 @@ from .acknowledger import Acknowledger
 from .catalog import Catalog, TopicExistsError
 from .config import ServerConfig
 from .errors import ProtocolError
+from .memory_reserve import MemoryReserve
 from .protocol import error_answer, receive_frame, receive_header, receive_into, send_frame
 from .storage import FilePartition, MemoryPartition, Partition
 
@@ -77,6 +78,7 @@ class MochiServer:
         self.rank = rank
         self.catalog = Catalog(config.root / "catalog.sqlite")
         self.node = memory_access.node_token()
+        self.reserve = MemoryReserve(config.memory_reserve) if config.memory_reserve else None
         self._partitions: dict[tuple[str, int], Partition] = {}
         self._lock = threading.Lock()
         self.stopping = threading.Event()
@@ -156,7 +158,10 @@ class MochiServer:
     # ------------------------------------------------------------------ catalog
 
     def _ping(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
-        send_frame(sock, {"ok": True, "rank": self.rank, "pid": os.getpid(), "node": self.node})
+        answer = {"ok": True, "rank": self.rank, "pid": os.getpid(), "node": self.node}
+        if self.reserve is not None:
+            answer["memory_reserve"] = self.reserve.stats()
+        send_frame(sock, answer)
 
     def _create_topic(
         self, sock: socket.socket, header: dict[str, Any], payload: memoryview
@@ -273,11 +278,12 @@ class MochiServer:
         self._connection.acker.submit(partition, ticket, answer)
 
     def _landing(self, size: int, partition: Partition) -> memoryview:
-        """Where a batch's data lands: a fresh buffer for partitions that keep it (memory),
-        else this connection's reusable buffer, whose pages are already mapped (writing into
-        fresh pages costs more than the copy itself)."""
+        """Where a batch's data lands: for partitions that keep it (memory), the reserve while
+        it lasts, then a fresh buffer; else this connection's reusable buffer, whose pages are
+        already mapped (writing into fresh pages costs more than the copy itself)."""
         if isinstance(partition, MemoryPartition):
-            return memory_access.fresh_buffer(size)
+            reserved = self.reserve.take(size) if self.reserve is not None else None
+            return reserved if reserved is not None else memory_access.fresh_buffer(size)
         return self._scratch_view(size)
 
     def _scratch_view(self, size: int) -> memoryview:

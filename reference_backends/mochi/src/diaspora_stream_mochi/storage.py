@@ -33,6 +33,7 @@ import threading
 import zlib
 from abc import ABC, abstractmethod
 from array import array
+from bisect import bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
 from pathlib import Path
@@ -118,18 +119,42 @@ class Partition(ABC):
         """Release files."""
 
 
+class _MemoryBatch:
+    """One appended batch as it was received: its metadata and data kept whole."""
+
+    __slots__ = ("data", "data_offsets", "data_sizes", "meta_offsets", "meta_sizes", "metadata")
+
+    def __init__(
+        self,
+        metadata_sizes: Sequence[int],
+        metadata: memoryview,
+        data_sizes: Sequence[int],
+        data: memoryview,
+    ) -> None:
+        self.meta_sizes = array("I", metadata_sizes)
+        self.data_sizes = array("Q", data_sizes)
+        self.meta_offsets = array("Q", accumulate(metadata_sizes, initial=0))
+        self.data_offsets = array("Q", accumulate(data_sizes, initial=0))
+        self.metadata = bytes(metadata)
+        self.data = data.toreadonly()
+
+
 class MemoryPartition(Partition):
-    """A partition kept in the server's memory (lost when the server stops)."""
+    """A partition kept in the server's memory (lost when the server stops).
+
+    Batches are kept as received, with their size tables: nothing is copied or split per
+    event, an event is found by its batch (binary search on the batches' first ids).
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self._metadata: list[bytes] = []
-        # Views into each batch's received buffer: kept as they are, never copied.
-        self._data: list[memoryview] = []
+        self._firsts: list[int] = []
+        self._batches: list[_MemoryBatch] = []
+        self._count = 0
 
     @property
     def count(self) -> int:
-        return len(self._metadata)
+        return self._count
 
     def _store(
         self,
@@ -138,29 +163,48 @@ class MemoryPartition(Partition):
         data_sizes: Sequence[int],
         data: memoryview,
     ) -> int:
-        first = len(self._metadata)
-        position = 0
-        for size in metadata_sizes:
-            self._metadata.append(bytes(metadata[position : position + size]))
-            position += size
-        position = 0
-        data = data.toreadonly()
-        for size in data_sizes:
-            self._data.append(data[position : position + size])
-            position += size
+        batch = _MemoryBatch(metadata_sizes, metadata, data_sizes, data)
+        first = self._count
+        self._firsts.append(first)
+        self._batches.append(batch)
+        self._count = first + len(batch.meta_sizes)
         return first
+
+    def _locate(self, event_id: int) -> tuple[_MemoryBatch, int]:
+        """The batch holding ``event_id`` and the event's index in it."""
+        index = bisect_right(self._firsts, event_id) - 1
+        return self._batches[index], event_id - self._firsts[index]
 
     def metadata(self, start: int, count: int) -> tuple[list[int], list[int], bytes]:
         with self.lock:
-            items = self._metadata[start : start + count]
-            data = self._data[start : start + count]
-        return [len(item) for item in items], [item.nbytes for item in data], b"".join(items)
+            end = min(start + count, self._count)
+            if start >= end:
+                return [], [], b""
+            index = bisect_right(self._firsts, start) - 1
+            meta_sizes: list[int] = []
+            data_sizes: list[int] = []
+            parts = []
+            position = start
+            while position < end:
+                batch, first = self._batches[index], self._firsts[index]
+                low, high = position - first, min(end - first, len(batch.meta_sizes))
+                meta_sizes += batch.meta_sizes[low:high]
+                data_sizes += batch.data_sizes[low:high]
+                parts.append(batch.metadata[batch.meta_offsets[low] : batch.meta_offsets[high]])
+                position = first + high
+                index += 1
+        return meta_sizes, data_sizes, b"".join(parts)
 
     def read(self, event_id: int, offset: int, size: int, destination: memoryview) -> None:
-        destination[:size] = self._data[event_id][offset : offset + size]
+        with self.lock:
+            batch, index = self._locate(event_id)
+        begin = batch.data_offsets[index] + offset
+        destination[:size] = batch.data[begin : begin + size]
 
     def data_size(self, event_id: int) -> int:
-        return self._data[event_id].nbytes
+        with self.lock:
+            batch, index = self._locate(event_id)
+        return batch.data_sizes[index]
 
 
 class FilePartition(Partition):
