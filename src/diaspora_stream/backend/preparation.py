@@ -7,14 +7,20 @@ the same way on every backend.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..components.partition_selectors import DefaultPartitionSelector
+from ..components.serializers import DefaultSerializer, pack_length
 from ..exceptions import Exception as DiasporaException
+from ..json_codec import dumps_compact
 
 if TYPE_CHECKING:
     from .full import TopicHandleInterface
 
 __all__ = ["EventPreparer", "component_error"]
+
+_BUILTIN_SERIALIZE = DefaultSerializer.serialize
 
 
 def component_error(component: str, error: BaseException) -> DiasporaException:
@@ -37,17 +43,28 @@ class EventPreparer:
     :class:`~diaspora_stream.exceptions.Exception` that names the component that failed.
     """
 
-    __slots__ = ("_num_partitions", "_select", "_serialize", "_topic_name", "_validate")
+    __slots__ = ("_num_partitions", "_select", "_serialize", "_topic_name", "_validate", "prepare")
 
     def __init__(self, topic: TopicHandleInterface, num_partitions: int) -> None:
         validator = topic.validator
+        selector = topic.partition_selector
+        serializer = topic.serializer
         self._validate = None if validator.accepts_everything else validator.validate
-        self._select = topic.partition_selector.select_partition_for
-        self._serialize = topic.serializer.serialize
+        self._select = selector.select_partition_for
+        self._serialize = serializer.serialize
         self._num_partitions = num_partitions
         self._topic_name = topic.name
+        # The built-in selector and serializer always return a valid index and bytes, so
+        # their results need no check, and the serializer's body can run in place.
+        builtin = (
+            type(selector).select_partition_for is DefaultPartitionSelector.select_partition_for
+            and type(serializer).serialize is _BUILTIN_SERIALIZE
+        )
+        self.prepare: Callable[[Any, tuple[memoryview, ...], int | None], tuple[int, bytes]] = (
+            self._prepare_builtin if builtin else self._prepare_checked
+        )
 
-    def prepare(
+    def _prepare_checked(
         self, metadata: Any, data: tuple[memoryview, ...], partition: int | None
     ) -> tuple[int, bytes]:
         """Validate ``metadata``/``data``, choose the partition, serialize the metadata."""
@@ -69,3 +86,19 @@ class EventPreparer:
         if type(blob) is not bytes:
             blob = bytes(blob)
         return index, blob
+
+    def _prepare_builtin(
+        self, metadata: Any, data: tuple[memoryview, ...], partition: int | None
+    ) -> tuple[int, bytes]:
+        """:meth:`_prepare_checked` for the built-in selector and serializer."""
+        step = "Validator"
+        try:
+            if self._validate is not None:
+                self._validate(metadata, data)
+            step = "Partition selector"
+            index = self._select(metadata, partition)
+            step = "Serializer"
+            text = dumps_compact(metadata)
+        except Exception as error:  # noqa: BLE001 - wrapped with the component's name
+            raise component_error(step, error) from None
+        return index, pack_length(len(text)) + text

@@ -22,6 +22,8 @@ __all__ = ["DefaultSerializer", "SchemaSerializer"]
 
 _LENGTH = struct.Struct("<Q")
 _pack_length = _LENGTH.pack
+#: The 8-byte little-endian length prefix of a serialized blob.
+pack_length = _pack_length
 _unpack_length = _LENGTH.unpack_from
 _ERROR = "Could not deserialize Serializer metadata: "
 

@@ -303,28 +303,30 @@ class MochiTopic(LogTopic):
     ) -> tuple[dict[str, Any], list[bytes], list[memoryview], array[int]]:
         """An append request: header, payload (size tables, data segment table, metadata),
         the data segments and the data sizes."""
-        meta_sizes = array("I", [len(record.metadata) for record in records])
+        blobs = [record.metadata for record in records]
+        meta_sizes = array("I", map(len, blobs))
         data_sizes = array("Q", [record.data_size for record in records])
         pairs = array("Q")
         views: list[memoryview] = []
-        address = memory_access.buffer_address
-        for record in records:
-            for segment in record.data:
-                if segment.nbytes:
-                    pairs.append(address(segment))
-                    pairs.append(segment.nbytes)
-                    views.append(segment)
+        if any(data_sizes):
+            address = memory_access.buffer_address
+            for record in records:
+                for segment in record.data:
+                    if segment.nbytes:
+                        pairs.append(address(segment))
+                        pairs.append(segment.nbytes)
+                        views.append(segment)
         header: dict[str, Any] = {
             "op": "append",
-            **self._key(partition),
+            "topic": self.name,
+            "partition": partition,
             "count": len(records),
             "segments": len(views),
         }
         if self.driver.on_node:
             header["pid"] = self._pid
             header["node"] = self._node
-        metadata = b"".join(record.metadata for record in records)
-        payload = [_little(meta_sizes), _little(data_sizes), _little(pairs), metadata]
+        payload = [_little(meta_sizes), _little(data_sizes), _little(pairs), b"".join(blobs)]
         return header, payload, views, data_sizes
 
     def _exchange(

@@ -31,6 +31,8 @@ _PREFIX = struct.Struct("!IQ")
 #: Largest accepted header and payload; a larger length is a malformed frame, not an allocation.
 MAX_HEADER = 1 << 20
 MAX_PAYLOAD = 1 << 36
+#: Buffers per ``sendmsg`` (below the kernel's IOV_MAX).
+_MAX_GATHER = 512
 
 
 def send_frame(
@@ -38,21 +40,28 @@ def send_frame(
 ) -> None:
     """Send one frame; ``payload`` buffers are sent as they are (gathered, not joined)."""
     encoded = orjson.dumps(header)
-    size = sum(memoryview(part).nbytes for part in payload)
-    parts: list[Any] = [_PREFIX.pack(len(encoded), size) + encoded]
-    parts.extend(part for part in payload if memoryview(part).nbytes)
-    _send_all(sock, parts)
+    views = [view for view in map(_byte_view, payload) if view.nbytes]
+    size = sum(view.nbytes for view in views)
+    first = _PREFIX.pack(len(encoded), size) + encoded
+    _send_all(sock, [memoryview(first), *views], len(first) + size)
 
 
-def _send_all(sock: socket.socket, parts: list[Any]) -> None:
-    views = [memoryview(part).cast("B") for part in parts]
-    while views:
-        sent = sock.sendmsg(views[:512])
-        while sent and views:
+def _byte_view(part: memoryview | bytes) -> memoryview:
+    return memoryview(part).cast("B")
+
+
+def _send_all(sock: socket.socket, views: list[memoryview], remaining: int) -> None:
+    """Send ``remaining`` bytes held by ``views`` (gathered: one system call when it can)."""
+    while True:
+        sent = sock.sendmsg(views[:_MAX_GATHER])
+        remaining -= sent
+        if not remaining:
+            return
+        while sent:  # drop what went out; a partial send leaves the rest of one view
             first = views[0]
             if sent >= first.nbytes:
                 sent -= first.nbytes
-                views.pop(0)
+                del views[0]
             else:
                 views[0] = first[sent:]
                 sent = 0
