@@ -12,6 +12,7 @@ import sys
 import threading
 from array import array
 from collections import deque
+from itertools import accumulate
 
 from diaspora_stream.backend.log import StoredRecord
 from diaspora_stream.exceptions import Exception as DiasporaException
@@ -52,7 +53,9 @@ class Subscription:
             self._connection.close()
             raise
         self._connection.sock.settimeout(None)  # pushes come when events do
-        self._batches: deque[deque[StoredRecord]] = deque()
+        #: Pushed batches not handed out yet; ``_head``: records of the first already taken.
+        self._batches: deque[list[StoredRecord]] = deque()
+        self._head = 0
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._timeout = member.timeout
@@ -84,14 +87,14 @@ class Subscription:
             meta_sizes.byteswap()
             data_sizes.byteswap()
         blob = bytes(payload[12 * count :])
-        records: deque[StoredRecord] = deque()
-        position = 0
-        for index in range(count):
-            size = meta_sizes[index]
-            records.append(
-                StoredRecord(first_id + index, blob[position : position + size], data_sizes[index])
+        ends = accumulate(meta_sizes)
+        starts = accumulate(meta_sizes[:-1], initial=0) if count else iter(())
+        records = [
+            StoredRecord(event_id, blob[start:end], data_size)
+            for event_id, start, end, data_size in zip(
+                range(first_id, first_id + count), starts, ends, data_sizes, strict=True
             )
-            position += size
+        ]
         with self._lock:
             self._batches.append(records)
             self._arrived.notify_all()
@@ -115,11 +118,14 @@ class Subscription:
                     )
             while self._batches and len(taken) < max_count:
                 batch = self._batches[0]
-                while batch and len(taken) < max_count:
-                    taken.append(batch.popleft())
-                if not batch:
+                end = self._head + max_count - len(taken)
+                taken += batch[self._head : end]
+                if end >= len(batch):
                     self._batches.popleft()
+                    self._head = 0
                     granted += 1
+                else:
+                    self._head = end
             if not taken and self._error is not None:
                 raise self._error
         if granted:
