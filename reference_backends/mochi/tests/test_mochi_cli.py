@@ -21,7 +21,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_start_status_stop_with_two_members(tmp_path: Path) -> None:
-    config = service_config(tmp_path, servers=2)
+    config = service_config(tmp_path, servers=2, memory_reserve=2**20)
     path = str(tmp_path / "mochi.yaml")
     assert _cli("status", "--config", path).returncode == 1
     started = _cli("start", "--config", path)
@@ -33,6 +33,7 @@ def test_start_status_stop_with_two_members(tmp_path: Path) -> None:
         status = _cli("status", "--config", path)
         assert status.returncode == 0
         assert status.stdout.count(": up") == 2
+        assert status.stdout.count("memory reserve: 0.0 of 1.0 MiB used") == 2
         again = _cli("start", "--config", path)
         assert again.returncode == 1
         assert "already running" in again.stderr

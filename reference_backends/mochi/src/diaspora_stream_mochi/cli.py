@@ -47,10 +47,23 @@ def main(argv: list[str] | None = None) -> int:
         for member, alive in states:
             state = "up" if alive else "DOWN"
             print(f"member {member.rank} {member.address} pid {member.pid}: {state}")
+            answer = service.ping(member, config.group_file) if alive else None
+            reserve = (answer or {}).get("memory_reserve")
+            if reserve:
+                print(f"  memory reserve: {_reserve_text(reserve)}")
         return 0 if all(alive for _, alive in states) else 1
     except DiasporaException as error:
         print(f"diaspora-mochi: error: {error}", file=sys.stderr)
         return 1
+
+
+def _reserve_text(reserve: dict[str, int]) -> str:
+    mib = 2**20
+    ready = reserve["populated"] * 100 // max(1, reserve["size"])
+    return (
+        f"{reserve['used'] / mib:,.1f} of {reserve['size'] / mib:,.1f} MiB used, "
+        f"{ready} % faulted in"
+    )
 
 
 if __name__ == "__main__":
