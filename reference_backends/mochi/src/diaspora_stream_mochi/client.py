@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from .config import GroupMember
 from .errors import ProtocolError, RemoteError, ServerUnavailableError
-from .protocol import receive_frame, receive_header, send_frame
+from .protocol import FrameReader, send_frame
 
 T = TypeVar("T")
 
@@ -35,9 +35,12 @@ class Connection:
             raise member.unavailable(f"cannot connect ({error})") from None
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.settimeout(member.timeout)
+        self.reader = FrameReader(self.sock)
 
     def stale(self) -> bool:
         """Whether the server closed this idle connection (e.g. it restarted)."""
+        if self.reader.buffered or self.reader.pending:
+            return True  # an idle connection has nothing unread: it is out of step
         try:
             readable, _, _ = select.select([self.sock], [], [], 0)
         except (OSError, ValueError):
@@ -53,10 +56,10 @@ class Connection:
                 f"sending {header.get('op')!r} failed ({error})"
             ) from None
 
-    def _answer(self, read: Callable[[socket.socket], T]) -> T:
-        """``read(sock)``, its failures as the member's unavailability."""
+    def _answer(self, read: Callable[[], T]) -> T:
+        """``read()``, its failures as the member's unavailability."""
         try:
-            return read(self.sock)
+            return read()
         except TimeoutError:
             raise self.member.unavailable(
                 f"no answer within {self.member.timeout:g} s (driver option timeout_s)"
@@ -74,11 +77,11 @@ class Connection:
 
     def receive_header(self) -> dict[str, Any]:
         """Receive an answer's header only; its payload is left on the socket for the caller."""
-        return self._checked(self._answer(receive_header))
+        return self._checked(self._answer(self.reader.header))
 
     def receive(self) -> tuple[dict[str, Any], memoryview]:
         """Receive one frame; raise :class:`RemoteError` for an error answer."""
-        header, payload = self._answer(receive_frame)
+        header, payload = self._answer(self.reader.frame)
         return self._checked(header), payload
 
     def close(self) -> None:

@@ -37,7 +37,6 @@ from .client import MemberClient
 from .config import read_group_file
 from .errors import ConfigurationError, RemoteError
 from .pipeline import AppendPipeline
-from .protocol import receive_into
 from .subscription import Subscription
 
 __all__ = ["MochiDriver", "MochiTopic"]
@@ -440,7 +439,7 @@ class MochiTopic(LogTopic):
             if size != sum(view.nbytes for view in destination):
                 raise DiasporaException(f"server sent {size} bytes for a smaller selection")
             for view in destination:
-                receive_into(connection.sock, view)
+                connection.reader.payload_into(view)
             TRANSFER_BYTES["fetched"] += size
         except RemoteError:
             member.release(connection)

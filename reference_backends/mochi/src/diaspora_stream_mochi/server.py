@@ -28,7 +28,7 @@ from .catalog import Catalog, TopicExistsError
 from .config import ServerConfig
 from .errors import ProtocolError
 from .memory_reserve import MemoryReserve
-from .protocol import error_answer, receive_frame, receive_header, receive_into, send_frame
+from .protocol import FrameReader, error_answer, send_frame
 from .storage import FilePartition, MemoryPartition, Partition
 
 __all__ = ["MochiServer", "RequestError", "main"]
@@ -83,7 +83,8 @@ class MochiServer:
         self._lock = threading.Lock()
         self.stopping = threading.Event()
         self._scratch = threading.local()  # one handler thread per connection
-        self._connection = threading.local()  # .acker: the connection's Acknowledger
+        # .acker: the connection's Acknowledger; .reader: its FrameReader.
+        self._connection = threading.local()
         self._ops: dict[str, Callable[[socket.socket, dict[str, Any], memoryview], None]] = {
             "ping": self._ping,
             "create_topic": self._create_topic,
@@ -107,17 +108,18 @@ class MochiServer:
         """Answer the requests of one connection until the client closes it."""
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         acker = self._connection.acker = Acknowledger(sock)
+        reader = self._connection.reader = FrameReader(sock)
         try:
-            self._serve(sock, acker)
+            self._serve(sock, acker, reader)
         finally:
             acker.close()
 
-    def _serve(self, sock: socket.socket, acker: Acknowledger) -> None:
+    def _serve(self, sock: socket.socket, acker: Acknowledger, reader: FrameReader) -> None:
         # Appends are answered by the acknowledger once committed; anything else this thread
         # sends waits until those answers went out, so answers keep the order of requests.
         while not self.stopping.is_set():
             try:
-                header, payload = receive_frame(sock)
+                header, payload = reader.frame()
             except (EOFError, ConnectionError):
                 return
             except ProtocolError as error:
@@ -268,10 +270,11 @@ class MochiServer:
                 raise ConnectionError("connection lost")
             # Pull over the connection: ask for the bytes, the client streams them.
             send_frame(sock, {"op": "pull", "size": total})
-            bulk_header = receive_header(sock)
-            if bulk_header.get("op") != "bulk" or bulk_header["_payload"] != total:
+            reader: FrameReader = self._connection.reader
+            bulk_header = reader.header()
+            if bulk_header.get("op") != "bulk" or reader.pending != total:
                 raise ProtocolError(f"expected a bulk frame of {total} bytes")
-            receive_into(sock, data)
+            reader.payload_into(data)
         pulled = time.perf_counter() - started
         first, ticket = partition.write(meta_sizes, metadata, data_sizes, data)
         answer = {"ok": True, "first_id": first, "path": path, "pull_s": pulled}
@@ -358,6 +361,7 @@ class MochiServer:
         batch_size = _field(header, "batch_size", int, 0)
         grants = [_field(header, "credits", int, 1)]
         closed = threading.Event()
+        frames: FrameReader = self._connection.reader  # read by the credit thread from now on
         send_frame(sock, {"ok": True})
         feed = {
             "topic": header["topic"],
@@ -374,7 +378,7 @@ class MochiServer:
         def read_credits() -> None:
             try:
                 while True:
-                    message, _ = receive_frame(sock)
+                    message, _ = frames.frame()
                     granted = message.get("credits")
                     if message.get("op") != "credit" or not isinstance(granted, int) or granted < 1:
                         break

@@ -1,0 +1,85 @@
+"""Frames through a FrameReader: buffered small frames, large payloads and headers, errors."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+
+import pytest
+
+from diaspora_stream_mochi.errors import ProtocolError
+from diaspora_stream_mochi.protocol import FrameReader, receive_frame, send_frame
+
+
+def test_frames_of_every_size_arrive_whole_and_in_order() -> None:
+    left, right = socket.socketpair()
+    big = bytes(range(256)) * 1024  # 256 KiB: larger than the reader's buffer
+    frames = [
+        ({"i": 0}, [b""]),
+        ({"i": 1}, [b"ab", memoryview(b"cd")]),
+        ({"i": 2, "pad": "x" * 100_000}, [b"after a large header"]),
+        ({"i": 3}, [big]),
+        ({"i": 4}, [b"z" * 10]),
+    ]
+
+    def send() -> None:
+        for header, payload in frames:
+            send_frame(left, header, payload)
+        left.close()
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    reader = FrameReader(right, capacity=4096)
+    received = [reader.frame() for _ in frames]
+    sender.join()
+    assert [header["i"] for header, _ in received] == [0, 1, 2, 3, 4]
+    assert [bytes(payload) for _, payload in received] == [
+        b"",
+        b"abcd",
+        b"after a large header",
+        big,
+        b"z" * 10,
+    ]
+    with pytest.raises(EOFError):
+        reader.header()
+
+
+def test_a_payload_read_in_pieces_and_an_unread_rest_dropped() -> None:
+    left, right = socket.socketpair()
+    send_frame(left, {"op": "a"}, [b"0123456789"])
+    send_frame(left, {"op": "b"}, [b"next"])
+    reader = FrameReader(right)
+    assert reader.header() == {"op": "a"} and reader.pending == 10
+    piece = memoryview(bytearray(4))
+    reader.payload_into(piece)
+    assert bytes(piece) == b"0123" and reader.pending == 6
+    with pytest.raises(ProtocolError, match="7 payload bytes wanted, the frame has 6 left"):
+        reader.payload_into(memoryview(bytearray(7)))
+    assert reader.frame()[0] == {"op": "b"}  # the rest of "a" was skipped
+    left.close()
+
+
+def test_malformed_frames_raise_protocol_errors() -> None:
+    left, right = socket.socketpair()
+    left.sendall(struct.pack("!IQ", 5, 0) + b"nope!")
+    left.sendall(struct.pack("!IQ", 2, 0) + b"[]")
+    left.sendall(struct.pack("!IQ", 1 << 30, 0))
+    reader = FrameReader(right)
+    with pytest.raises(ProtocolError, match="not JSON"):
+        reader.header()
+    with pytest.raises(ProtocolError, match="must be a JSON object"):
+        reader.header()
+    with pytest.raises(ProtocolError, match="frame too large"):
+        reader.header()
+    left.close()
+
+
+def test_unbuffered_receive_frame_reads_one_frame_only() -> None:
+    left, right = socket.socketpair()
+    send_frame(left, {"n": 1}, [b"x"])
+    send_frame(left, {"n": 2}, [b"y"])
+    assert receive_frame(right)[0] == {"n": 1}
+    header, payload = FrameReader(right).frame()  # nothing of frame 2 was consumed
+    assert header == {"n": 2} and bytes(payload) == b"y"
+    left.close()
