@@ -22,6 +22,8 @@ from diaspora_stream.api import (
     ValidatorInterface,
     register_partition_selector,
 )
+from diaspora_stream.components.partition_selectors import DefaultPartitionSelector
+from diaspora_stream.components.serializers import DefaultSerializer
 
 MakeTopic = Callable[..., TopicHandle]
 
@@ -71,16 +73,16 @@ def test_json_conversions(make_topic: MakeTopic) -> None:
     producer.push([True, False])
     producer.flush().wait()
     assert _stored_metadata(topic) == [
-        {"t": [1, 2], "b": "aGk=", "3": None, "f": 1.5}, None, [True, False],
+        {"t": [1, 2], "b": "aGk=", "3": None, "f": 1.5},
+        None,
+        [True, False],
     ]
 
 
 # ----------------------------------------------------------------------------- data
 
 
-@pytest.mark.parametrize(
-    "data", [12, "text", {"a": 1}, [b"a", 3], (b"a", "b"), 1.5], ids=repr
-)
+@pytest.mark.parametrize("data", [12, "text", {"a": 1}, [b"a", 3], (b"a", "b"), 1.5], ids=repr)
 def test_non_buffer_data_raises_type_error(topic: TopicHandle, data: Any) -> None:
     producer = topic.producer()
     with pytest.raises(TypeError):
@@ -350,9 +352,7 @@ def test_data_selector_returning_nonsense(
 # -------------------------------------------------------------------------- options
 
 
-@pytest.mark.parametrize(
-    "options", [{"no_such_option": 1}, "not-a-dict", [1, 2]], ids=repr
-)
+@pytest.mark.parametrize("options", [{"no_such_option": 1}, "not-a-dict", [1, 2]], ids=repr)
 def test_bad_memory_driver_options(options: Any) -> None:
     with pytest.raises((Exception, TypeError)):
         Driver(backend="memory", options=options)
@@ -385,8 +385,13 @@ def test_backend_must_be_a_string() -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"num_partitions": 0}, {"num_partitions": -1}, {"num_partitions": "2"},
-     {"num_partitions": 1.5}, {"num_partitions": True}],
+    [
+        {"num_partitions": 0},
+        {"num_partitions": -1},
+        {"num_partitions": "2"},
+        {"num_partitions": 1.5},
+        {"num_partitions": True},
+    ],
     ids=repr,
 )
 def test_bad_topic_options(driver: Driver, options: Any) -> None:
@@ -404,8 +409,12 @@ def test_topic_options_must_be_an_object(driver: Driver) -> None:
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"batch_size": -1}, {"batch_size": "10"}, {"batch_size": 2**64},
-        {"max_num_batches": -2}, {"ordering": "strict"}, {"thread_pool": 3},
+        {"batch_size": -1},
+        {"batch_size": "10"},
+        {"batch_size": 2**64},
+        {"max_num_batches": -2},
+        {"ordering": "strict"},
+        {"thread_pool": 3},
         {"options": "x"},
     ],
     ids=repr,
@@ -418,7 +427,9 @@ def test_bad_producer_arguments(topic: TopicHandle, kwargs: dict[str, Any]) -> N
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"batch_size": -1}, {"max_num_batches": "2"}, {"thread_pool": "pool"},
+        {"batch_size": -1},
+        {"max_num_batches": "2"},
+        {"thread_pool": "pool"},
         {"data_selector": 3, "data_allocator": None},
         {"data_selector": None, "data_allocator": "alloc"},
     ],
@@ -463,3 +474,39 @@ def test_bad_component_arguments(driver: Driver) -> None:
         with pytest.raises((Exception, TypeError)):
             driver.create_topic("bad_component_topic", **kwargs)
     assert not driver.topic_exists("bad_component_topic")
+
+
+class _ShoutingSerializer(DefaultSerializer):
+    """A subclass of the built-in serializer that overrides ``serialize``."""
+
+    type_name: ClassVar[str] = "bad_input_shouting"
+
+    def serialize(self, metadata: Any) -> bytes:
+        return super().serialize({key.upper(): value for key, value in metadata.items()})
+
+
+class _OutOfRangeSelector(DefaultPartitionSelector):
+    """A subclass of the built-in selector that returns an invalid index."""
+
+    type_name: ClassVar[str] = "bad_input_out_of_range"
+
+    def select_partition_for(self, metadata: Any, requested: int | None) -> int:
+        return 7
+
+
+def test_subclasses_of_the_builtin_components_are_run_and_checked(make_topic: MakeTopic) -> None:
+    """The producers' shortcut for the built-in selector and serializer must not bypass an
+    override in a subclass, nor the check of what it returns."""
+    from diaspora_stream.api import register_serializer
+
+    register_serializer("bad_input_shouting", _ShoutingSerializer)
+    topic = make_topic(num_partitions=1, serializer=_ShoutingSerializer())
+    producer = topic.producer()
+    assert producer.push({"quiet": 1}).wait(1000) == 0
+    producer.flush().wait()
+    assert _stored_metadata(topic) == [{"QUIET": 1}]
+
+    register_partition_selector("bad_input_out_of_range", _OutOfRangeSelector)
+    wrong = make_topic(num_partitions=2, partition_selector=_OutOfRangeSelector())
+    with pytest.raises(Exception, match="Invalid partition index 7 returned by the partition"):
+        wrong.producer().push({"i": 1}).wait(1000)
