@@ -57,6 +57,11 @@ def test_a_payload_read_in_pieces_and_an_unread_rest_dropped() -> None:
     with pytest.raises(ProtocolError, match="7 payload bytes wanted, the frame has 6 left"):
         reader.payload_into(memoryview(bytearray(7)))
     assert reader.frame()[0] == {"op": "b"}  # the rest of "a" was skipped
+    send_frame(left, {"op": "large"}, [bytes(100_000)])
+    send_frame(left, {"op": "c"}, [b"!"])
+    small = FrameReader(right, capacity=4096)
+    assert small.header() == {"op": "large"}
+    assert small.frame() == ({"op": "c"}, memoryview(b"!"))  # 100 kB dropped through 4 KiB
     left.close()
 
 

@@ -158,8 +158,11 @@ class FrameReader:
 
     def header(self) -> dict[str, Any]:
         """Receive a frame's header; its payload (``pending`` bytes) is read next."""
-        if self.pending:
-            self.payload()  # an unread payload of the previous frame: dropped
+        while self.pending:  # an unread payload of the previous frame: dropped
+            self._fill(1)
+            dropped = min(self.pending, self._end - self._start)
+            self._start += dropped
+            self.pending -= dropped
         self._fill(_PREFIX.size)
         header_size, payload_size = _PREFIX.unpack_from(self._buffer, self._start)
         if header_size > MAX_HEADER or payload_size > MAX_PAYLOAD:
