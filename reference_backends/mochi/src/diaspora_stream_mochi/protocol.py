@@ -34,6 +34,10 @@ MAX_HEADER = 1 << 20
 MAX_PAYLOAD = 1 << 36
 #: Buffers per ``sendmsg`` (below the kernel's IOV_MAX).
 _MAX_GATHER = 512
+#: Most bytes one ``sendmsg`` or ``recv_into`` moves. Loopback TCP runs faster in pieces of
+#: about 1 MiB than in one call per multi-MiB batch: sender and receiver then copy at the
+#: same time instead of each waiting for the other to drain or fill the socket buffer.
+_STREAM_PIECE = 1 << 20
 #: Receive buffer of a :class:`FrameReader`.
 _READ_BUFFER = 64 * 1024
 
@@ -54,26 +58,37 @@ def _byte_view(part: memoryview | bytes) -> memoryview:
 
 
 def _send_all(sock: socket.socket, views: list[memoryview], remaining: int) -> None:
-    """Send ``remaining`` bytes held by ``views`` (gathered: one system call when it can)."""
+    """Send ``remaining`` bytes held by ``views``: gathered in one system call up to
+    ``_STREAM_PIECE`` bytes, a larger view in pieces of that size."""
+    start = 0
     while True:
-        sent = sock.sendmsg(views[:_MAX_GATHER])
+        gathered: list[memoryview] = []
+        size = 0
+        for view in views[start : start + _MAX_GATHER]:
+            if size + view.nbytes > _STREAM_PIECE:
+                if not gathered:
+                    gathered.append(view[:_STREAM_PIECE])
+                break
+            gathered.append(view)
+            size += view.nbytes
+        sent = sock.sendmsg(gathered)
         remaining -= sent
         if not remaining:
             return
         while sent:  # drop what went out; a partial send leaves the rest of one view
-            first = views[0]
+            first = views[start]
             if sent >= first.nbytes:
                 sent -= first.nbytes
-                del views[0]
+                start += 1
             else:
-                views[0] = first[sent:]
+                views[start] = first[sent:]
                 sent = 0
 
 
 def receive_into(sock: socket.socket, view: memoryview) -> None:
     """Fill ``view`` from ``sock``; :class:`EOFError` if the peer closes first."""
     while view.nbytes:
-        count = sock.recv_into(view)
+        count = sock.recv_into(view[:_STREAM_PIECE])
         if count == 0:
             raise EOFError("connection closed by the peer")
         view = view[count:]
