@@ -9,12 +9,16 @@ events of about 64 KiB (at least one event):
   benchmark right after the producer);
 * ``tcp``: sending it through a loopback TCP connection to a receiving thread;
 * ``memcpy``: copying it into a ``bytearray`` by slice assignment.
+
+With ``repeat`` > 1 each baseline is the median of that many measurements, as the figures
+it is compared with (one run of a baseline on a shared machine can be off by a third).
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import statistics
 import threading
 import time
 import uuid
@@ -108,18 +112,20 @@ def _memcpy(chunk: bytes, count: int) -> float:
     return time.perf_counter() - start
 
 
-def measure_baselines(directory: str, event_size: int, volume: int) -> Baselines:
+def measure_baselines(directory: str, event_size: int, volume: int, repeat: int = 1) -> Baselines:
     """Measure the four baselines for events of ``event_size`` bytes, moving about ``volume``
-    bytes (clamped to [32 MiB, 256 MiB]) in a file of ``directory``."""
+    bytes (clamped to [32 MiB, 256 MiB]) in a file of ``directory``; each the median of
+    ``repeat`` measurements."""
     chunk = os.urandom(_chunk_size(event_size))
     count = max(1, min(MAX_VOLUME, max(MIN_VOLUME, volume)) // len(chunk))
     moved = count * len(chunk)
-    written, read = _file_write_read(directory, chunk, count)
+    runs = max(1, repeat)
+    file_runs = [_file_write_read(directory, chunk, count) for _ in range(runs)]
     return Baselines(
         event_size=event_size,
         volume=moved,
-        file_write_mb_s=_rate(moved, written),
-        file_read_mb_s=_rate(moved, read),
-        tcp_mb_s=_rate(moved, _tcp(chunk, count)),
-        memcpy_mb_s=_rate(moved, _memcpy(chunk, count)),
+        file_write_mb_s=_rate(moved, statistics.median(run[0] for run in file_runs)),
+        file_read_mb_s=_rate(moved, statistics.median(run[1] for run in file_runs)),
+        tcp_mb_s=_rate(moved, statistics.median(_tcp(chunk, count) for _ in range(runs))),
+        memcpy_mb_s=_rate(moved, statistics.median(_memcpy(chunk, count) for _ in range(runs))),
     )

@@ -238,7 +238,7 @@ def run_matrix(
     for size in sizes:
         volume = max(c.num_events * size for c in cases if c.metadata_size + c.data_size == size)
         log(f"baselines for {human_size(size)} events")
-        baselines[size] = measure_baselines(workdir, size, volume)
+        baselines[size] = measure_baselines(workdir, size, volume, repeat)
     rows: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}
     modes: dict[str, str] = {}

@@ -243,7 +243,7 @@ def run(
         for workload in workloads:
             size = workload.metadata_size + workload.data_size
             volume = workload.num_events * size
-            baselines[workload.name] = asdict(measure_baselines(scratch, size, volume))
+            baselines[workload.name] = asdict(measure_baselines(scratch, size, volume, repeat))
             baselines[workload.name]["synced_write_mb_s"] = synced_write_mb_s(
                 scratch, size * workload.batch_size, min(volume, 128 * 2**20)
             )
