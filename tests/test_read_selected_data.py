@@ -8,7 +8,7 @@ event by event, and backends that do not override the method are read event by e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -97,3 +97,49 @@ def test_a_failing_selector_fails_its_own_pull_only() -> None:
     assert [consumer.pull().wait(5000).event_id for _ in range(3)] == [0, 1, 2]
     with pytest.raises(ValueError, match="event 3"):
         consumer.pull().wait(5000)
+
+
+class _RetainingTopic(_BatchedTopic):
+    """Keeps every record it returned, as a backend holding pushed batches does."""
+
+    returned: ClassVar[list[StoredRecord]] = []
+
+    def read(self, partition: int, start: int, max_count: int) -> Sequence[StoredRecord]:
+        records = super().read(partition, start, max_count)
+        _RetainingTopic.returned += records
+        return records
+
+
+class _RetainingDriver(MemoryDriver):
+    def open_topic(self, name: str) -> LogTopic:
+        topic = super().open_topic(name)
+        assert isinstance(topic, MemoryTopic)
+        return _RetainingTopic(name, topic._store)
+
+
+register_driver("retaining-records-test", _RetainingDriver)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"data_selector": _quarter},
+        {"data_selector": _quarter, "data_allocator": ByteArrayAllocator},
+    ],
+    ids=["whole data", "selection", "selection, ByteArrayAllocator"],
+)
+def test_a_pulled_event_data_is_not_kept_by_its_record(options: dict[str, Any]) -> None:
+    # Data read ahead is cached on the records; once an event is handed out, a record the
+    # backend still holds must not keep that event's data alive (memory would grow with every
+    # event consumed until the backend dropped the batch).
+    _RetainingTopic.returned = []
+    topic = _fill(Driver(backend="retaining-records-test"), 20)
+    consumer = topic.consumer("c", **options)
+    events = [consumer.pull().wait(5000) for _ in range(12)]
+    assert [bytes(event.data[0])[:1] for event in events] == [bytes([i]) for i in range(12)]
+    handed_out = [r for r in _RetainingTopic.returned if r.event_id < 12]
+    assert len(handed_out) == 12
+    assert [(r.event_id, r.data, r.selection) for r in handed_out] == [
+        (i, None, None) for i in range(12)
+    ]

@@ -139,6 +139,9 @@ class LogConsumer(ConsumerInterface):
                 record = buffer[0]
                 event = self._make_event(partition, record)
                 buffer.popleft()
+                # The event owns its data now. The backend may still hold the record (a pushed
+                # batch not handed out whole): it must not keep the data alive with it.
+                record.data = record.selection = None
                 self._cursor = (slot + 1) % count
                 return event
             return None
@@ -211,14 +214,14 @@ class LogConsumer(ConsumerInterface):
                     self.data_allocator,
                     partition,
                     record.event_id,
+                    room=READ_AHEAD_BYTES - total if chosen else None,
                 )
             except Exception:  # noqa: BLE001 - raised again when the record's turn comes
                 break
-            selected = sum(size for _, size in plan.segments)
-            if plan.whole or (chosen and total + selected > READ_AHEAD_BYTES):
+            if plan is None or plan.whole:  # no room left, or read by read_whole
                 break
             chosen.append((record, metadata, plan))
-            total += selected
+            total += sum(size for _, size in plan.segments)
         requests = [(r, plan.segments, plan.destination) for r, _, plan in chosen if plan.segments]
         if requests:
             self._log.read_selected_data(partition, requests)

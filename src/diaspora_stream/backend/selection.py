@@ -82,9 +82,13 @@ def plan_selection(
     allocator: Any,
     partition: int,
     event_id: int,
-) -> SelectionPlan:
+    room: int | None = None,
+) -> SelectionPlan | None:
     """Run the consumer's data selector and allocator on one event (``event_id`` of
     ``partition``, ``data_size`` bytes of data) and say what to read where.
+
+    With ``room``, a selection of more bytes than that is not allocated: ``None`` is returned
+    (a batch of reads that is full leaves the event to the next one).
 
     ``allocator`` ``None``: fetch nothing (``[]``, D4);
     :data:`~diaspora_stream.event.FULL_DATA_ALLOCATOR`: ``[memoryview]`` of the selection.
@@ -106,6 +110,8 @@ def plan_selection(
         selected = descriptor.size
     if allocator is None:
         return _NOTHING
+    if room is not None and selected > room:
+        return None
     if allocator is FULL_DATA_ALLOCATOR:
         if descriptor is None and data_size:
             return SelectionPlan(None, [], [], whole=True)
@@ -157,6 +163,7 @@ def select_event_data(
     """The ``data`` of the event ``record`` (id ``event_id`` of ``partition``): the plan of
     :func:`plan_selection`, carried out by reading from ``source``."""
     plan = plan_selection(metadata, data_size, selector, allocator, partition, event_id)
+    assert plan is not None  # no room limit: always a plan
     if plan.whole:
         return [source.read_whole(partition, record)]
     if plan.segments:
