@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
 import threading
+from pathlib import Path
 
 import pytest
 
 from diaspora_stream_mochi.errors import ProtocolError
-from diaspora_stream_mochi.protocol import FrameReader, receive_frame, send_frame
+from diaspora_stream_mochi.protocol import FileRange, FrameReader, receive_frame, send_frame
 
 
 def test_frames_of_every_size_arrive_whole_and_in_order() -> None:
@@ -88,3 +90,43 @@ def test_unbuffered_receive_frame_reads_one_frame_only() -> None:
     header, payload = FrameReader(right).frame()  # nothing of frame 2 was consumed
     assert header == {"n": 2} and bytes(payload) == b"y"
     left.close()
+
+
+def test_file_ranges_in_a_payload_are_sent_from_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "chunk"
+    content = bytes(range(256)) * 8192  # 2 MiB: more than one sendfile piece
+    path.write_bytes(content)
+    left, right = socket.socketpair()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        payload = [
+            b"head:",
+            FileRange(fd, 3, 5),
+            FileRange(fd, 0, 0),
+            FileRange(fd, 1000, len(content) - 1000),
+            memoryview(b":tail"),
+        ]
+        sender = threading.Thread(target=send_frame, args=(left, {"op": "x"}, payload))
+        sender.start()
+        header, received = FrameReader(right).frame()
+        sender.join()
+        assert header == {"op": "x"}
+        assert bytes(received) == b"head:" + content[3:8] + content[1000:] + b":tail"
+    finally:
+        os.close(fd)
+        left.close()
+        right.close()
+
+
+def test_a_file_range_past_the_end_of_its_file_fails_the_send(tmp_path: Path) -> None:
+    path = tmp_path / "short"
+    path.write_bytes(b"0123456789")
+    left, right = socket.socketpair()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        with pytest.raises(OSError, match="file ends at 10"):
+            send_frame(left, {"op": "x"}, [FileRange(fd, 4, 20)])
+    finally:
+        os.close(fd)
+        left.close()
+        right.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
 from array import array
@@ -396,4 +397,28 @@ def test_pipelined_appends_keep_ids_dense_and_a_failed_one_is_not_stored(
     fetched = topic.read_full_data(0, topic.read(0, 0, 6))
     assert [bytes(view)[0] for view in fetched] == [0, 0, 1, 1, 3, 3]
     topic.close()
+    driver.close()
+
+
+def test_a_chunk_shorter_than_its_index_cuts_that_read_and_the_server_keeps_serving(
+    mochi_service: RunningService,
+) -> None:
+    # Data is sent straight from the chunk file after the answer's header: a chunk damaged
+    # on disk cannot be reported in that answer any more, so the connection is closed (the
+    # client sees it cut short, never other bytes in place of the missing ones).
+    chunks_before = set(mochi_service.config.root.glob("partitions/*/chunk-*.dat"))
+    driver = Driver(backend="mochi", options=mochi_service.options())
+    driver.create_topic("damaged-chunk")
+    producer = driver.open_topic("damaged-chunk").producer(batch_size=1)
+    producer.push({"i": 0}, b"x" * 4096)
+    producer.flush().wait()
+    (chunk,) = set(mochi_service.config.root.glob("partitions/*/chunk-*.dat")) - chunks_before
+    os.truncate(chunk, chunk.stat().st_size - 1000)
+
+    with _connect(mochi_service) as sock:
+        request = {"op": "read", "topic": "damaged-chunk", "partition": 0, "count": 1}
+        send_frame(sock, request, [array("Q", [0, 0, 4096]).tobytes()])
+        with pytest.raises(EOFError):
+            receive_frame(sock)
+    assert _alive(mochi_service)
     driver.close()

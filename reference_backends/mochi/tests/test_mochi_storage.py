@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from diaspora_stream_mochi.catalog import Catalog, TopicExistsError
+from diaspora_stream_mochi.protocol import FileRange
 from diaspora_stream_mochi.storage import FilePartition, MemoryPartition, Partition
 
 
@@ -202,3 +203,38 @@ def test_memory_partition_reads_across_batch_boundaries() -> None:
     piece = memoryview(bytearray(2))
     partition.read(20, 3, 2, piece)  # batch 5, event 5: 10 bytes of 5s
     assert bytes(piece) == b"\x05\x05"
+
+
+def _source_bytes(source: memoryview | FileRange) -> bytes:
+    if isinstance(source, FileRange):
+        return os.pread(source.fd, source.size, source.offset)
+    return bytes(source)
+
+
+@pytest.mark.parametrize("kind", ["file", "memory"])
+def test_data_sources_point_at_the_stored_bytes_merging_neighbours(
+    kind: str, tmp_path: Path
+) -> None:
+    # Chunks of 100 bytes: the first two batches (74 and 66 bytes in a chunk) share one, the
+    # third starts a new chunk file.
+    if kind == "file":
+        partition: Partition = FilePartition(tmp_path / "p", chunk_size=100)
+    else:
+        partition = MemoryPartition()
+    _append(partition, [(b"{}", b"aaaa"), (b"{}", b"bbbb"), (b"{}", b"cccc")])
+    _append(partition, [(b"{}", b"dd"), (b"{}", b""), (b"{}", b"ee")])
+    _append(partition, [(b"{}", b"ffff")])
+    ranges = [(0, 1, 3), (1, 0, 4), (2, 0, 2), (4, 0, 0), (5, 0, 2), (6, 1, 2), (0, 0, 1)]
+
+    sources = partition.data_sources(ranges)
+
+    assert [_source_bytes(source) for source in sources] == [
+        b"aaabbbbcc",  # a range ending where the next one starts: one source
+        b"ee",  # same chunk, not contiguous: event 2's unread bytes and batch 2's header between
+        b"ff",  # another batch, another chunk
+        b"a",  # going back: a new source
+    ]
+    if kind == "file":
+        assert all(isinstance(source, FileRange) for source in sources)
+        assert len({source.fd for source in sources if isinstance(source, FileRange)}) == 2
+    partition.close()

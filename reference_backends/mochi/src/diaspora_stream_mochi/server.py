@@ -313,6 +313,8 @@ class MochiServer:
         return True
 
     def _read(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
+        """Send the requested byte ranges straight from where they are stored (memory, or the
+        page cache through ``sendfile``): no copy into a buffer of the server first."""
         partition = self.partition(header)
         count = _field(header, "count", int, 0)
         triples, _ = _table(payload, 0, "Q", 3 * count)
@@ -325,13 +327,22 @@ class MochiServer:
                 raise RequestError(f"event {event_id} does not exist (partition has {stored})")
             if offset + size > partition.data_size(event_id):
                 raise RequestError(f"range [{offset}, {offset + size}) exceeds event {event_id}")
-            requests.append((event_id, offset, size, total))
+            requests.append((event_id, offset, size))
             total += size
-        answer = self._scratch_view(total)  # sent before the next request reuses it
-        for event_id, offset, size, position in requests:
-            if size:
-                partition.read(event_id, offset, size, answer[position : position + size])
-        send_frame(sock, {"ok": True, "size": total}, [answer])
+        sources = partition.data_sources(requests)
+        try:
+            send_frame(sock, {"ok": True, "size": total}, sources)
+        except ConnectionError:
+            raise
+        except OSError as error:
+            # The answer is cut short: this connection cannot carry another frame.
+            log.error(
+                "read of %r partition %s cut short: %s",
+                header.get("topic"),
+                header.get("partition"),
+                error,
+            )
+            raise ConnectionError(f"answer to a read cut short: {error}") from error
 
     def _feeds(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
         with self._lock:

@@ -37,6 +37,9 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
 from pathlib import Path
+from typing import Any
+
+from .protocol import FileRange
 
 __all__ = ["FilePartition", "MemoryPartition", "Partition"]
 
@@ -114,6 +117,31 @@ class Partition(ABC):
     def data_size(self, event_id: int) -> int:
         """Size of an event's data."""
         return self.metadata(event_id, 1)[1][0]
+
+    def data_sources(self, ranges: Sequence[tuple[int, int, int]]) -> list[memoryview | FileRange]:
+        """Where the bytes of each ``(event id, offset, size)`` are, to send them without
+        copying them first: views of stored memory or ranges of chunk files, in order, with
+        ranges that follow each other in storage merged."""
+        spans: list[list[Any]] = []
+        with self.lock:
+            for event_id, offset, size in ranges:
+                if not size:
+                    continue
+                holder, begin = self._where(event_id, offset)
+                last = spans[-1] if spans else None
+                if last is not None and last[0] == holder and last[2] == begin:
+                    last[2] = begin + size
+                else:
+                    spans.append([holder, begin, begin + size])
+        return [self._source(holder, begin, end) for holder, begin, end in spans]
+
+    def _where(self, event_id: int, offset: int) -> tuple[Any, int]:
+        """What holds byte ``offset`` of an event's data (called under ``lock``), and where."""
+        raise NotImplementedError(f"{type(self).__name__} does not give data sources")
+
+    def _source(self, holder: Any, begin: int, end: int) -> memoryview | FileRange:
+        """The bytes [begin, end) of ``holder`` (from :meth:`_where`), to send."""
+        raise NotImplementedError(f"{type(self).__name__} does not give data sources")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files."""
@@ -205,6 +233,14 @@ class MemoryPartition(Partition):
         with self.lock:
             batch, index = self._locate(event_id)
         return batch.data_sizes[index]
+
+    def _where(self, event_id: int, offset: int) -> tuple[Any, int]:
+        batch, index = self._locate(event_id)
+        return batch, batch.data_offsets[index] + offset
+
+    def _source(self, holder: Any, begin: int, end: int) -> memoryview | FileRange:
+        data: memoryview = holder.data
+        return data[begin:end]
 
 
 class FilePartition(Partition):
@@ -417,6 +453,13 @@ class FilePartition(Partition):
     def data_size(self, event_id: int) -> int:
         with self.lock:
             return self._record(event_id)[4]
+
+    def _where(self, event_id: int, offset: int) -> tuple[Any, int]:
+        chunk, _, _, data_offset, _ = self._record(event_id)
+        return self._reader(chunk), data_offset + offset
+
+    def _source(self, holder: Any, begin: int, end: int) -> memoryview | FileRange:
+        return FileRange(holder, begin, end - begin)
 
     def close(self) -> None:
         with self.lock:
