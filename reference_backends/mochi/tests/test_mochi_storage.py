@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
 
+from diaspora_stream_mochi import catalog
 from diaspora_stream_mochi.catalog import Catalog, TopicExistsError
 from diaspora_stream_mochi.protocol import FileRange
 from diaspora_stream_mochi.storage import FilePartition, MemoryPartition, Partition
@@ -238,3 +240,45 @@ def test_data_sources_point_at_the_stored_bytes_merging_neighbours(
         assert all(isinstance(source, FileRange) for source in sources)
         assert len({source.fd for source in sources if isinstance(source, FileRange)}) == 2
     partition.close()
+
+
+def test_catalog_setup_is_retried_while_another_member_locks_the_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Members starting together race to switch the new database to WAL mode; SQLite may
+    # refuse at once with "database is locked" rather than wait: setting up is tried again.
+    monkeypatch.setattr(catalog, "time", _FastClock())
+    attempts = []
+
+    def setup() -> None:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise sqlite3.OperationalError("database is locked")
+
+    catalog._retry_while_locked(setup)
+    assert len(attempts) == 3
+
+    def broken() -> None:
+        raise sqlite3.OperationalError("no such table: topics")
+
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        catalog._retry_while_locked(broken)
+
+    def always_locked() -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    with pytest.raises(sqlite3.OperationalError, match="locked"):  # not forever
+        catalog._retry_while_locked(always_locked)
+
+
+class _FastClock:
+    """``time`` for the catalog: sleeping advances the clock at once."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,30 @@ CREATE TABLE IF NOT EXISTS acknowledgements (
 """
 
 
+#: Seconds a statement waits for another process's lock on the database.
+_BUSY_TIMEOUT = 30.0
+
+
+def _retry_while_locked(action: Callable[[], None]) -> None:
+    """Run ``action``, again while the database is locked, for up to ``_BUSY_TIMEOUT`` s.
+
+    Members of a group start at the same time and each switches the new database to WAL
+    mode; SQLite can refuse that switch at once ("database is locked") instead of waiting
+    for the other member's lock as other statements do.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT
+    pause = 0.01
+    while True:
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
 class TopicExistsError(Exception):
     """``create_topic`` of a name already in the catalog."""
 
@@ -50,7 +76,10 @@ class Catalog:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, timeout=30.0, check_same_thread=False)
+        self._db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT, check_same_thread=False)
+        _retry_while_locked(self._setup)
+
+    def _setup(self) -> None:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         with self._db:
