@@ -16,7 +16,7 @@ from diaspora_stream.exceptions import Exception as DiasporaException
 from mochi_service import RunningService
 
 from diaspora_stream_mochi.config import read_group_file
-from diaspora_stream_mochi.errors import ConfigurationError, RemoteError, ServerUnavailableError
+from diaspora_stream_mochi.errors import ConfigurationError, ServerUnavailableError
 from diaspora_stream_mochi.protocol import receive_frame, send_frame
 
 
@@ -134,6 +134,29 @@ def test_a_client_that_disconnects_mid_batch_loses_nothing_acknowledged(
     events = [consumer.pull().wait(10_000) for _ in range(10)]
     assert [(e.event_id, e.metadata) for e in events] == [(i, {"i": i}) for i in range(10)]
     assert producer.push({"i": 10}, b"10").wait(10_000) == 10
+
+
+def test_a_request_other_than_an_append_while_a_pull_waits_closes_the_connection(
+    mochi_service: RunningService,
+) -> None:
+    driver = Driver(backend="mochi", options=mochi_service.options())
+    driver.create_topic("pull-then-other")
+    with _connect(mochi_service) as sock:
+        header = {"op": "append", "topic": "pull-then-other", "partition": 0, "count": 1}
+        tables = array("I", [2]).tobytes() + array("Q", [4]).tobytes()
+        segments = array("Q", [0, 4]).tobytes()  # unreadable on-node: pulled over the socket
+        send_frame(sock, {**header, "segments": 1}, [tables + segments + b"{}"])
+        assert receive_frame(sock)[0] == {"op": "pull", "size": 4}
+        send_frame(sock, {"op": "ping"})  # not the data, not a later append
+        with pytest.raises(EOFError):
+            receive_frame(sock)
+    assert _alive(mochi_service)
+    from diaspora_stream_mochi import MochiDriver
+
+    log_driver = MochiDriver(mochi_service.options())
+    assert log_driver.open_topic("pull-then-other").event_count(0) == 0  # stored nowhere
+    log_driver.close()
+    driver.close()
 
 
 @pytest.mark.parametrize("transport", ["auto", "tcp"])
@@ -361,11 +384,12 @@ def test_a_hung_server_fails_futures_after_the_timeout(
         os.kill(pid, signal.SIGCONT)
 
 
-def test_pipelined_appends_keep_ids_dense_and_a_failed_one_is_not_stored(
+def test_pipelined_appends_keep_ids_dense_and_fall_back_to_the_stream_alone(
     mochi_service: RunningService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Several batches in flight on one partition: ids follow the order they were sent; a
-    batch whose on-node pull fails is refused alone and stored nowhere."""
+    batch whose on-node pull fails is pulled over the connection instead, while the batches
+    after it stay in flight, and the next ones are pulled on-node again."""
     from diaspora_stream.backend.log import AppendRecord, TopicConfig
 
     from diaspora_stream_mochi import MochiDriver, memory_access
@@ -380,22 +404,17 @@ def test_pipelined_appends_keep_ids_dense_and_a_failed_one_is_not_stored(
         data = memoryview(bytes([tag]) * 10)
         return [AppendRecord(b'{"t":%d}' % tag, (data,), 10) for _ in range(2)]
 
-    assert topic.append(0, batch(0)) == 0  # the first on-node pull confirms the path
-    batches = [batch(1), batch(2)]  # their data must outlive the appends
-    waits = [topic.start_append(0, batches[0])]
+    batches = [batch(tag) for tag in range(5)]  # their data must outlive the appends
+    waits = [topic.start_append(0, batches[0]), topic.start_append(0, batches[1])]
     real_address = memory_access.buffer_address
     monkeypatch.setattr(memory_access, "buffer_address", lambda view: 8)  # unreadable
-    waits.append(topic.start_append(0, batches[1]))
+    waits.append(topic.start_append(0, batches[2]))
     monkeypatch.setattr(memory_access, "buffer_address", real_address)
-    assert waits[0]() == 2
-    with pytest.raises(RemoteError, match="on-node pull of a pipelined batch failed"):
-        waits[1]()
-    # The next batch with data makes the pull exchange alone, then pipelining resumes.
-    assert topic.append(0, batch(3)) == 4
-    assert topic.transfers["vm"] == 3
-    assert topic.event_count(0) == 6
-    fetched = topic.read_full_data(0, topic.read(0, 0, 6))
-    assert [bytes(view)[0] for view in fetched] == [0, 0, 1, 1, 3, 3]
+    waits += [topic.start_append(0, batches[3]), topic.start_append(0, batches[4])]
+    assert [wait() for wait in waits] == [0, 2, 4, 6, 8]
+    assert (topic.transfers["vm"], topic.transfers["bulk"]) == (4, 1)
+    fetched = topic.read_full_data(0, topic.read(0, 0, 10))
+    assert [bytes(view) for view in fetched] == [bytes([i // 2]) * 10 for i in range(10)]
     topic.close()
     driver.close()
 

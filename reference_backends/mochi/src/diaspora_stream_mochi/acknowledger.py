@@ -33,6 +33,7 @@ class Acknowledger:
         self._busy = False
         self._closed = False
         self._broken = False
+        self._send_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, daemon=True, name="mochi-acks")
         self._thread.start()
 
@@ -41,6 +42,19 @@ class Acknowledger:
         with self._cond:
             self._queue.append((partition, ticket, answer))
             self._cond.notify_all()
+
+    def send_now(self, header: dict[str, Any]) -> bool:
+        """Send a frame that is no answer (a data pull) at once, between two answers;
+        ``False`` if the connection broke."""
+        with self._send_lock:
+            if self._broken:
+                return False
+            try:
+                send_frame(self._sock, header)
+            except OSError:
+                self._broken = True
+                return False
+        return True
 
     def drain(self) -> bool:
         """Wait until every submitted answer was sent; ``False`` if the connection broke."""
@@ -68,11 +82,12 @@ class Acknowledger:
             except Exception as error:  # the producer is told, never acknowledged
                 log.exception("commit failed")
                 answer = error_answer(f"server error: storing the batch failed: {error}")
-            try:
-                if not self._broken:
-                    send_frame(self._sock, answer)
-            except OSError:
-                self._broken = True
+            with self._send_lock:
+                try:
+                    if not self._broken:
+                        send_frame(self._sock, answer)
+                except OSError:
+                    self._broken = True
             with self._cond:
                 self._busy = False
                 self._cond.notify_all()

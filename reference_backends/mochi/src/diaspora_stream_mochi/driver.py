@@ -240,9 +240,6 @@ class MochiTopic(LogTopic):
         self.transfers = {"vm": 0, "bulk": 0, "none": 0}
         self.appends_in_flight = driver.appends_in_flight
         self._pipelines: dict[int, AppendPipeline] = {}
-        # Batches with data are pipelined once the server pulled one on-node: a pipelined
-        # batch cannot fall back to the bulk stream (later requests are on the wire).
-        self._vm_confirmed = False
 
     def partition_info(self, partition: int) -> dict[str, Any]:
         entry = self._partitions[partition]
@@ -262,33 +259,15 @@ class MochiTopic(LogTopic):
         return self.start_append(partition, records)()
 
     def start_append(self, partition: int, records: Sequence[AppendRecord]) -> Callable[[], int]:
-        """Send the batch's request at once; the returned function waits for its answer.
+        """Send the batch's request at once, on the partition's pipeline (several batches in
+        flight, answered in order); the returned function waits for its answer.
 
-        Batches without data, and batches with data once the on-node pull works, are sent on
-        the partition's pipeline (several in flight, answered in order); others wait for the
-        pipeline to drain and make the pull-or-bulk exchange on their own connection.
+        The server pulls the data on-node when it can, else over the pipeline's connection.
         """
         header, payload, views, data_sizes = self._request(partition, records)
         total = sum(data_sizes)
-        pipeline = self._pipeline(partition)
-        if total and not (self.driver.on_node and self._vm_confirmed):
-            pipeline.drain()  # the batches before this one are stored first
-            answer = self._exchange(partition, header, payload, views)
-            first = self._accepted(answer, total)
-            return lambda: first
-        header["pipelined"] = True
-        wait = pipeline.send(header, payload)
-
-        def finish() -> int:
-            try:
-                answer = wait()
-            except RemoteError as error:
-                if "on-node pull" in str(error):
-                    self._vm_confirmed = False  # the next one makes the exchange alone
-                raise
-            return self._accepted(answer, total)
-
-        return finish
+        wait = self._pipeline(partition).send(header, payload, views)
+        return lambda: self._accepted(wait(), total)
 
     def _pipeline(self, partition: int) -> AppendPipeline:
         with self._lock:
@@ -328,36 +307,9 @@ class MochiTopic(LogTopic):
         payload = [_little(meta_sizes), _little(data_sizes), _little(pairs), b"".join(blobs)]
         return header, payload, views, data_sizes
 
-    def _exchange(
-        self,
-        partition: int,
-        header: dict[str, Any],
-        payload: list[bytes],
-        views: list[memoryview],
-    ) -> dict[str, Any]:
-        """One append on a pooled connection, streaming the data if the server asks for it."""
-        member = self._member(partition)
-        connection = member.acquire()
-        try:
-            connection.send(header, payload)
-            answer, _ = connection.receive()
-            if answer.get("op") == "pull":  # the server pulls the data over the connection
-                connection.send({"op": "bulk"}, views)
-                answer, _ = connection.receive()
-        except RemoteError:
-            member.release(connection)
-            raise
-        except BaseException:
-            connection.close()
-            raise
-        member.release(connection)
-        return answer
-
     def _accepted(self, answer: dict[str, Any], total: int) -> int:
         """Count how the server pulled an acknowledged batch; its first id."""
         path = answer.get("path", "none")
-        if path == "vm":
-            self._vm_confirmed = True
         self.transfers[path] = self.transfers.get(path, 0) + 1
         if path in TRANSFER_SECONDS:
             TRANSFER_BYTES[path] += total

@@ -3,7 +3,10 @@
 An :class:`AppendPipeline` owns a connection to the member hosting a partition. ``send`` writes
 a request and returns at once with a function that waits for that request's answer; answers
 come back in request order (the server handles a connection's requests one after the other),
-so whichever thread waits reads the answers in turn and keeps those of the others. When the
+so whichever thread waits reads the answers in turn and keeps those of the others. A batch
+whose data the server cannot pull on-node is pulled over the connection: the server's "pull"
+request (naming the batch by its sequence number) comes among the answers, and the thread
+reading them streams that batch's data back at once. When the
 connection fails, every request sent on it that was not answered fails with the same error
 (none is sent again: a batch is stored at most once), and the next ``send`` connects anew
 (as it does when the server closed the idle connection, e.g. after a restart).
@@ -36,12 +39,20 @@ class AppendPipeline:
         #: Requests sent and not answered yet, oldest first: (sequence number, connection).
         self._outstanding: deque[tuple[int, Connection]] = deque()
         self._results: dict[int, dict[str, Any] | BaseException] = {}
+        #: Data of the requests sent and not answered, by sequence number, for a pull.
+        self._data: dict[int, Sequence[memoryview]] = {}
         self._sequence = 0
 
     def send(
-        self, header: dict[str, Any], payload: Sequence[memoryview | bytes]
+        self,
+        header: dict[str, Any],
+        payload: Sequence[memoryview | bytes],
+        data: Sequence[memoryview] = (),
     ) -> Callable[[], dict[str, Any]]:
-        """Send a request; return the function that waits for its answer (or raises)."""
+        """Send a request; return the function that waits for its answer (or raises).
+
+        ``data``: the batch's data segments, streamed if the server pulls them over the
+        connection (they must stay unchanged until the answer)."""
         with self._send_lock:
             connection = self._connection
             if connection is not None and self._idle() and connection.stale():
@@ -49,13 +60,19 @@ class AppendPipeline:
                 connection = None
             if connection is None:
                 connection = self._connection = self._member.acquire()
+            sequence = self._sequence  # numbers are given under the send lock: in send order
+            header["seq"] = sequence
+            with self._lock:
+                if data:
+                    self._data[sequence] = data
             try:
                 connection.send(header, payload)
             except BaseException:
+                with self._lock:
+                    self._data.pop(sequence, None)
                 self._broken(connection, None)
                 raise
             with self._lock:
-                sequence = self._sequence
                 self._sequence += 1
                 self._outstanding.append((sequence, connection))
         return lambda: self._take(sequence)
@@ -96,6 +113,9 @@ class AppendPipeline:
                     head, connection = self._outstanding[0]
                 try:
                     answer: dict[str, Any] | BaseException = connection.receive()[0]
+                    if isinstance(answer, dict) and answer.get("op") == "pull":
+                        self._stream_data(connection, answer)
+                        continue
                 except RemoteError as error:
                     answer = error
                 except Exception as error:  # noqa: BLE001 - every waiter of it gets it
@@ -104,6 +124,20 @@ class AppendPipeline:
                 with self._lock:
                     self._outstanding.popleft()
                     self._results[head] = answer
+                    self._data.pop(head, None)
+
+    def _stream_data(self, connection: Connection, request: dict[str, Any]) -> None:
+        """Send the data of the batch the server pulls over the connection."""
+        with self._lock:
+            data = self._data.pop(request.get("seq"), None)  # type: ignore[arg-type]
+        size = sum(view.nbytes for view in data) if data is not None else None
+        if data is None or size != request.get("size"):
+            raise DiasporaException(
+                f"the server pulled {request.get('size')} bytes of batch {request.get('seq')}, "
+                f"which has {'no data waiting' if size is None else size}"
+            )
+        with self._send_lock:
+            connection.send({"op": "bulk"}, data)
 
     def _broken(self, connection: Connection, error: BaseException | None) -> None:
         """Fail the unanswered requests sent on ``connection`` and close it."""
@@ -116,6 +150,7 @@ class AppendPipeline:
                 for sequence, used in self._outstanding:
                     if used is connection:
                         self._results[sequence] = error
+                        self._data.pop(sequence, None)
                     else:
                         kept.append((sequence, used))
                 self._outstanding = kept

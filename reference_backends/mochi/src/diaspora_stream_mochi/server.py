@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from array import array
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,8 @@ class MochiServer:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         acker = self._connection.acker = Acknowledger(sock)
         reader = self._connection.reader = FrameReader(sock)
+        #: Requests that arrived while this thread waited for a batch's bulk frame.
+        self._connection.early = deque()
         try:
             self._serve(sock, acker, reader)
         finally:
@@ -117,9 +120,10 @@ class MochiServer:
     def _serve(self, sock: socket.socket, acker: Acknowledger, reader: FrameReader) -> None:
         # Appends are answered by the acknowledger once committed; anything else this thread
         # sends waits until those answers went out, so answers keep the order of requests.
+        early: deque[tuple[dict[str, Any], memoryview]] = self._connection.early
         while not self.stopping.is_set():
             try:
-                header, payload = reader.frame()
+                header, payload = early.popleft() if early else reader.frame()
             except (EOFError, ConnectionError):
                 return
             except ProtocolError as error:
@@ -259,26 +263,36 @@ class MochiServer:
         path = "vm" if total else "none"
         started = time.perf_counter()
         if total and not self._pull_on_node(header, remote, data):
-            if header.get("pipelined"):
-                # Later requests are already on the wire: no bulk exchange is possible now.
-                raise RequestError(
-                    "on-node pull of a pipelined batch failed; nothing was stored (the client's "
-                    "next batch makes the pull exchange alone, with the bulk stream as fallback)"
-                )
             path = "bulk"
-            if not self._connection.acker.drain():
-                raise ConnectionError("connection lost")
-            # Pull over the connection: ask for the bytes, the client streams them.
-            send_frame(sock, {"op": "pull", "size": total})
-            reader: FrameReader = self._connection.reader
-            bulk_header = reader.header()
-            if bulk_header.get("op") != "bulk" or reader.pending != total:
-                raise ProtocolError(f"expected a bulk frame of {total} bytes")
-            reader.payload_into(data)
+            self._pull_over_connection(header, data)
         pulled = time.perf_counter() - started
         first, ticket = partition.write(meta_sizes, metadata, data_sizes, data)
         answer = {"ok": True, "first_id": first, "path": path, "pull_s": pulled}
         self._connection.acker.submit(partition, ticket, answer)
+
+    def _pull_over_connection(self, header: dict[str, Any], data: memoryview) -> None:
+        """Ask the client for a batch's data and receive it into ``data``.
+
+        The request goes out between the answers of earlier batches (their acknowledger keeps
+        sending them); a pipelining client may have sent later appends before it saw the
+        request: they are kept, in order, and handled once this batch is stored.
+        """
+        request: dict[str, Any] = {"op": "pull", "size": data.nbytes}
+        if "seq" in header:
+            request["seq"] = header["seq"]
+        if not self._connection.acker.send_now(request):
+            raise ConnectionError("connection lost")
+        reader: FrameReader = self._connection.reader
+        while True:
+            frame = reader.header()
+            if frame.get("op") == "bulk":
+                break
+            if frame.get("op") != "append":
+                raise ProtocolError(f"expected the bulk frame of {data.nbytes} bytes")
+            self._connection.early.append((frame, reader.payload()))
+        if reader.pending != data.nbytes:
+            raise ProtocolError(f"expected a bulk frame of {data.nbytes} bytes")
+        reader.payload_into(data)
 
     def _landing(self, size: int, partition: Partition) -> memoryview:
         """Where a batch's data lands: for partitions that keep it (memory), the reserve while
