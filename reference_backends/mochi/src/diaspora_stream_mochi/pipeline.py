@@ -81,14 +81,6 @@ class AppendPipeline:
         with self._lock:
             return not self._outstanding
 
-    def drain(self) -> None:
-        """Wait until every request sent so far was answered (answers kept for their waiters)."""
-        with self._lock:
-            if not self._outstanding:
-                return
-            last = self._outstanding[-1][0]
-        self._receive_until(last)
-
     def close(self) -> None:
         """Close the connection; unanswered requests fail."""
         with self._send_lock:
