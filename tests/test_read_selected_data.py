@@ -31,10 +31,12 @@ class _BatchedTopic(MemoryTopic):
 
 
 class _BatchedDriver(MemoryDriver):
+    topic_class: ClassVar[type[MemoryTopic]] = _BatchedTopic
+
     def open_topic(self, name: str) -> LogTopic:
         topic = super().open_topic(name)
         assert isinstance(topic, MemoryTopic)
-        return _BatchedTopic(name, topic._store)
+        return self.topic_class(name, topic._store)
 
 
 register_driver("batched-selection-test", _BatchedDriver)
@@ -110,11 +112,8 @@ class _RetainingTopic(_BatchedTopic):
         return records
 
 
-class _RetainingDriver(MemoryDriver):
-    def open_topic(self, name: str) -> LogTopic:
-        topic = super().open_topic(name)
-        assert isinstance(topic, MemoryTopic)
-        return _RetainingTopic(name, topic._store)
+class _RetainingDriver(_BatchedDriver):
+    topic_class = _RetainingTopic
 
 
 register_driver("retaining-records-test", _RetainingDriver)

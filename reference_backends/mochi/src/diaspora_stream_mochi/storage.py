@@ -110,9 +110,17 @@ class Partition(ABC):
     def metadata(self, start: int, count: int) -> tuple[list[int], list[int], bytes]:
         """Metadata sizes, data sizes and concatenated metadata of events [start, start+count)."""
 
-    @abstractmethod
     def read(self, event_id: int, offset: int, size: int, destination: memoryview) -> None:
-        """Copy ``size`` bytes of event ``event_id``'s data from ``offset`` into ``destination``."""
+        """Copy ``size`` bytes of event ``event_id``'s data from ``offset`` into ``destination``
+        (from its :meth:`data_sources`)."""
+        position = 0
+        for source in self.data_sources([(event_id, offset, size)]):
+            if isinstance(source, FileRange):
+                _read_file(source, destination[position : position + source.size])
+                position += source.size
+            else:
+                destination[position : position + source.nbytes] = source
+                position += source.nbytes
 
     def data_size(self, event_id: int) -> int:
         """Size of an event's data."""
@@ -135,13 +143,13 @@ class Partition(ABC):
                     spans.append([holder, begin, begin + size])
         return [self._source(holder, begin, end) for holder, begin, end in spans]
 
+    @abstractmethod
     def _where(self, event_id: int, offset: int) -> tuple[Any, int]:
         """What holds byte ``offset`` of an event's data (called under ``lock``), and where."""
-        raise NotImplementedError(f"{type(self).__name__} does not give data sources")
 
+    @abstractmethod
     def _source(self, holder: Any, begin: int, end: int) -> memoryview | FileRange:
         """The bytes [begin, end) of ``holder`` (from :meth:`_where`), to send."""
-        raise NotImplementedError(f"{type(self).__name__} does not give data sources")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files."""
@@ -222,12 +230,6 @@ class MemoryPartition(Partition):
                 position = first + high
                 index += 1
         return meta_sizes, data_sizes, b"".join(parts)
-
-    def read(self, event_id: int, offset: int, size: int, destination: memoryview) -> None:
-        with self.lock:
-            batch, index = self._locate(event_id)
-        begin = batch.data_offsets[index] + offset
-        destination[:size] = batch.data[begin : begin + size]
 
     def data_size(self, event_id: int) -> int:
         with self.lock:
@@ -437,19 +439,6 @@ class FilePartition(Partition):
         parts.append(os.pread(self._reader(run_chunk), run_end - run_start, run_start))
         return meta_sizes, data_sizes, b"".join(parts)
 
-    def read(self, event_id: int, offset: int, size: int, destination: memoryview) -> None:
-        with self.lock:
-            chunk, _, _, data_offset, _ = self._record(event_id)
-            fd = self._reader(chunk)
-        view = destination[:size]
-        position = data_offset + offset
-        while view.nbytes:
-            count = os.preadv(fd, [view], position)
-            if count <= 0:
-                raise OSError(f"chunk {chunk} of {self.directory} is shorter than its index says")
-            view = view[count:]
-            position += count
-
     def data_size(self, event_id: int) -> int:
         with self.lock:
             return self._record(event_id)[4]
@@ -492,6 +481,17 @@ def _index_records(
     if sys.byteorder != "little":
         words.byteswap()
     return bytearray(words.tobytes())
+
+
+def _read_file(source: FileRange, destination: memoryview) -> None:
+    """Fill ``destination`` with the bytes of ``source``."""
+    position = source.offset
+    while destination.nbytes:
+        count = os.preadv(source.fd, [destination], position)
+        if count <= 0:
+            raise OSError(f"chunk file ends at {position}, before the range its index gives")
+        destination = destination[count:]
+        position += count
 
 
 def _write_all(fd: int, views: list[memoryview], position: int | None = None) -> None:
