@@ -32,6 +32,7 @@ from diaspora_stream_conformance.backend import BackendUnderTest
 from diaspora_stream_conformance.bad_input import BadInputTests
 from diaspora_stream_conformance.base import ConformanceBase
 from diaspora_stream_conformance.behaviours import BehaviourTests
+from diaspora_stream_conformance.rules import RULE_FAMILIES
 from diaspora_stream_conformance.capability_checks import CapabilityTests
 from diaspora_stream_conformance.catalogue import (
     catalogue,
@@ -41,7 +42,7 @@ from diaspora_stream_conformance.catalogue import (
 )
 from diaspora_stream_conformance.levels import LEVELS
 
-CLASSES = (BehaviourTests, BadInputTests, CapabilityTests)
+CLASSES = (*RULE_FAMILIES, BadInputTests, CapabilityTests)
 
 
 def _backend_fixture(backend: BackendUnderTest) -> Iterator[BackendUnderTest]:
@@ -232,7 +233,7 @@ def test_catalogue_entries_carry_capabilities_and_parameters() -> None:
     by_id = {entry.behaviour_id: entry for entry in catalogue(CLASSES)}
     assert by_id["CapabilityTests::test_persistent_topics"].capabilities == ("persistent_topics",)
     assert by_id["CapabilityTests::test_persistent_topics"].level == "may"
-    assert by_id["BehaviourTests::test_acknowledge_then_resume_by_name"].capabilities == (
+    assert by_id["AcknowledgementRules::test_acknowledge_then_resume_by_name"].capabilities == (
         "acknowledgements",
     )
     assert by_id["BadInputTests::test_bad_topic_name"].parameters == (
@@ -249,8 +250,9 @@ def test_no_test_name_is_shadowed() -> None:
     assert shadowed_tests(CLASSES) == {}
 
 
-def test_suite_classes_include_the_three_catalogues() -> None:
-    """suite_classes() lists the three catalogue classes and only ConformanceBase subclasses."""
+def test_suite_classes_include_every_catalogue() -> None:
+    """suite_classes() lists every rule family, the bad-input and capability classes, and only
+    ConformanceBase subclasses."""
     classes = suite_classes()
     for cls in CLASSES:
         assert cls in classes
@@ -273,7 +275,7 @@ def test_catalogue_module_entry_point() -> None:
     result = _run_module([])
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("| Behaviour | Level | Requires | Description |")
-    assert "`BehaviourTests::test_created_topic_exists`" in result.stdout
+    assert "`TopicRules::test_created_topic_exists`" in result.stdout
     as_json = _run_module(["--format", "json", "--level", "may"])
     assert as_json.returncode == 0, as_json.stderr
     assert '"level": "may"' in as_json.stdout and '"level": "must"' not in as_json.stdout

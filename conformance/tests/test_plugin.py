@@ -222,7 +222,7 @@ def test_zero_code_run_writes_json_and_markdown_reports(
     assert "| SHOULD | 1 | 0 | 0 | 0 | 100.0 % |" in markdown
     assert "| MAY | 1 | 0 | 0 | 1 | 100.0 % |" in markdown
     assert "Declared capabilities: persistent_topics=no, acknowledgements=yes" in markdown
-    assert "(`BehaviourTests::test_created_topic_exists`) | MUST | - | ✅ pass |" in markdown
+    assert "(`TopicRules::test_created_topic_exists`) | MUST | - | ✅ pass |" in markdown
 
 
 def test_failures_are_counted_per_level(run: Any, pytester: pytest.Pytester) -> None:
@@ -240,7 +240,7 @@ def test_failures_are_counted_per_level(run: Any, pytester: pytest.Pytester) -> 
     report, markdown = read_report(pytester.path / "report")
     assert report["summary"]["must"] == {"failed": 1, "passed": 1, "total": 2, "percent": 50.0}
     failed = results_by_id(report)[
-        "BehaviourTests::test_missing_topic_does_not_exist_and_open_raises"
+        "TopicRules::test_missing_topic_does_not_exist_and_open_raises"
     ]
     assert failed["outcome"] == "failed" and failed["message"]
     assert "| MUST | 1 | 1 | 0 | 0 | 50.0 % |" in markdown
@@ -312,8 +312,8 @@ def test_options_override_environment_variables(run: Any, pytester: pytest.Pytes
 EXPECTED_FAILURES = """\
 # Expected failures of the plugin-exists-always backend.
 
-BehaviourTests::test_missing_topic_does_not_exist_and_open_raises   # topic_exists lies, issue 7
-BehaviourTests::test_created_topic_exists  # listed, but it passes
+TopicRules::test_missing_topic_does_not_exist_and_open_raises   # topic_exists lies, issue 7
+TopicRules::test_created_topic_exists  # listed, but it passes
 BadInputTests::test_bad_topic_name  # a prefix: every parameter set
 BehaviourTests::test_no_such_behaviour  # a stale entry
 """
@@ -349,16 +349,16 @@ def test_expected_failures_file(run: Any, pytester: pytest.Pytester, how: str) -
 
     report, markdown = read_report(pytester.path / "report")
     results = results_by_id(report)
-    xfailed = results["BehaviourTests::test_missing_topic_does_not_exist_and_open_raises"]
+    xfailed = results["TopicRules::test_missing_topic_does_not_exist_and_open_raises"]
     assert xfailed["outcome"] == "xfailed"
     assert "topic_exists lies, issue 7" in xfailed["message"]
     assert "expected.txt:3" in xfailed["message"]
-    assert results["BehaviourTests::test_created_topic_exists"]["outcome"] == "xpassed"
+    assert results["TopicRules::test_created_topic_exists"]["outcome"] == "xpassed"
     for parameter in ("empty", "slash", "dotdot", "nul"):
         entry = results[f"BadInputTests::test_bad_topic_name[{parameter}]"]
         assert entry["outcome"] == "xpassed"
         assert "expected.txt:5" in entry["message"]
-    assert results["BehaviourTests::test_duplicate_create_raises"]["outcome"] == "passed"
+    assert results["TopicRules::test_duplicate_create_raises"]["outcome"] == "passed"
     assert report["unmatched_expected_failures"] == ["BehaviourTests::test_no_such_behaviour"]
     assert report["summary"]["must"]["xfailed"] == 1
     assert "⚠ expected failure | topic_exists lies, issue 7 (expected.txt:3) |" in markdown

@@ -231,7 +231,7 @@ def test_expected_failures_file_is_honoured(baked: dict[str, Path], tmp_path: Pa
     """An entry of expected-failures.txt turns the matching suite test into an expected one."""
     project = tmp_path / "project"
     shutil.copytree(baked["defaults"], project)
-    entry = "BehaviourTests::test_duplicate_create_raises"
+    entry = "TopicRules::test_duplicate_create_raises"
     with open(project / "expected-failures.txt", "a", encoding="utf-8") as stream:
         stream.write(f"{entry}  # checking the wiring\nBehaviourTests::test_no_such_test\n")
     report = tmp_path / "report"

@@ -38,15 +38,15 @@ from diaspora_stream.api import Exception as DiasporaException
 
 from .backend import BackendUnderTest
 from .base import ConformanceBase
-from .behaviours import (
+from .helpers import (
     WAIT_MS,
-    RequiredKeyValidator,
     consumer_name,
     event_key,
     read_all,
     take,
 )
 from .levels import MUST, SHOULD
+from .python_components import RequiredKeyValidator
 
 __all__ = ["BadInputTests", "KnownEvents", "error_of_pull", "error_of_push"]
 

@@ -39,7 +39,7 @@ from diaspora_stream.api import Exception as DiasporaException
 
 from .backend import BackendUnderTest
 from .base import ConformanceBase
-from .behaviours import (
+from .helpers import (
     WAIT_MS,
     assert_no_more_events,
     consumer_name,

@@ -56,17 +56,17 @@ def suite_classes() -> list[type]:
     """The classes whose tests make up the suite.
 
     Every class of :class:`~diaspora_stream_conformance.suite.ConformanceSuite`'s MRO that
-    derives from :class:`~diaspora_stream_conformance.base.ConformanceBase`, plus the behaviour,
-    bad-input and capability classes (listed even before the suite includes them).
+    derives from :class:`~diaspora_stream_conformance.base.ConformanceBase`, plus the rule
+    families, bad-input and capability classes (listed even before the suite includes them).
     """
     from .bad_input import BadInputTests
     from .base import ConformanceBase
-    from .behaviours import BehaviourTests
+    from .rules import RULE_FAMILIES
     from .capability_checks import CapabilityTests
     from .suite import ConformanceSuite
 
     classes: list[type] = []
-    for cls in (*ConformanceSuite.__mro__, BehaviourTests, BadInputTests, CapabilityTests):
+    for cls in (*ConformanceSuite.__mro__, *RULE_FAMILIES, BadInputTests, CapabilityTests):
         if (
             isinstance(cls, type)
             and issubclass(cls, ConformanceBase)

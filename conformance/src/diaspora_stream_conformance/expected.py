@@ -2,7 +2,7 @@
 
 The file lists one test id (or id prefix) per line, optionally followed by ``#`` and the reason::
 
-    BehaviourTests::test_acknowledge_then_resume_by_name   # no acks yet, issue 12
+    AcknowledgementRules::test_acknowledge_then_resume_by_name   # no acks yet, issue 12
 
 Blank lines and lines starting with ``#`` are ignored. Matching tests are marked ``xfail``
 (not strict: a property test may pass when Hypothesis does not find the failing input); entries

@@ -553,15 +553,15 @@ class CorrectMemoryDriver(MemoryDriver):
 
 # ------------------------------------------------------------------------- registry
 
-_ACK = "BehaviourTests::test_acknowledge_then_resume_by_name"
-_ACK_PARTITION = "BehaviourTests::test_acknowledgement_is_per_partition"
+_ACK = "AcknowledgementRules::test_acknowledge_then_resume_by_name"
+_ACK_PARTITION = "AcknowledgementRules::test_acknowledgement_is_per_partition"
 _ACK_CAPABILITY = "CapabilityTests::test_acknowledgements"
 #: The model-based test; the only one that catches bugs no catalogue test is written for.
 STATEFUL_TEST = "StatefulTests::test_random_programs_match_the_model"
 _VIEWS = (
-    "BehaviourTests::test_select_strided_view",
-    "BehaviourTests::test_select_unstructured_view",
-    "BehaviourTests::test_composed_views_select_relative_bytes",
+    "SelectionRules::test_select_strided_view",
+    "SelectionRules::test_select_unstructured_view",
+    "SelectionRules::test_composed_views_select_relative_bytes",
     "CapabilityTests::test_partial_data_reads",
 )
 
@@ -570,8 +570,8 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
         "meta-lost-at-batch-boundary",
         "a read crossing into the next appended batch skips that batch's first event",
         (
-            "BehaviourTests::test_ids_exact_with_concurrent_producers",
-            "BehaviourTests::test_concurrent_producer_and_consumer",
+            "ThreadRules::test_ids_exact_with_concurrent_producers",
+            "ThreadRules::test_concurrent_producer_and_consumer",
             "CapabilityTests::test_multi_process_producers_absent",
         ),
         _driver(LostAtBatchBoundaryTopic, LostAtBatchBoundaryTopic.__doc__ or ""),
@@ -586,9 +586,9 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
         "meta-reordered-across-batches",
         "a read spanning several appended batches returns them last-first",
         (
-            "BehaviourTests::test_consume_events_in_push_order",
-            "BehaviourTests::test_ids_exact_with_concurrent_producers",
-            "BehaviourTests::test_strict_ordering_with_thread_pool",
+            "ConsumingRules::test_consume_events_in_push_order",
+            "ThreadRules::test_ids_exact_with_concurrent_producers",
+            "ThreadRules::test_strict_ordering_with_thread_pool",
         ),
         _driver(ReorderedAcrossBatchesTopic, ReorderedAcrossBatchesTopic.__doc__ or ""),
     ),
@@ -636,9 +636,9 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
         "meta-metadata-last-key-dropped",
         "metadata objects lose their last key on read",
         (
-            "BehaviourTests::test_metadata_round_trip",
-            "BehaviourTests::test_str_metadata_is_json_text",
-            "BehaviourTests::test_push_ids_dense_per_partition",
+            "ProducingRules::test_metadata_round_trip",
+            "ProducingRules::test_str_metadata_is_json_text",
+            "ProducingRules::test_push_ids_dense_per_partition",
         ),
         _driver(MetadataLastKeyDroppedTopic, MetadataLastKeyDroppedTopic.__doc__ or ""),
     ),
@@ -646,7 +646,7 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
         "meta-validator-dropped",
         "create_topic stores the configuration without the validator",
         (
-            "BehaviourTests::test_python_components_survive_reopening",
+            "ComponentRules::test_python_components_survive_reopening",
             "BadInputTests::test_validator_rejecting",
             "BadInputTests::test_schema_validator_rejecting",
         ),
@@ -655,44 +655,44 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
     BrokenBackend(
         "meta-serializer-lost-on-reopen",
         "reopened topics lose their serializer and deserialize with the default one",
-        ("BehaviourTests::test_python_components_survive_reopening",),
+        ("ComponentRules::test_python_components_survive_reopening",),
         SerializerLostOnReopenDriver,
     ),
     BrokenBackend(
         "meta-data-truncated-to-item-count",
         "segments are sized by their exporter's item count, not bytes",
-        ("BehaviourTests::test_data_length_is_nbytes",),
+        ("InputViewRules::test_data_length_is_nbytes",),
         _driver(DataTruncatedToItemCountTopic, DataTruncatedToItemCountTopic.__doc__ or ""),
     ),
     BrokenBackend(
         "meta-targets-ignored",
         "consumers read every partition whatever their targets (full level)",
-        ("BehaviourTests::test_targets_restrict_partitions",),
+        ("ConsumingRules::test_targets_restrict_partitions",),
         TargetsIgnoredDriver,
     ),
     BrokenBackend(
         "meta-empty-segment-ends-data",
         "an empty data segment ends the segment list: later segments are lost",
-        ("BehaviourTests::test_data_round_trip_buffers_and_segments",),
+        ("ProducingRules::test_data_round_trip_buffers_and_segments",),
         _driver(EmptySegmentEndsDataTopic, EmptySegmentEndsDataTopic.__doc__ or ""),
     ),
     BrokenBackend(
         "meta-flush-before-write",
         "append returns before storing and sync does not wait: flush completes too early",
-        ("BehaviourTests::test_process_until_stop_event_processor",),
+        ("ConsumingRules::test_process_until_stop_event_processor",),
         _driver(FlushBeforeWriteTopic, FlushBeforeWriteTopic.__doc__ or ""),
     ),
     BrokenBackend(
         "meta-partial-record-visible",
         "metadata is published before the data: readers see empty data",
-        ("BehaviourTests::test_producer_faster_than_consumer",),
+        ("ThreadRules::test_producer_faster_than_consumer",),
         _driver(PartialRecordVisibleTopic, PartialRecordVisibleTopic.__doc__ or ""),
     ),
     BrokenBackend(
         "meta-topic-wide-ids",
         "ids come from one sequence per topic, not per partition",
         (
-            "BehaviourTests::test_push_ids_dense_per_partition",
+            "ProducingRules::test_push_ids_dense_per_partition",
             _ACK_PARTITION,
             _ACK_CAPABILITY,
         ),
@@ -702,8 +702,8 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
         "meta-newest-topic-unlisted",
         "list_topics leaves out the most recently created topic",
         (
-            "BehaviourTests::test_created_topic_exists",
-            "BehaviourTests::test_list_topics_describes_topics",
+            "TopicRules::test_created_topic_exists",
+            "TopicRules::test_list_topics_describes_topics",
         ),
         NewestTopicUnlistedDriver,
     ),
@@ -711,7 +711,7 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
         "meta-topic-exists-always",
         "topic_exists is True for any name",
         (
-            "BehaviourTests::test_missing_topic_does_not_exist_and_open_raises",
+            "TopicRules::test_missing_topic_does_not_exist_and_open_raises",
             "CapabilityTests::test_persistent_topics_absent",
         ),
         TopicExistsAlwaysDriver,
@@ -719,7 +719,7 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
     BrokenBackend(
         "meta-duplicate-create-replaces",
         "creating an existing topic replaces it instead of raising",
-        ("BehaviourTests::test_duplicate_create_raises",),
+        ("TopicRules::test_duplicate_create_raises",),
         DuplicateCreateReplacesDriver,
     ),
     BrokenBackend(
@@ -733,7 +733,7 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
         "declares persistent_topics but keeps topics in the driver object",
         (
             "CapabilityTests::test_persistent_topics",
-            "BehaviourTests::test_python_components_survive_reopening",
+            "ComponentRules::test_python_components_survive_reopening",
             "CapabilityTests::test_durable_flush_absent",
         ),
         ClaimsPersistentTopicsDriver,

@@ -1,0 +1,52 @@
+"""The rule catalogue, one module per family of rules.
+
+A reader looking for the rules about threads, names or visibility finds them by file name;
+:class:`~diaspora_stream_conformance.behaviours.BehaviourTests` gathers every family.
+"""
+
+from __future__ import annotations
+
+from .acknowledgements import AcknowledgementRules
+from .boundaries import BoundaryRules
+from .components import ComponentRules
+from .consuming import ConsumingRules
+from .handles import HandleRules
+from .input_views import InputViewRules
+from .producing import ProducingRules
+from .selection import SelectionRules
+from .threads import ThreadRules
+from .timing import TimeRules
+from .topics import TopicRules
+from .visibility import VisibilityRules
+
+#: Every rule family, in the order the suite runs them.
+RULE_FAMILIES: tuple[type, ...] = (
+    TopicRules,
+    HandleRules,
+    ProducingRules,
+    VisibilityRules,
+    TimeRules,
+    ConsumingRules,
+    SelectionRules,
+    AcknowledgementRules,
+    ThreadRules,
+    BoundaryRules,
+    InputViewRules,
+    ComponentRules,
+)
+
+__all__ = [
+    "RULE_FAMILIES",
+    "AcknowledgementRules",
+    "BoundaryRules",
+    "ComponentRules",
+    "ConsumingRules",
+    "HandleRules",
+    "InputViewRules",
+    "ProducingRules",
+    "SelectionRules",
+    "ThreadRules",
+    "TimeRules",
+    "TopicRules",
+    "VisibilityRules",
+]
