@@ -480,7 +480,7 @@ class BadInputTests(ConformanceBase):
         consumer.close()
         known.check_intact()
 
-    @SHOULD
+    @MUST
     def test_failed_data_fetch_does_not_skip_the_event(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:

@@ -61,8 +61,8 @@ def suite_classes() -> list[type]:
     """
     from .bad_input import BadInputTests
     from .base import ConformanceBase
-    from .rules import RULE_FAMILIES
     from .capability_checks import CapabilityTests
+    from .rules import RULE_FAMILIES
     from .suite import ConformanceSuite
 
     classes: list[type] = []

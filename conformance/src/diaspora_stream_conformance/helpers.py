@@ -31,6 +31,7 @@ __all__ = [
     "WAIT_MS",
     "alphabet_topic",
     "assert_no_more_events",
+    "bounded_call",
     "consumer_name",
     "data_bytes",
     "event_key",
@@ -158,3 +159,29 @@ def select_bytes(
         ),
     )
     return data_bytes(events[0])
+
+
+def bounded_call(call: Callable[[], Any], limit_s: float, what: str) -> tuple[Any, float]:
+    """Run ``call`` in a daemon thread; return ``(result, seconds taken)``.
+
+    Fails with an assertion naming ``what`` if the call does not return within ``limit_s`` (the
+    thread is left behind: a call that overshoots its own timeout must not hang the suite).
+    """
+    outcome: list[Any] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+            failure.append(error)
+
+    thread = threading.Thread(target=run, name=f"bounded: {what}", daemon=True)
+    start = time.monotonic()
+    thread.start()
+    thread.join(limit_s)
+    elapsed = time.monotonic() - start
+    assert not thread.is_alive(), f"{what} did not return within {limit_s:g} s"
+    if failure:
+        raise failure[0]
+    return outcome[0], elapsed

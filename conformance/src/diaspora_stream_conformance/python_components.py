@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -17,7 +18,12 @@ from diaspora_stream.api import (
     register_validator,
 )
 
-__all__ = ["EnvelopeSerializer", "KeyPartitionSelector", "RequiredKeyValidator"]
+__all__ = [
+    "EnvelopeSerializer",
+    "KeyPartitionSelector",
+    "RequiredKeyValidator",
+    "SlowValidator",
+]
 
 
 class RequiredKeyValidator(ValidatorInterface):
@@ -109,6 +115,29 @@ class KeyPartitionSelector(PartitionSelectorInterface):
         return {"type": self.type_name, "key": self.key}
 
 
+class SlowValidator(ValidatorInterface):
+    """Accepts everything, taking ``metadata["sleep_ms"]`` milliseconds to validate an event:
+    the suite uses it to make the preparation of some events slower than others' (to force
+    threads to interleave) and to keep a flush busy for a known time."""
+
+    type_name: ClassVar[str] = "diaspora-conformance-slow"
+
+    @classmethod
+    def create(cls, metadata: dict[str, Any]) -> SlowValidator:
+        """Create from ``{"type": ...}``."""
+        return cls()
+
+    def validate(self, metadata: Any, data: Sequence[memoryview]) -> None:
+        """Sleep for the event's ``sleep_ms``, then accept it."""
+        if isinstance(metadata, dict) and metadata.get("sleep_ms"):
+            time.sleep(float(metadata["sleep_ms"]) / 1000)
+
+    def metadata(self) -> dict[str, Any]:
+        """The configuration, with its type."""
+        return {"type": self.type_name}
+
+
+register_validator(SlowValidator.type_name, SlowValidator)
 register_validator(RequiredKeyValidator.type_name, RequiredKeyValidator)
 register_serializer(EnvelopeSerializer.type_name, EnvelopeSerializer)
 register_partition_selector(KeyPartitionSelector.type_name, KeyPartitionSelector)
