@@ -119,15 +119,14 @@ class BoundaryRules(ConformanceBase):
                 f"a sub view from {start} to the end ({size - start} bytes, across offset "
                 f"{boundary}) came back wrong"
             )
+        count = (size - MiB - 5) // MiB + 1
         blocks = _selected(
             topic,
             lambda d: d.make_strided_view(
-                offset=MiB - 5, num_blocks=size // MiB, block_size=10, gap_size=MiB - 10
+                offset=MiB - 5, num_blocks=count, block_size=10, gap_size=MiB - 10
             ),
         )
-        expected = b"".join(
-            payload[MiB - 5 + n * MiB : MiB + 5 + n * MiB] for n in range(size // MiB)
-        )
+        expected = b"".join(payload[MiB - 5 + n * MiB : MiB + 5 + n * MiB] for n in range(count))
         assert blocks == expected, "a strided view straddling every MiB came back wrong"
 
     @MUST
