@@ -29,8 +29,10 @@ from .rules.acknowledgements import AcknowledgementRules
 from .rules.boundaries import BoundaryRules
 from .rules.components import ComponentRules
 from .rules.consuming import ConsumingRules
+from .rules.elsewhere import ElsewhereRules
 from .rules.handles import HandleRules
 from .rules.input_views import InputViewRules
+from .rules.names import NameRules
 from .rules.producing import ProducingRules
 from .rules.selection import SelectionRules
 from .rules.threads import ThreadRules
@@ -69,6 +71,8 @@ class BehaviourTests(
     ThreadRules,
     BoundaryRules,
     InputViewRules,
+    NameRules,
+    ElsewhereRules,
     ComponentRules,
 ):
     """Every rule family of the catalogue (see :mod:`.rules`)."""

@@ -10,8 +10,10 @@ from .acknowledgements import AcknowledgementRules
 from .boundaries import BoundaryRules
 from .components import ComponentRules
 from .consuming import ConsumingRules
+from .elsewhere import ElsewhereRules
 from .handles import HandleRules
 from .input_views import InputViewRules
+from .names import NameRules
 from .producing import ProducingRules
 from .selection import SelectionRules
 from .threads import ThreadRules
@@ -32,6 +34,8 @@ RULE_FAMILIES: tuple[type, ...] = (
     ThreadRules,
     BoundaryRules,
     InputViewRules,
+    NameRules,
+    ElsewhereRules,
     ComponentRules,
 )
 
@@ -41,8 +45,10 @@ __all__ = [
     "BoundaryRules",
     "ComponentRules",
     "ConsumingRules",
+    "ElsewhereRules",
     "HandleRules",
     "InputViewRules",
+    "NameRules",
     "ProducingRules",
     "SelectionRules",
     "ThreadRules",

@@ -38,7 +38,7 @@ def _check_pushed_ids(
 ) -> None:
     """Each event's push future named it: ids dense per partition, every event stored once,
     and each ``(thread, i)`` pushed stored under the id its future gave."""
-    by_key = {(event.partition_index, event.event_id): event for event in events}
+    by_key = {(event.partition_index, int(event.event_id or 0)): event for event in events}
     assert len(by_key) == len(events), "the same (partition, id) was read twice"
     for partition in range(partitions):
         ids = sorted(i for p, i in by_key if p == partition)

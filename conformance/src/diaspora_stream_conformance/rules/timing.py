@@ -5,6 +5,7 @@ Each test states its rule in the first line of its docstring.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from typing import Any
@@ -113,7 +114,7 @@ class TimeRules(ConformanceBase):
         future = consumer.pull()
         for timeout_ms in (50, 0, 250, 1):
             value, elapsed = bounded_call(
-                lambda timeout_ms=timeout_ms: future.wait(timeout_ms),
+                functools.partial(future.wait, timeout_ms),
                 GIVE_UP_S,
                 f"pull().wait({timeout_ms}) on an empty topic",
             )
