@@ -117,7 +117,7 @@ def test_topic_configuration_reaches_kafka(
     admin = AdminClient({"bootstrap.servers": bootstrap})
     described = admin.describe_configs([resource])[resource].result()
     assert described["retention.ms"].value == "123456789"
-    assert int(described["max.message.bytes"].value) == 64 * 2**20
+    assert int(described["max.message.bytes"].value) == 128 * 2**20
 
 
 def test_names_of_info_topics_are_reserved(driver: Driver) -> None:

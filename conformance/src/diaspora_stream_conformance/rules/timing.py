@@ -157,8 +157,9 @@ class TimeRules(ConformanceBase):
     def test_flush_and_push_futures_honour_their_timeouts(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:
-        """While events are still being prepared, flush().wait(t) returns False and a push
-        future's wait(t) returns None, each within t milliseconds; wait(-1) then completes."""
+        """flush().wait(t) and a push future's wait(t) return within t milliseconds while
+        events are still being prepared (False and None if not done), and wait(-1) then
+        completes with every id."""
         name = diaspora_backend.create_topic(
             driver, validator=Validator.from_metadata(type=SlowValidator.type_name)
         )
@@ -166,19 +167,24 @@ class TimeRules(ConformanceBase):
         pool = driver.make_thread_pool(1)
         try:
             producer = topic.producer("slow", batch_size=8, thread_pool=pool)
+            started = time.monotonic()
             futures = [producer.push({"i": i, "sleep_ms": 300}) for i in range(6)]
+            # A backend may prepare events in push() itself rather than on the pool: then
+            # nothing is left to prepare and only the time bounds below apply.
+            prepared_on_the_pool = time.monotonic() - started < 0.9
             flush = producer.flush()
             done, elapsed = bounded_call(lambda: flush.wait(100), GIVE_UP_S, "flush().wait(100)")
             assert elapsed < 0.1 + SLACK_S, f"flush().wait(100) returned after {elapsed:.3f} s"
-            assert done is False, (
-                "flush().wait(100) gave True while six events taking 300 ms each to validate "
-                "on one thread were still being prepared"
-            )
             last, elapsed = bounded_call(
                 lambda: futures[-1].wait(50), GIVE_UP_S, "push future .wait(50)"
             )
             assert elapsed < 0.05 + SLACK_S, f"a push future's wait(50) took {elapsed:.3f} s"
-            assert last is None, f"a push future's wait(50) gave {last!r} before it was stored"
+            if prepared_on_the_pool:
+                assert done is False, (
+                    "flush().wait(100) gave True while six events taking 300 ms each to "
+                    "validate on one thread were still being prepared"
+                )
+                assert last is None, f"a push future's wait(50) gave {last!r} before it was stored"
             assert flush.wait(-1) is True
             assert [future.wait(0) for future in futures] == list(range(6))
         finally:

@@ -19,7 +19,7 @@ LIBRDKAFKA_LOGGER.addHandler(logging.NullHandler())
 
 #: Largest event (header + serialized metadata + data) by default: topics are created with this
 #: ``max.message.bytes`` and clients raise their own limits to match.
-DEFAULT_MAX_EVENT_BYTES = 64 * 2**20
+DEFAULT_MAX_EVENT_BYTES = 128 * 2**20
 
 #: Options accepted by the kafka driver.
 OPTIONS: dict[str, Option] = {

@@ -47,7 +47,7 @@ def server_properties(data_directory: Path, port: int, controller_port: int) -> 
 
     Replication factor 1 everywhere (one node), a single partition for internal topics and no
     initial rebalance delay (fast consumer-group joins on a small machine), no automatic topic
-    creation (a typo fails loudly), and record sizes up to 64 MiB for large events.
+    creation (a typo fails loudly), and record sizes up to 128 MiB for large events.
     """
     settings = {
         "process.roles": "broker,controller",
@@ -76,8 +76,8 @@ def server_properties(data_directory: Path, port: int, controller_port: int) -> 
         "auto.create.topics.enable": "false",
         "num.network.threads": "2",
         "num.io.threads": "2",
-        "message.max.bytes": str(64 * 2**20 + 4096),
-        "replica.fetch.max.bytes": str(64 * 2**20 + 4096),
-        "socket.request.max.bytes": str(128 * 2**20),
+        "message.max.bytes": str(128 * 2**20 + 4096),
+        "replica.fetch.max.bytes": str(128 * 2**20 + 4096),
+        "socket.request.max.bytes": str(256 * 2**20),
     }
     return "".join(f"{key}={value}\n" for key, value in settings.items())
