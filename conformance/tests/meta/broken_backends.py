@@ -22,9 +22,16 @@ import queue
 import struct
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any, ClassVar
+
+from scaffolding import (
+    MODULE,
+    BrokenBackend,
+    backend_name,
+    memory_driver,
+    shared_state,
+)
 
 from diaspora_stream.api import (
     AppendRecord,
@@ -48,68 +55,13 @@ __all__ = [
     "backend_name",
 ]
 
-#: The name of this module, as the ``"name:module"`` form needs it.
-MODULE = "broken_backends"
-
-
-@dataclass(frozen=True)
-class BrokenBackend:
-    """One deliberately broken backend of the meta-tests."""
-
-    #: Registered driver name (without the ``:module`` part).
-    name: str
-    #: What is wrong, in one sentence.
-    bug: str
-    #: Behaviour ids (``Class::test``) of suite tests known to catch the bug.
-    caught_by: tuple[str, ...]
-    #: The driver class (a ``LogDriver`` or a full-level ``DriverInterface``).
-    driver: type
-
-
-def backend_name(name: str) -> str:
-    """The ``"name:module"`` string that finds backend ``name`` from any process."""
-    return f"{name}:{MODULE}"
-
-
-# --------------------------------------------------------------------------- scaffolding
-
-
-class BrokenMemoryDriver(MemoryDriver):
-    """The memory driver, opening topics as :attr:`topic_class` handles."""
-
-    topic_class: ClassVar[type[MemoryTopic]] = MemoryTopic
-
-    def open_topic(self, name: str) -> LogTopic:
-        """Open ``name`` as a :attr:`topic_class` on the same shared store."""
-        plain = super().open_topic(name)
-        assert isinstance(plain, MemoryTopic)
-        return self.topic_class(name, plain._store)
-
-
-def _driver(topic_class: type[MemoryTopic], doc: str) -> type[BrokenMemoryDriver]:
-    """A :class:`BrokenMemoryDriver` subclass opening topics as ``topic_class``."""
-    return type(
-        topic_class.__name__.replace("Topic", "Driver"),
-        (BrokenMemoryDriver,),
-        {"topic_class": topic_class, "__doc__": doc, "__module__": __name__},
-    )
-
-
-def _shared(topic: MemoryTopic, key: str, factory: Callable[[], Any]) -> Any:
-    """Per-topic state shared by every handle of the topic (kept on the memory store)."""
-    store = topic._store
-    with store.lock:
-        if not hasattr(store, key):
-            setattr(store, key, factory())
-        return getattr(store, key)
-
 
 class _BatchTrackingTopic(MemoryTopic):
     """Remembers the first id of every ``append`` call (the batch boundaries)."""
 
     def _batch_starts(self, partition: int) -> set[int]:
         """The first ids of the appends to ``partition`` (shared by the topic's handles)."""
-        starts: list[set[int]] = _shared(
+        starts: list[set[int]] = shared_state(
             self, "meta_batch_starts", lambda: [set() for _ in range(self.num_partitions)]
         )
         return starts[partition]
@@ -312,7 +264,7 @@ class SerializerLostOnReopenDriver(MemoryDriver):
         """Open the topic; every open after the first loses the serializer."""
         topic = super().open_topic(name)
         assert isinstance(topic, MemoryTopic)
-        opens = _shared(topic, "meta_opens", itertools.count)
+        opens = shared_state(topic, "meta_opens", itertools.count)
         if next(opens) > 0:
             topic.config = dataclasses.replace(topic.config, serializer=None)
         return topic
@@ -365,8 +317,8 @@ class FlushBeforeWriteTopic(MemoryTopic):
             AppendRecord(record.metadata, (memoryview(b"".join(record.data)),), record.data_size)
             for record in records
         ]
-        reserved: list[int] = _shared(self, "meta_reserved", lambda: [0] * self.num_partitions)
-        writer: queue.Queue[tuple[float, int, list[AppendRecord]]] = _shared(
+        reserved: list[int] = shared_state(self, "meta_reserved", lambda: [0] * self.num_partitions)
+        writer: queue.Queue[tuple[float, int, list[AppendRecord]]] = shared_state(
             self, "meta_writer", self._start_writer
         )
         with self._store.lock:
@@ -417,8 +369,8 @@ class TopicWideIdsTopic(MemoryTopic):
 
     def append(self, partition: int, records: Sequence[AppendRecord]) -> int:
         """Append with ids taken from the topic-wide sequence."""
-        counter: list[int] = _shared(self, "meta_topic_ids", lambda: [0])
-        ids: list[list[int]] = _shared(
+        counter: list[int] = shared_state(self, "meta_topic_ids", lambda: [0])
+        ids: list[list[int]] = shared_state(
             self, "meta_ids", lambda: [[] for _ in range(self.num_partitions)]
         )
         stored = self._partition(partition)
@@ -432,7 +384,7 @@ class TopicWideIdsTopic(MemoryTopic):
 
     def read(self, partition: int, start: int, max_count: int) -> Sequence[StoredRecord]:
         """Records of ``partition`` whose (topic-wide) id is ``start`` or more."""
-        ids: list[list[int]] = _shared(
+        ids: list[list[int]] = shared_state(
             self, "meta_ids", lambda: [[] for _ in range(self.num_partitions)]
         )
         stored = self._partition(partition)
@@ -574,13 +526,13 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
             "ThreadRules::test_concurrent_producer_and_consumer",
             "CapabilityTests::test_multi_process_producers_absent",
         ),
-        _driver(LostAtBatchBoundaryTopic, LostAtBatchBoundaryTopic.__doc__ or ""),
+        memory_driver(LostAtBatchBoundaryTopic),
     ),
     BrokenBackend(
         "meta-ids-off-by-one-after-reopen",
         "a handle opened on a non-empty partition gives push ids one too high",
         (STATEFUL_TEST,),
-        _driver(IdsOffByOneAfterReopenTopic, IdsOffByOneAfterReopenTopic.__doc__ or ""),
+        memory_driver(IdsOffByOneAfterReopenTopic),
     ),
     BrokenBackend(
         "meta-reordered-across-batches",
@@ -590,47 +542,43 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
             "ThreadRules::test_ids_exact_with_concurrent_producers",
             "ThreadRules::test_strict_ordering_with_thread_pool",
         ),
-        _driver(ReorderedAcrossBatchesTopic, ReorderedAcrossBatchesTopic.__doc__ or ""),
+        memory_driver(ReorderedAcrossBatchesTopic),
     ),
     BrokenBackend(
         "meta-acknowledgement-ignored",
         "store_acknowledgement does nothing",
         (_ACK, _ACK_PARTITION, _ACK_CAPABILITY),
-        _driver(AcknowledgementIgnoredTopic, AcknowledgementIgnoredTopic.__doc__ or ""),
+        memory_driver(AcknowledgementIgnoredTopic),
     ),
     BrokenBackend(
         "meta-acknowledgement-wrong-partition",
         "acknowledgements are stored under the next partition",
         (_ACK_PARTITION, _ACK_CAPABILITY),
-        _driver(
-            AcknowledgementWrongPartitionTopic, AcknowledgementWrongPartitionTopic.__doc__ or ""
-        ),
+        memory_driver(AcknowledgementWrongPartitionTopic),
     ),
     BrokenBackend(
         "meta-acknowledgements-shared-by-names",
         "acknowledged positions ignore the consumer name",
         (_ACK,),
-        _driver(
-            AcknowledgementsSharedByNamesTopic, AcknowledgementsSharedByNamesTopic.__doc__ or ""
-        ),
+        memory_driver(AcknowledgementsSharedByNamesTopic),
     ),
     BrokenBackend(
         "meta-duplicate-after-restart",
         "load_acknowledgements returns the position before the acknowledged event",
         (_ACK, _ACK_PARTITION, _ACK_CAPABILITY),
-        _driver(DuplicateAfterRestartTopic, DuplicateAfterRestartTopic.__doc__ or ""),
+        memory_driver(DuplicateAfterRestartTopic),
     ),
     BrokenBackend(
         "meta-strided-view-reads-gap",
         "read_data reads one contiguous span for several segments",
         _VIEWS,
-        _driver(StridedReadsGapTopic, StridedReadsGapTopic.__doc__ or ""),
+        memory_driver(StridedReadsGapTopic),
     ),
     BrokenBackend(
         "meta-composed-views-misread",
         "read_data takes later segments' offsets relative to the first segment",
         _VIEWS,
-        _driver(ComposedViewsMisreadTopic, ComposedViewsMisreadTopic.__doc__ or ""),
+        memory_driver(ComposedViewsMisreadTopic),
     ),
     BrokenBackend(
         "meta-metadata-last-key-dropped",
@@ -640,7 +588,7 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
             "ProducingRules::test_str_metadata_is_json_text",
             "ProducingRules::test_push_ids_dense_per_partition",
         ),
-        _driver(MetadataLastKeyDroppedTopic, MetadataLastKeyDroppedTopic.__doc__ or ""),
+        memory_driver(MetadataLastKeyDroppedTopic),
     ),
     BrokenBackend(
         "meta-validator-dropped",
@@ -662,7 +610,7 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
         "meta-data-truncated-to-item-count",
         "segments are sized by their exporter's item count, not bytes",
         ("InputViewRules::test_data_length_is_nbytes",),
-        _driver(DataTruncatedToItemCountTopic, DataTruncatedToItemCountTopic.__doc__ or ""),
+        memory_driver(DataTruncatedToItemCountTopic),
     ),
     BrokenBackend(
         "meta-targets-ignored",
@@ -674,19 +622,19 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
         "meta-empty-segment-ends-data",
         "an empty data segment ends the segment list: later segments are lost",
         ("ProducingRules::test_data_round_trip_buffers_and_segments",),
-        _driver(EmptySegmentEndsDataTopic, EmptySegmentEndsDataTopic.__doc__ or ""),
+        memory_driver(EmptySegmentEndsDataTopic),
     ),
     BrokenBackend(
         "meta-flush-before-write",
         "append returns before storing and sync does not wait: flush completes too early",
         ("ConsumingRules::test_process_until_stop_event_processor",),
-        _driver(FlushBeforeWriteTopic, FlushBeforeWriteTopic.__doc__ or ""),
+        memory_driver(FlushBeforeWriteTopic),
     ),
     BrokenBackend(
         "meta-partial-record-visible",
         "metadata is published before the data: readers see empty data",
         ("ThreadRules::test_producer_faster_than_consumer",),
-        _driver(PartialRecordVisibleTopic, PartialRecordVisibleTopic.__doc__ or ""),
+        memory_driver(PartialRecordVisibleTopic),
     ),
     BrokenBackend(
         "meta-topic-wide-ids",
@@ -696,7 +644,7 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
             _ACK_PARTITION,
             _ACK_CAPABILITY,
         ),
-        _driver(TopicWideIdsTopic, TopicWideIdsTopic.__doc__ or ""),
+        memory_driver(TopicWideIdsTopic),
     ),
     BrokenBackend(
         "meta-newest-topic-unlisted",
