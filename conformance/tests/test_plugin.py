@@ -555,3 +555,134 @@ def test_subclass_mode_runs_green_on_memory(run: Any, pytester: pytest.Pytester)
     ran = {result["behaviour_id"].split("[", 1)[0] for result in report["results"]}
     assert ran == {entry.behaviour_id for entry in catalogue()}
     assert {result["outcome"] for result in report["results"]} <= {"passed", "skipped"}
+
+
+# ---------------------------------------------------------------------- time bound
+
+#: Suite-level tests (they carry a level marker) that hang in different ways.
+HANGING_TESTS = '''
+import signal
+import threading
+import time
+
+from diaspora_stream_conformance import MUST
+
+
+class TestHangs:
+    @MUST
+    def test_first_hang(self):
+        """Waits for an event that never comes."""
+        never = threading.Event()
+        never.wait()
+
+    @MUST
+    def test_second_hang(self):
+        """Sleeps far past the limit."""
+        time.sleep(600)
+
+    @MUST
+    def test_hangs_again_in_clean_up(self):
+        """Its clean-up code hangs too."""
+        try:
+            threading.Event().wait()
+        finally:
+            time.sleep(600)
+
+    @MUST
+    def test_quick(self):
+        """Returns at once."""
+
+    @MUST
+    def test_uninterruptible(self):
+        """Blocks the alarm signal, then sleeps: only the watchdog can end this."""
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        time.sleep(600)
+'''
+
+
+def hanging_run(run: Any, pytester: pytest.Pytester, *tests: str, args: Sequence[str] = ()) -> Any:
+    """Run the named tests of HANGING_TESTS with a 1 s time bound and a report."""
+    pytester.makepyfile(test_hangs=HANGING_TESTS)
+    return run(
+        *(f"test_hangs.py::TestHangs::{name}" for name in tests),
+        "--diaspora-backend",
+        "memory",
+        "--diaspora-timeout",
+        "1",
+        "--diaspora-report",
+        "report",
+        *args,
+    )
+
+
+def test_timeout_fails_the_test_naming_the_call(run: Any, pytester: pytest.Pytester) -> None:
+    """A test stuck past --diaspora-timeout fails (not an error) with a message naming the
+    call of the test code that did not return, its place and the limit; the run goes on."""
+    result = hanging_run(run, pytester, "test_first_hang", "test_quick")
+    result.assert_outcomes(failed=1, passed=1)
+    output = output_of(result)
+    assert "the call `never.wait()` (" in output
+    assert "test_hangs.py:13, in TestHangs.test_first_hang) did not return" in output
+    assert "did not return within 1 s" in output
+    assert "Event.wait (python" in output, "the chain of calls below it is shown"
+    report, _ = read_report(pytester.path / "report")
+    message = results_by_id(report)["TestHangs::test_first_hang"]["message"]
+    assert "the call `never.wait()`" in message and "within 1 s" in message
+
+
+def test_timeout_option_and_environment(run: Any, pytester: pytest.Pytester) -> None:
+    """DIASPORA_CONFORMANCE_TIMEOUT sets the limit; 0 disables it; a bad value is a usage
+    error."""
+    pytester.makepyfile(test_hangs=HANGING_TESTS)
+    bad = run("test_hangs.py", "--diaspora-timeout", "soon")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--diaspora-timeout must be a number >= 0, got 'soon'" in output_of(bad)
+    result = run(
+        "test_hangs.py::TestHangs::test_second_hang",
+        env={"DIASPORA_CONFORMANCE_TIMEOUT": "0.5"},
+    )
+    result.assert_outcomes(failed=1)
+    assert "did not return within 0.5 s" in output_of(result)
+
+
+def test_circuit_breaker_fails_the_rest_at_once(run: Any, pytester: pytest.Pytester) -> None:
+    """After --diaspora-max-hangs tests hit the limit, the other suite tests fail without
+    running, naming the first hang; a test whose clean-up hangs again is ended too, and the
+    first call that hung is the one reported."""
+    result = hanging_run(
+        run,
+        pytester,
+        "test_first_hang",
+        "test_hangs_again_in_clean_up",
+        "test_second_hang",
+        "test_quick",
+        args=("--diaspora-max-hangs", "2"),
+    )
+    result.assert_outcomes(failed=4)
+    report, _ = read_report(pytester.path / "report")
+    results = results_by_id(report)
+    message = results["TestHangs::test_hangs_again_in_clean_up"]["message"]
+    assert message.startswith("the call `threading.Event().wait()`"), message
+    for name in ("test_second_hang", "test_quick"):
+        message = results[f"TestHangs::{name}"]["message"]
+        assert message.startswith(
+            "not run: the backend hung in 2 earlier tests (first: "
+            "test_hangs.py::TestHangs::test_first_hang: the call `never.wait()`"
+        ), message
+
+
+def test_watchdog_ends_an_uninterruptible_run(run: Any, pytester: pytest.Pytester) -> None:
+    """A test that the alarm cannot interrupt is ended by the watchdog: stacks of all threads
+    on standard error, the report written with the test failed, exit status 1."""
+    result = hanging_run(run, pytester, "test_quick", "test_uninterruptible")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    errors = "\n".join(result.errlines)
+    assert "test_hangs.py::TestHangs::test_uninterruptible: the call `time.sleep(600)`" in errors
+    assert "could not be interrupted" in errors
+    assert "Stacks of all threads" in errors and "test_uninterruptible" in errors
+    assert "run ended: a call of the backend could not be interrupted after 1 s" in errors
+    report, _ = read_report(pytester.path / "report")
+    results = results_by_id(report)
+    assert results["TestHangs::test_quick"]["outcome"] == "passed"
+    hung = results["TestHangs::test_uninterruptible"]
+    assert hung["outcome"] == "failed" and "could not be interrupted" in hung["message"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from .expected import ExpectedFailures
 from .levels import LEVELS
 from .profiles import PROFILES, register_profiles
 from .report import Report, TestResult
+from .time_bound import TimeBound, TimeBoundSettings
 
 __all__ = ["behaviour_id"]
 
@@ -27,7 +30,13 @@ _ENVIRONMENT = {
     "topic_options": "DIASPORA_TEST_TOPIC_ARGS",
     "profile": "DIASPORA_CONFORMANCE_PROFILE",
     "expected_failures": "DIASPORA_EXPECTED_FAILURES",
+    "timeout": "DIASPORA_CONFORMANCE_TIMEOUT",
+    "max_hangs": "DIASPORA_CONFORMANCE_MAX_HANGS",
 }
+#: Default seconds each phase of a suite test may take (``--diaspora-timeout``).
+DEFAULT_TIMEOUT_S = 120.0
+#: Default number of hung tests after which the others fail at once (``--diaspora-max-hangs``).
+DEFAULT_MAX_HANGS = 3
 _REPORT_KEY = pytest.StashKey[Report]()
 _RESULTS_KEY = pytest.StashKey[dict[str, TestResult]]()
 _EXPECTED_KEY = pytest.StashKey[ExpectedFailures]()
@@ -57,6 +66,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="FILE",
         help=f"file of expected-failure test ids (env {_ENVIRONMENT['expected_failures']})",
     )
+    group.addoption(
+        "--diaspora-timeout",
+        metavar="SECONDS",
+        help="seconds each suite test (setup, call, teardown) may take before it fails naming "
+        f"the call that did not return; 0: no limit (env {_ENVIRONMENT['timeout']}; "
+        f"default {DEFAULT_TIMEOUT_S:g})",
+    )
+    group.addoption(
+        "--diaspora-max-hangs",
+        metavar="N",
+        help="after N suite tests hit the time limit, the remaining ones fail at once; 0: never "
+        f"(env {_ENVIRONMENT['max_hangs']}; default {DEFAULT_MAX_HANGS})",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -66,6 +88,30 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     register_profiles()
     config.pluginmanager.register(_OutcomeRecorder(config), "diaspora-conformance-recorder")
+    bound = TimeBound(_time_bound_settings(config), config, _abort_run)
+    config.pluginmanager.register(bound, "diaspora-conformance-time-bound")
+
+
+def _number_setting(config: pytest.Config, name: str, default: float) -> float:
+    text = _setting(config, name)
+    if text is None or text == "":
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise pytest.UsageError(
+            f"--diaspora-{name.replace('_', '-')} must be a number >= 0, got {text!r}"
+        )
+    return value
+
+
+def _time_bound_settings(config: pytest.Config) -> TimeBoundSettings:
+    max_hangs = _number_setting(config, "max_hangs", DEFAULT_MAX_HANGS)
+    if max_hangs != int(max_hangs):
+        raise pytest.UsageError(f"--diaspora-max-hangs must be a whole number, got {max_hangs:g}")
+    return TimeBoundSettings(_number_setting(config, "timeout", DEFAULT_TIMEOUT_S), int(max_hangs))
 
 
 def _setting(config: pytest.Config, name: str) -> str | None:
@@ -229,6 +275,13 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     results = config.stash.get(_RESULTS_KEY, None)
     if not results or config.option.collectonly:
         return
+    terminalreporter.section("diaspora-stream conformance")
+    _summarise(config, terminalreporter.write_line)
+
+
+def _summarise(config: pytest.Config, write: Callable[[str], object]) -> None:
+    """Write the summary with ``write`` and, with ``--diaspora-report``, the report files."""
+    results = config.stash[_RESULTS_KEY]
     report = config.stash.get(_REPORT_KEY, None)
     if report is None:
         report = Report(_setting(config, "backend") or "unknown", {}, {}, profile_name(config))
@@ -236,8 +289,6 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     expected = config.stash.get(_EXPECTED_KEY, None)
     if expected is not None:
         report.unmatched_expected_failures = [entry.pattern for entry in expected.unmatched()]
-    write = terminalreporter.write_line
-    terminalreporter.section("diaspora-stream conformance")
     for level, counts in report.summary().items():
         if counts["total"]:
             percent = "n/a" if counts["percent"] is None else f"{counts['percent']} %"
@@ -248,3 +299,19 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if directory:
         json_path, markdown_path = report.write(directory)
         write(f"report: {json_path} and {markdown_path}")
+
+
+def _abort_run(item: pytest.Item, message: str) -> None:
+    """The time bound's watchdog ends the run: record the hung test, summarise, write."""
+    config = item.config
+    results = config.stash.get(_RESULTS_KEY, None)
+    if not results:
+        return
+    result = results.get(item.nodeid)
+    if result is not None:
+        result.outcome = "failed"
+        result.message = message
+    stderr = sys.__stderr__ or sys.stderr
+    stderr.write("\n=== diaspora-stream conformance (run ended by the time bound) ===\n")
+    _summarise(config, lambda line: stderr.write(line + "\n"))
+    stderr.flush()
