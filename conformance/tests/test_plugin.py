@@ -215,8 +215,13 @@ def test_zero_code_run_writes_json_and_markdown_reports(
     assert "persistent_topics" in skipped["message"], "a skip names the capability"
     assert skipped["capabilities"] == ["persistent_topics"]
 
-    assert markdown.startswith("# Conformance of backend `memory`")
-    assert f"diaspora-stream-conformance {diaspora_stream_conformance.__version__}" in markdown
+    statement = (
+        f"memory conforms to diaspora-stream-conformance {diaspora_stream_conformance.__version__}"
+        ": MUST 100 % (1/1), SHOULD 100 % (1/1), MAY 100 % (1/1) — profile dev, seed random"
+    )
+    assert report["statement"].startswith(statement)
+    assert markdown.startswith(f"# {statement}")
+    assert "Conformance of backend `memory`: diaspora-stream-conformance" in markdown
     assert "profile `dev`" in markdown
     assert "| MUST | 1 | 0 | 0 | 1 | 100.0 % |" in markdown
     assert "| SHOULD | 1 | 0 | 0 | 0 | 100.0 % |" in markdown
@@ -686,3 +691,186 @@ def test_watchdog_ends_an_uninterruptible_run(run: Any, pytester: pytest.Pyteste
     assert results["TestHangs::test_quick"]["outcome"] == "passed"
     hung = results["TestHangs::test_uninterruptible"]
     assert hung["outcome"] == "failed" and "could not be interrupted" in hung["message"]
+
+
+# ------------------------------------------------------- reports keyed by backend
+
+TWO_BACKENDS = """
+import pytest
+
+from diaspora_stream_conformance import BackendUnderTest
+from diaspora_stream_conformance.suite import ConformanceSuite
+
+
+class TestMemory(ConformanceSuite):
+    @pytest.fixture(scope="session")
+    @classmethod
+    def diaspora_backend(cls):
+        return BackendUnderTest("memory")
+
+
+class TestExistsAlways(ConformanceSuite):
+    @pytest.fixture(scope="session")
+    @classmethod
+    def diaspora_backend(cls):
+        return BackendUnderTest("plugin-exists-always:recording_backend")
+"""
+TWO_BACKENDS_SELECTION = "test_created_topic_exists or test_missing_topic_does_not_exist_and_open"
+
+
+def test_two_backends_in_one_session_get_two_reports(run: Any, pytester: pytest.Pytester) -> None:
+    """Two suite subclasses on two backends: one block and one pair of report files per
+    backend, each with its own results and a first line stating (non-)conformance."""
+    pytester.makepyfile(test_two=TWO_BACKENDS)
+    result = run(
+        "test_two.py",
+        "-k",
+        TWO_BACKENDS_SELECTION,
+        "--diaspora-profile",
+        "ci",
+        "--diaspora-report",
+        "report",
+    )
+    result.assert_outcomes(passed=3, failed=1)
+    version = diaspora_stream_conformance.__version__
+    memory, memory_md = read_report_named(pytester.path / "report", "conformance-memory")
+    broken, broken_md = read_report_named(
+        pytester.path / "report", "conformance-plugin-exists-always-recording_backend"
+    )
+    assert not (pytester.path / "report" / "conformance.json").exists()
+    assert memory["backend"] == "memory"
+    assert {r["outcome"] for r in memory["results"]} == {"passed"}
+    assert len(memory["results"]) == len(broken["results"]) == 2
+    assert memory["statement"].startswith(
+        f"memory conforms to diaspora-stream-conformance {version}: MUST 100 % (2/2) — "
+        "profile ci, seed derandomized (the same examples every run); partial run: "
+    )
+    assert broken["backend"] == "plugin-exists-always:recording_backend"
+    failing = "BehaviourTests::test_missing_topic_does_not_exist_and_open_raises"
+    assert results_by_id(broken)[failing]["outcome"] == "failed"
+    assert broken["statement"].startswith(
+        "plugin-exists-always:recording_backend does not conform to "
+        f"diaspora-stream-conformance {version}: 1 MUST failure ({failing}) — MUST 50 % (1/2)"
+    )
+    assert memory_md.startswith(f"# {memory['statement']}\n")
+    assert broken_md.startswith(f"# {broken['statement']}\n")
+    lines = output_of(result).splitlines()
+    assert memory["statement"] in lines and broken["statement"] in lines
+
+
+def read_report_named(directory: Path, stem: str) -> tuple[dict[str, Any], str]:
+    """The JSON and Markdown reports ``STEM.json`` and ``STEM.md`` in ``directory``."""
+    data = json.loads((directory / f"{stem}.json").read_text(encoding="utf-8"))
+    return data, (directory / f"{stem}.md").read_text(encoding="utf-8")
+
+
+def test_statement_counts_expected_failures_as_failures(
+    run: Any, pytester: pytest.Pytester
+) -> None:
+    """A MUST test listed as an expected failure still breaks the rule: no conformance."""
+    pytester.path.joinpath("expected.txt").write_text(EXPECTED_FAILURES, encoding="utf-8")
+    result = run(
+        "--pyargs",
+        suite_test("test_missing_topic_does_not_exist_and_open_raises"),
+        "--diaspora-backend",
+        "plugin-exists-always:recording_backend",
+        "--diaspora-expected-failures",
+        "expected.txt",
+        "--diaspora-report",
+        "report",
+    )
+    result.assert_outcomes(xfailed=1)
+    report, _ = read_report(pytester.path / "report")
+    assert " does not conform to " in report["statement"]
+    assert "1 MUST failure (BehaviourTests::test_missing_topic" in report["statement"]
+
+
+# ----------------------------------------------------- strict expected failures
+
+STRICT_EXPECTED = """\
+BehaviourTests::test_created_topic_exists  # listed, but it passes
+"""
+
+
+@pytest.mark.parametrize("stale", [False, True], ids=["passing-entry", "stale-entry"])
+def test_strict_expected_failures_fail_the_run(
+    run: Any, pytester: pytest.Pytester, stale: bool
+) -> None:
+    """With --diaspora-strict-expected-failures, a listed test that passes fails with a message
+    saying so, and an entry matching no test fails the run; without it, neither does."""
+    content = "BehaviourTests::test_no_such_behaviour  # stale\n" if stale else STRICT_EXPECTED
+    pytester.path.joinpath("expected.txt").write_text(content, encoding="utf-8")
+    args = [
+        "--pyargs",
+        suite_test("test_created_topic_exists"),
+        "--diaspora-backend",
+        "memory",
+        "--diaspora-expected-failures",
+        "expected.txt",
+        "--diaspora-report",
+        "report",
+    ]
+    assert run(*args).ret == pytest.ExitCode.OK
+    result = run(*args, "--diaspora-strict-expected-failures")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    output = output_of(result)
+    if stale:
+        result.assert_outcomes(passed=1)
+        assert (
+            "expected-failure entry matched no test: BehaviourTests::test_no_such_behaviour "
+            "(strict expected failures: the run fails)"
+        ) in output
+    else:
+        result.assert_outcomes(failed=1)
+        message = results_by_id(read_report(pytester.path / "report")[0])[
+            "BehaviourTests::test_created_topic_exists"
+        ]["message"]
+        assert message.startswith("passed, but listed as an expected failure"), message
+        assert "listed, but it passes (expected.txt:1)" in message
+        assert "passed, but listed as an expected failure" in output
+
+
+def test_entries_of_deselected_tests_are_not_stale(run: Any, pytester: pytest.Pytester) -> None:
+    """An entry for a test left out with -k matches it: the strict run does not fail."""
+    pytester.makepyfile(test_my_backend=SUBCLASS)
+    pytester.path.joinpath("expected.txt").write_text(STRICT_EXPECTED, encoding="utf-8")
+    result = run(
+        "test_my_backend.py",
+        "-k",
+        "test_duplicate_create_raises",
+        "--diaspora-expected-failures",
+        "expected.txt",
+        "--diaspora-strict-expected-failures",
+    )
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
+
+
+# ---------------------------------------------------------------------- versions
+
+
+def test_suite_version_is_the_distribution_version() -> None:
+    """__version__ is the installed distribution's version (one source: the package)."""
+    assert diaspora_stream_conformance.__version__ == metadata.version(
+        "diaspora-stream-conformance"
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "ok"), [("==0.2.*", True), (">=0.2,<1", True), (">=9", False), ("nonsense", False)]
+)
+def test_require_suite_version(run: Any, spec: str, ok: bool) -> None:
+    """--diaspora-require-suite-version stops a run whose suite version does not match."""
+    result = run(
+        "--pyargs",
+        suite_test("test_created_topic_exists"),
+        "--diaspora-backend",
+        "memory",
+        "--diaspora-require-suite-version",
+        spec,
+    )
+    if ok:
+        result.assert_outcomes(passed=1)
+    else:
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        assert "--diaspora-require-suite-version" in output_of(result)
