@@ -874,3 +874,80 @@ def test_require_suite_version(run: Any, spec: str, ok: bool) -> None:
     else:
         assert result.ret == pytest.ExitCode.USAGE_ERROR
         assert "--diaspora-require-suite-version" in output_of(result)
+
+
+# ------------------------------------------------------------- failure details
+
+FAILING_TESTS = '''
+import itertools
+
+from hypothesis import given, strategies as st
+
+from diaspora_stream.api import Driver
+from diaspora_stream_conformance import MUST
+
+_calls = itertools.count()
+
+
+class TestFailures:
+    @MUST
+    def test_long_message(self):
+        """Every pushed event is stored exactly once."""
+        driver = Driver(backend="memory", options={})
+        driver.create_topic("t", options={"num_partitions": 1})
+        topic = driver.open_topic("t")
+        producer = topic.producer()
+        for i in range(1000):
+            producer.push({"i": i}, b"abc")
+        producer.flush().wait()
+        consumer = topic.consumer("c")
+        consumer.pull().wait(100)
+        assert False, "expected 1000 events, got 999: " + "x" * 700 + " END-OF-MESSAGE"
+
+    @MUST
+    @given(st.integers())
+    def test_flaky(self, value):
+        """The same program gives the same answer."""
+        assert next(_calls) > 0, "first answer differs"
+'''
+
+
+def test_failure_shows_rule_whole_message_and_calls(run: Any, pytester: pytest.Pytester) -> None:
+    """A failure shows the rule first, then the whole message (kept whole in the JSON report,
+    first lines in the Markdown table, whole in its Failures section), and the calls the test
+    made on the API, consecutive similar calls compressed."""
+    pytester.makepyfile(test_failures=FAILING_TESTS)
+    result = run("test_failures.py::TestFailures::test_long_message", "--diaspora-report", "r")
+    result.assert_outcomes(failed=1)
+    output = output_of(result)
+    rule = output.index("rule broken: Every pushed event is stored exactly once.")
+    assert rule < output.index("expected 1000 events, got 999")
+    assert "calls made on the API (1008 calls" in output
+    assert "producer.push({'i': 0..999}, <3 bytes>) → FutureUint x1000" in output
+    assert "consumer.pull() → FutureEvent" in output
+    report, markdown = read_report(pytester.path / "r")
+    entry = results_by_id(report)["TestFailures::test_long_message"]
+    assert entry["description"] == "Every pushed event is stored exactly once."
+    assert entry["message"].startswith("AssertionError: expected 1000 events, got 999: xxx")
+    assert "END-OF-MESSAGE" in entry["message"], "the JSON report keeps the whole message"
+    assert any(line.startswith("producer.push({'i': 0..") for line in entry["calls"])
+    assert entry["calls"][-1].startswith("futureEvent.wait(100) → ")
+    assert "| ❌ FAIL | AssertionError: expected 1000 events, got 999: xxx" in markdown
+    assert "Rule broken: Every pushed event is stored exactly once." in markdown
+    assert "END-OF-MESSAGE" in markdown.split("## Failures", 1)[1]
+
+
+def test_flaky_result_is_reported_in_plain_words(run: Any, pytester: pytest.Pytester) -> None:
+    """A result Hypothesis cannot reproduce says the backend answered the same program
+    differently, with the program and the answers, not a bare Hypothesis error."""
+    pytester.makepyfile(test_failures=FAILING_TESTS)
+    result = run("test_failures.py::TestFailures::test_flaky", "--diaspora-report", "r")
+    result.assert_outcomes(failed=1)
+    output = output_of(result)
+    assert "rule broken: The same program gives the same answer." in output
+    assert "the backend gave different answers to the same program" in output
+    report, _ = read_report(pytester.path / "r")
+    (message,) = [r["message"] for r in report["results"] if r["behaviour_id"].endswith("flaky")]
+    assert message.startswith("the backend gave different answers to the same program")
+    assert "Failing test case: test_flaky(" in message, "the program is shown"
+    assert "answer 1: AssertionError: first answer differs" in message

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-__all__ = ["HungCall", "describe_hung_call", "suite_package_directory"]
+__all__ = [
+    "RUNTIME_MODULES",
+    "HungCall",
+    "describe_hung_call",
+    "is_test_code",
+    "suite_package_directory",
+]
 
 #: Most entries of the chain of calls below the test code that a description shows.
 CHAIN_LENGTH = 8
@@ -70,7 +76,7 @@ def describe_hung_call(frame: FrameType | None, test_files: Collection[str] = ()
         (
             index
             for index, candidate in enumerate(frames)
-            if _is_test_code(candidate.f_code.co_filename, package, own)
+            if is_test_code(candidate.f_code.co_filename, package, own)
         ),
         0,
     )
@@ -81,17 +87,21 @@ def describe_hung_call(frame: FrameType | None, test_files: Collection[str] = ()
     return HungCall(_location(caller), _call_source(caller), _function_name(caller), tuple(below))
 
 
-def _is_test_code(filename: str, package: str, own: set[str]) -> bool:
+#: Modules of this package that run tests rather than being tests.
+RUNTIME_MODULES = frozenset(
+    {"plugin.py", "time_bound.py", "hung_call.py", "transcript.py", "failure_details.py"}
+)
+
+
+def is_test_code(filename: str, package: str, own: Collection[str]) -> bool:
+    """Whether code of ``filename`` is test code: in ``package`` (a directory, resolved) but
+    not one of the :data:`RUNTIME_MODULES`, or one of ``own`` (resolved paths)."""
     if filename.startswith("<"):
         return False
     resolved = str(Path(filename).resolve())
     return resolved in own or (
-        resolved.startswith(package) and Path(resolved).name not in _RUNTIME_MODULES
+        resolved.startswith(package) and Path(resolved).name not in RUNTIME_MODULES
     )
-
-
-#: Modules of this package that run tests rather than being tests.
-_RUNTIME_MODULES = frozenset({"plugin.py", "time_bound.py", "hung_call.py", "transcript.py"})
 
 
 def _function_name(frame: FrameType) -> str:

@@ -17,6 +17,7 @@ import pytest
 
 from .backend import BackendUnderTest
 from .expected import ExpectedFailures
+from .failure_details import FailureDetails, rule_of
 from .levels import LEVELS
 from .profiles import PROFILES, register_profiles
 from .report import Report, TestResult, report_stems
@@ -107,6 +108,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     register_profiles()
     config.pluginmanager.register(_OutcomeRecorder(config), "diaspora-conformance-recorder")
+    config.pluginmanager.register(FailureDetails(), "diaspora-conformance-failure-details")
     bound = TimeBound(_time_bound_settings(config), config, _abort_run)
     config.pluginmanager.register(bound, "diaspora-conformance-time-bound")
 
@@ -230,8 +232,7 @@ def pytest_collection_modifyitems(
             for marker in item.iter_markers("diaspora_requires")
             for capability in marker.args
         ]
-        doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()
-        run.add(item, TestResult(identifier, level, needs, doc[0] if doc else ""))
+        run.add(item, TestResult(identifier, level, needs, rule_of(item)))
         if expected is not None:
             entry = expected.match(identifier)
             if entry is not None:
@@ -309,7 +310,8 @@ class _OutcomeRecorder:
                 result.message = str(longrepr[2])
         elif report.outcome == "failed":
             result.outcome = "failed" if report.when == "call" else "error"
-            result.message = _short_failure(report)
+            result.message = getattr(report, "diaspora_message", None) or str(report.longrepr)
+            result.calls = list(getattr(report, "diaspora_calls", []))
         else:
             result.outcome = "passed"
 
@@ -325,13 +327,6 @@ class _OutcomeRecorder:
             and session.exitstatus == pytest.ExitCode.OK
         ):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def _short_failure(report: pytest.TestReport) -> str:
-    crash = getattr(report.longrepr, "reprcrash", None)
-    if crash is not None:
-        return str(crash.message)
-    return str(report.longrepr)[-500:]
 
 
 def record_backend(config: pytest.Config, backend: BackendUnderTest) -> None:

@@ -6,6 +6,7 @@ import json
 import platform
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -22,6 +23,10 @@ SUITE = "diaspora-stream-conformance"
 _RAN = ("passed", "failed", "xfailed", "xpassed", "error")
 #: Outcomes that break a rule (an expected failure still breaks it).
 _BROKEN = ("failed", "error", "xfailed")
+#: Lines of a message shown in the Markdown table (the whole message is in its own section).
+_DETAIL_LINES = 3
+#: Longest line of a message shown in the Markdown table.
+_DETAIL_WIDTH = 300
 #: Most failing tests a statement names.
 _NAMED_FAILURES = 5
 
@@ -45,7 +50,10 @@ class TestResult:
     description: str
     outcome: str = "not run"
     duration_s: float = 0.0
+    #: The failure (whole), skip reason or expected-failure reason.
     message: str = ""
+    #: On failure: the last calls the test made on the API (compressed).
+    calls: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -170,13 +178,15 @@ class Report:
             self.results.values(), key=lambda r: (LEVELS.index(r.level), r.behaviour_id)
         ):
             needs = ", ".join(result.capabilities) or "-"
-            details = result.message.splitlines()[0][:120] if result.message else ""
-            details = details.replace("|", "\\|")
+            details = "<br>".join(
+                _cell(line) for line in result.message.splitlines()[:_DETAIL_LINES]
+            )
             lines.append(
                 f"| {result.description or result.behaviour_id} (`{result.behaviour_id}`) "
                 f"| {result.level.upper()} | {needs} "
                 f"| {_OUTCOME_MARKS.get(result.outcome, result.outcome)} | {details} |"
             )
+        lines += _failures_section(self.results.values())
         return "\n".join(lines) + "\n"
 
     def write(self, directory: str, stem: str = "conformance") -> tuple[Path, Path]:
@@ -203,6 +213,33 @@ def report_stems(labels: list[str]) -> list[str]:
             stem, number = f"conformance-{slug}-{number}", number + 1
         stems.append(stem)
     return stems
+
+
+def _cell(text: str) -> str:
+    """``text`` as a Markdown table cell (long lines cut, pipes escaped)."""
+    if len(text) > _DETAIL_WIDTH:
+        text = text[: _DETAIL_WIDTH - 1] + "…"
+    return text.replace("|", "\\|")
+
+
+def _failures_section(results: Iterable[TestResult]) -> list[str]:
+    """Markdown: each failing test with its rule, the whole failure and the calls it made."""
+    failing = sorted(
+        (r for r in results if r.outcome in ("failed", "error")),
+        key=lambda r: (LEVELS.index(r.level), r.behaviour_id),
+    )
+    lines: list[str] = []
+    if failing:
+        lines += ["", "## Failures"]
+    for result in failing:
+        lines += ["", f"### `{result.behaviour_id}` ({result.level.upper()})", ""]
+        if result.description:
+            lines += [f"Rule broken: {result.description}", ""]
+        lines += ["~~~~text", result.message, "~~~~"]
+        if result.calls:
+            lines += ["", "Calls made on the API (last ones, oldest first):", "", "~~~~text"]
+            lines += [*result.calls, "~~~~"]
+    return lines
 
 
 def _rate(level: str, counts: dict[str, Any]) -> str:
