@@ -215,8 +215,13 @@ def test_zero_code_run_writes_json_and_markdown_reports(
     assert "persistent_topics" in skipped["message"], "a skip names the capability"
     assert skipped["capabilities"] == ["persistent_topics"]
 
-    assert markdown.startswith("# Conformance of backend `memory`")
-    assert f"diaspora-stream-conformance {diaspora_stream_conformance.__version__}" in markdown
+    statement = (
+        f"memory conforms to diaspora-stream-conformance {diaspora_stream_conformance.__version__}"
+        ": MUST 100 % (1/1), SHOULD 100 % (1/1), MAY 100 % (1/1) — profile dev, seed random"
+    )
+    assert report["statement"].startswith(statement)
+    assert markdown.startswith(f"# {statement}")
+    assert "Conformance of backend `memory`: diaspora-stream-conformance" in markdown
     assert "profile `dev`" in markdown
     assert "| MUST | 1 | 0 | 0 | 1 | 100.0 % |" in markdown
     assert "| SHOULD | 1 | 0 | 0 | 0 | 100.0 % |" in markdown
@@ -555,3 +560,394 @@ def test_subclass_mode_runs_green_on_memory(run: Any, pytester: pytest.Pytester)
     ran = {result["behaviour_id"].split("[", 1)[0] for result in report["results"]}
     assert ran == {entry.behaviour_id for entry in catalogue()}
     assert {result["outcome"] for result in report["results"]} <= {"passed", "skipped"}
+
+
+# ---------------------------------------------------------------------- time bound
+
+#: Suite-level tests (they carry a level marker) that hang in different ways.
+HANGING_TESTS = '''
+import signal
+import threading
+import time
+
+from diaspora_stream_conformance import MUST
+
+
+class TestHangs:
+    @MUST
+    def test_first_hang(self):
+        """Waits for an event that never comes."""
+        never = threading.Event()
+        never.wait()
+
+    @MUST
+    def test_second_hang(self):
+        """Sleeps far past the limit."""
+        time.sleep(600)
+
+    @MUST
+    def test_hangs_again_in_clean_up(self):
+        """Its clean-up code hangs too."""
+        try:
+            threading.Event().wait()
+        finally:
+            time.sleep(600)
+
+    @MUST
+    def test_quick(self):
+        """Returns at once."""
+
+    @MUST
+    def test_uninterruptible(self):
+        """Blocks the alarm signal, then sleeps: only the watchdog can end this."""
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        time.sleep(600)
+'''
+
+
+def hanging_run(run: Any, pytester: pytest.Pytester, *tests: str, args: Sequence[str] = ()) -> Any:
+    """Run the named tests of HANGING_TESTS with a 1 s time bound and a report."""
+    pytester.makepyfile(test_hangs=HANGING_TESTS)
+    return run(
+        *(f"test_hangs.py::TestHangs::{name}" for name in tests),
+        "--diaspora-backend",
+        "memory",
+        "--diaspora-timeout",
+        "1",
+        "--diaspora-report",
+        "report",
+        *args,
+    )
+
+
+def test_timeout_fails_the_test_naming_the_call(run: Any, pytester: pytest.Pytester) -> None:
+    """A test stuck past --diaspora-timeout fails (not an error) with a message naming the
+    call of the test code that did not return, its place and the limit; the run goes on."""
+    result = hanging_run(run, pytester, "test_first_hang", "test_quick")
+    result.assert_outcomes(failed=1, passed=1)
+    output = output_of(result)
+    assert "the call `never.wait()` (" in output
+    assert "test_hangs.py:13, in TestHangs.test_first_hang) did not return" in output
+    assert "did not return within 1 s" in output
+    assert "Event.wait (python" in output, "the chain of calls below it is shown"
+    report, _ = read_report(pytester.path / "report")
+    message = results_by_id(report)["TestHangs::test_first_hang"]["message"]
+    assert "the call `never.wait()`" in message and "within 1 s" in message
+
+
+def test_timeout_option_and_environment(run: Any, pytester: pytest.Pytester) -> None:
+    """DIASPORA_CONFORMANCE_TIMEOUT sets the limit; 0 disables it; a bad value is a usage
+    error."""
+    pytester.makepyfile(test_hangs=HANGING_TESTS)
+    bad = run("test_hangs.py", "--diaspora-timeout", "soon")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--diaspora-timeout must be a number >= 0, got 'soon'" in output_of(bad)
+    result = run(
+        "test_hangs.py::TestHangs::test_second_hang",
+        env={"DIASPORA_CONFORMANCE_TIMEOUT": "0.5"},
+    )
+    result.assert_outcomes(failed=1)
+    assert "did not return within 0.5 s" in output_of(result)
+
+
+def test_circuit_breaker_fails_the_rest_at_once(run: Any, pytester: pytest.Pytester) -> None:
+    """After --diaspora-max-hangs tests hit the limit, the other suite tests fail without
+    running, naming the first hang; a test whose clean-up hangs again is ended too, and the
+    first call that hung is the one reported."""
+    result = hanging_run(
+        run,
+        pytester,
+        "test_first_hang",
+        "test_hangs_again_in_clean_up",
+        "test_second_hang",
+        "test_quick",
+        args=("--diaspora-max-hangs", "2"),
+    )
+    result.assert_outcomes(failed=4)
+    report, _ = read_report(pytester.path / "report")
+    results = results_by_id(report)
+    message = results["TestHangs::test_hangs_again_in_clean_up"]["message"]
+    assert message.startswith("the call `threading.Event().wait()`"), message
+    for name in ("test_second_hang", "test_quick"):
+        message = results[f"TestHangs::{name}"]["message"]
+        assert message.startswith(
+            "not run: the backend hung in 2 earlier tests (first: "
+            "test_hangs.py::TestHangs::test_first_hang: the call `never.wait()`"
+        ), message
+
+
+def test_watchdog_ends_an_uninterruptible_run(run: Any, pytester: pytest.Pytester) -> None:
+    """A test that the alarm cannot interrupt is ended by the watchdog: stacks of all threads
+    on standard error, the report written with the test failed, exit status 1."""
+    result = hanging_run(run, pytester, "test_quick", "test_uninterruptible")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    errors = "\n".join(result.errlines)
+    assert "test_hangs.py::TestHangs::test_uninterruptible: the call `time.sleep(600)`" in errors
+    assert "could not be interrupted" in errors
+    assert "Stacks of all threads" in errors and "test_uninterruptible" in errors
+    assert "run ended: a call of the backend could not be interrupted after 1 s" in errors
+    report, _ = read_report(pytester.path / "report")
+    results = results_by_id(report)
+    assert results["TestHangs::test_quick"]["outcome"] == "passed"
+    hung = results["TestHangs::test_uninterruptible"]
+    assert hung["outcome"] == "failed" and "could not be interrupted" in hung["message"]
+
+
+# ------------------------------------------------------- reports keyed by backend
+
+TWO_BACKENDS = """
+import pytest
+
+from diaspora_stream_conformance import BackendUnderTest
+from diaspora_stream_conformance.suite import ConformanceSuite
+
+
+class TestMemory(ConformanceSuite):
+    @pytest.fixture(scope="session")
+    @classmethod
+    def diaspora_backend(cls):
+        return BackendUnderTest("memory")
+
+
+class TestExistsAlways(ConformanceSuite):
+    @pytest.fixture(scope="session")
+    @classmethod
+    def diaspora_backend(cls):
+        return BackendUnderTest("plugin-exists-always:recording_backend")
+"""
+TWO_BACKENDS_SELECTION = "test_created_topic_exists or test_missing_topic_does_not_exist_and_open"
+
+
+def test_two_backends_in_one_session_get_two_reports(run: Any, pytester: pytest.Pytester) -> None:
+    """Two suite subclasses on two backends: one block and one pair of report files per
+    backend, each with its own results and a first line stating (non-)conformance."""
+    pytester.makepyfile(test_two=TWO_BACKENDS)
+    result = run(
+        "test_two.py",
+        "-k",
+        TWO_BACKENDS_SELECTION,
+        "--diaspora-profile",
+        "ci",
+        "--diaspora-report",
+        "report",
+    )
+    result.assert_outcomes(passed=3, failed=1)
+    version = diaspora_stream_conformance.__version__
+    memory, memory_md = read_report_named(pytester.path / "report", "conformance-memory")
+    broken, broken_md = read_report_named(
+        pytester.path / "report", "conformance-plugin-exists-always-recording_backend"
+    )
+    assert not (pytester.path / "report" / "conformance.json").exists()
+    assert memory["backend"] == "memory"
+    assert {r["outcome"] for r in memory["results"]} == {"passed"}
+    assert len(memory["results"]) == len(broken["results"]) == 2
+    assert memory["statement"].startswith(
+        f"memory conforms to diaspora-stream-conformance {version}: MUST 100 % (2/2) — "
+        "profile ci, seed derandomized (the same examples every run); partial run: "
+    )
+    assert broken["backend"] == "plugin-exists-always:recording_backend"
+    failing = "BehaviourTests::test_missing_topic_does_not_exist_and_open_raises"
+    assert results_by_id(broken)[failing]["outcome"] == "failed"
+    assert broken["statement"].startswith(
+        "plugin-exists-always:recording_backend does not conform to "
+        f"diaspora-stream-conformance {version}: 1 MUST failure ({failing}) — MUST 50 % (1/2)"
+    )
+    assert memory_md.startswith(f"# {memory['statement']}\n")
+    assert broken_md.startswith(f"# {broken['statement']}\n")
+    lines = output_of(result).splitlines()
+    assert memory["statement"] in lines and broken["statement"] in lines
+
+
+def read_report_named(directory: Path, stem: str) -> tuple[dict[str, Any], str]:
+    """The JSON and Markdown reports ``STEM.json`` and ``STEM.md`` in ``directory``."""
+    data = json.loads((directory / f"{stem}.json").read_text(encoding="utf-8"))
+    return data, (directory / f"{stem}.md").read_text(encoding="utf-8")
+
+
+def test_statement_counts_expected_failures_as_failures(
+    run: Any, pytester: pytest.Pytester
+) -> None:
+    """A MUST test listed as an expected failure still breaks the rule: no conformance."""
+    pytester.path.joinpath("expected.txt").write_text(EXPECTED_FAILURES, encoding="utf-8")
+    result = run(
+        "--pyargs",
+        suite_test("test_missing_topic_does_not_exist_and_open_raises"),
+        "--diaspora-backend",
+        "plugin-exists-always:recording_backend",
+        "--diaspora-expected-failures",
+        "expected.txt",
+        "--diaspora-report",
+        "report",
+    )
+    result.assert_outcomes(xfailed=1)
+    report, _ = read_report(pytester.path / "report")
+    assert " does not conform to " in report["statement"]
+    assert "1 MUST failure (BehaviourTests::test_missing_topic" in report["statement"]
+
+
+# ----------------------------------------------------- strict expected failures
+
+STRICT_EXPECTED = """\
+BehaviourTests::test_created_topic_exists  # listed, but it passes
+"""
+
+
+@pytest.mark.parametrize("stale", [False, True], ids=["passing-entry", "stale-entry"])
+def test_strict_expected_failures_fail_the_run(
+    run: Any, pytester: pytest.Pytester, stale: bool
+) -> None:
+    """With --diaspora-strict-expected-failures, a listed test that passes fails with a message
+    saying so, and an entry matching no test fails the run; without it, neither does."""
+    content = "BehaviourTests::test_no_such_behaviour  # stale\n" if stale else STRICT_EXPECTED
+    pytester.path.joinpath("expected.txt").write_text(content, encoding="utf-8")
+    args = [
+        "--pyargs",
+        suite_test("test_created_topic_exists"),
+        "--diaspora-backend",
+        "memory",
+        "--diaspora-expected-failures",
+        "expected.txt",
+        "--diaspora-report",
+        "report",
+    ]
+    assert run(*args).ret == pytest.ExitCode.OK
+    result = run(*args, "--diaspora-strict-expected-failures")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    output = output_of(result)
+    if stale:
+        result.assert_outcomes(passed=1)
+        assert (
+            "expected-failure entry matched no test: BehaviourTests::test_no_such_behaviour "
+            "(strict expected failures: the run fails)"
+        ) in output
+    else:
+        result.assert_outcomes(failed=1)
+        message = results_by_id(read_report(pytester.path / "report")[0])[
+            "BehaviourTests::test_created_topic_exists"
+        ]["message"]
+        assert message.startswith("passed, but listed as an expected failure"), message
+        assert "listed, but it passes (expected.txt:1)" in message
+        assert "passed, but listed as an expected failure" in output
+
+
+def test_entries_of_deselected_tests_are_not_stale(run: Any, pytester: pytest.Pytester) -> None:
+    """An entry for a test left out with -k matches it: the strict run does not fail."""
+    pytester.makepyfile(test_my_backend=SUBCLASS)
+    pytester.path.joinpath("expected.txt").write_text(STRICT_EXPECTED, encoding="utf-8")
+    result = run(
+        "test_my_backend.py",
+        "-k",
+        "test_duplicate_create_raises",
+        "--diaspora-expected-failures",
+        "expected.txt",
+        "--diaspora-strict-expected-failures",
+    )
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
+
+
+# ---------------------------------------------------------------------- versions
+
+
+def test_suite_version_is_the_distribution_version() -> None:
+    """__version__ is the installed distribution's version (one source: the package)."""
+    assert diaspora_stream_conformance.__version__ == metadata.version(
+        "diaspora-stream-conformance"
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "ok"), [("==0.2.*", True), (">=0.2,<1", True), (">=9", False), ("nonsense", False)]
+)
+def test_require_suite_version(run: Any, spec: str, ok: bool) -> None:
+    """--diaspora-require-suite-version stops a run whose suite version does not match."""
+    result = run(
+        "--pyargs",
+        suite_test("test_created_topic_exists"),
+        "--diaspora-backend",
+        "memory",
+        "--diaspora-require-suite-version",
+        spec,
+    )
+    if ok:
+        result.assert_outcomes(passed=1)
+    else:
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        assert "--diaspora-require-suite-version" in output_of(result)
+
+
+# ------------------------------------------------------------- failure details
+
+FAILING_TESTS = '''
+import itertools
+
+from hypothesis import given, strategies as st
+
+from diaspora_stream.api import Driver
+from diaspora_stream_conformance import MUST
+
+_calls = itertools.count()
+
+
+class TestFailures:
+    @MUST
+    def test_long_message(self):
+        """Every pushed event is stored exactly once."""
+        driver = Driver(backend="memory", options={})
+        driver.create_topic("t", options={"num_partitions": 1})
+        topic = driver.open_topic("t")
+        producer = topic.producer()
+        for i in range(1000):
+            producer.push({"i": i}, b"abc")
+        producer.flush().wait()
+        consumer = topic.consumer("c")
+        consumer.pull().wait(100)
+        assert False, "expected 1000 events, got 999: " + "x" * 700 + " END-OF-MESSAGE"
+
+    @MUST
+    @given(st.integers())
+    def test_flaky(self, value):
+        """The same program gives the same answer."""
+        assert next(_calls) > 0, "first answer differs"
+'''
+
+
+def test_failure_shows_rule_whole_message_and_calls(run: Any, pytester: pytest.Pytester) -> None:
+    """A failure shows the rule first, then the whole message (kept whole in the JSON report,
+    first lines in the Markdown table, whole in its Failures section), and the calls the test
+    made on the API, consecutive similar calls compressed."""
+    pytester.makepyfile(test_failures=FAILING_TESTS)
+    result = run("test_failures.py::TestFailures::test_long_message", "--diaspora-report", "r")
+    result.assert_outcomes(failed=1)
+    output = output_of(result)
+    rule = output.index("rule broken: Every pushed event is stored exactly once.")
+    assert rule < output.index("expected 1000 events, got 999")
+    assert "calls made on the API (1008 calls" in output
+    assert "producer.push({'i': 0..999}, <3 bytes>) → FutureUint x1000" in output
+    assert "consumer.pull() → FutureEvent" in output
+    report, markdown = read_report(pytester.path / "r")
+    entry = results_by_id(report)["TestFailures::test_long_message"]
+    assert entry["description"] == "Every pushed event is stored exactly once."
+    assert entry["message"].startswith("AssertionError: expected 1000 events, got 999: xxx")
+    assert "END-OF-MESSAGE" in entry["message"], "the JSON report keeps the whole message"
+    assert any(line.startswith("producer.push({'i': 0..") for line in entry["calls"])
+    assert entry["calls"][-1].startswith("futureEvent.wait(100) → ")
+    assert "| ❌ FAIL | AssertionError: expected 1000 events, got 999: xxx" in markdown
+    assert "Rule broken: Every pushed event is stored exactly once." in markdown
+    assert "END-OF-MESSAGE" in markdown.split("## Failures", 1)[1]
+
+
+def test_flaky_result_is_reported_in_plain_words(run: Any, pytester: pytest.Pytester) -> None:
+    """A result Hypothesis cannot reproduce says the backend answered the same program
+    differently, with the program and the answers, not a bare Hypothesis error."""
+    pytester.makepyfile(test_failures=FAILING_TESTS)
+    result = run("test_failures.py::TestFailures::test_flaky", "--diaspora-report", "r")
+    result.assert_outcomes(failed=1)
+    output = output_of(result)
+    assert "rule broken: The same program gives the same answer." in output
+    assert "the backend gave different answers to the same program" in output
+    report, _ = read_report(pytester.path / "r")
+    (message,) = [r["message"] for r in report["results"] if r["behaviour_id"].endswith("flaky")]
+    assert message.startswith("the backend gave different answers to the same program")
+    assert "Failing test case: test_flaky(" in message, "the program is shown"
+    assert "answer 1: AssertionError: first answer differs" in message

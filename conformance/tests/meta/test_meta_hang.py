@@ -1,0 +1,92 @@
+"""Meta-test: a whole ``ci`` run on a backend that hangs ends quickly, with failures that name
+the call that did not return.
+
+The backend (:mod:`broken_hanging`) is the memory backend whose ``pull().wait(timeout)`` never
+times out. The suite runs on it in a pytest subprocess with a short time bound
+(``--diaspora-timeout 5``): the first tests that wait on an empty topic hit the bound, then the
+circuit breaker (``--diaspora-max-hangs``, default 3) fails the rest at once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+META_DIR = Path(__file__).resolve().parent
+#: The time bound of the run, in seconds.
+LIMIT_S = 5
+#: Seconds the whole run may take: the bound times the default number of hangs, plus room.
+RUN_TIMEOUT_S = 120
+#: Environment variables of the plugin that must not leak into the run.
+_PLUGIN_VARIABLES = (
+    "DIASPORA_TEST_BACKEND",
+    "DIASPORA_TEST_BACKEND_ARGS",
+    "DIASPORA_TEST_TOPIC_ARGS",
+    "DIASPORA_CONFORMANCE_PROFILE",
+    "DIASPORA_EXPECTED_FAILURES",
+    "DIASPORA_CONFORMANCE_TIMEOUT",
+    "DIASPORA_CONFORMANCE_MAX_HANGS",
+    "PYTEST_ADDOPTS",
+)
+
+pytest_plugins = ["pytester"]
+
+
+def test_hanging_backend_ends_the_run_quickly_naming_the_hung_call(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run ends in well under RUN_TIMEOUT_S; the hung tests fail naming the wait call and
+    the limit; after three hangs the other tests fail at once, saying why."""
+    for variable in _PLUGIN_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("PYTHONPATH", str(META_DIR))
+    pytester.makeini("[pytest]\n")
+    started = time.monotonic()
+    result = pytester.runpytest_subprocess(
+        "-c",
+        "tox.ini",
+        "--rootdir",
+        str(pytester.path),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--pyargs",
+        "diaspora_stream_conformance",
+        "--diaspora-backend",
+        "hanging:broken_hanging",
+        "--diaspora-profile",
+        "ci",
+        "--diaspora-timeout",
+        str(LIMIT_S),
+        "--diaspora-report",
+        "report",
+        timeout=RUN_TIMEOUT_S,
+    )
+    elapsed = time.monotonic() - started
+    output = "\n".join(result.outlines + result.errlines)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output[-3000:]
+    assert elapsed < RUN_TIMEOUT_S / 2, f"the run took {elapsed:.0f} s"
+
+    report = json.loads((pytester.path / "report" / "conformance.json").read_text())
+    failed = [r for r in report["results"] if r["outcome"] == "failed"]
+    broken = [r for r in failed if r["message"].startswith("not run: the backend hung in 3")]
+    hung = [r for r in failed if r not in broken and "did not return within" in r["message"]]
+    assert len(hung) == 3, [r["message"] for r in failed][:5]
+    for entry in hung:
+        assert f"did not return within {LIMIT_S} s" in entry["message"]
+        assert ".wait(" in entry["message"].split("did not return")[0], entry["message"]
+        assert "_BlockingPull.wait" in entry["message"], "the backend's call chain is shown"
+    assert broken, "the circuit breaker did not fire"
+    assert len(hung) + len(broken) == len(failed), "every failure is a hang or the breaker"
+    first = broken[0]["message"].split("(first: ", 1)[1]
+    assert any(
+        first.startswith(
+            f"test_conformance.py::TestConformance::{r['behaviour_id'].split('::')[1]}"
+        )
+        for r in hung
+    ), first
+    assert "did not return within" in first
+    assert "did not return within" in output
