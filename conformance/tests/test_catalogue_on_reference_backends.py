@@ -32,7 +32,6 @@ from diaspora_stream_conformance.backend import BackendUnderTest
 from diaspora_stream_conformance.bad_input import BadInputTests
 from diaspora_stream_conformance.base import ConformanceBase
 from diaspora_stream_conformance.behaviours import BehaviourTests
-from diaspora_stream_conformance.rules import RULE_FAMILIES
 from diaspora_stream_conformance.capability_checks import CapabilityTests
 from diaspora_stream_conformance.catalogue import (
     catalogue,
@@ -41,6 +40,7 @@ from diaspora_stream_conformance.catalogue import (
     suite_classes,
 )
 from diaspora_stream_conformance.levels import LEVELS
+from diaspora_stream_conformance.rules import RULE_FAMILIES
 
 CLASSES = (*RULE_FAMILIES, BadInputTests, CapabilityTests)
 

@@ -13,11 +13,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from scaffolding import BrokenBackend, memory_driver, shared_state
+
 from diaspora_stream.api import AppendRecord, StoredRecord, TopicConfig
 from diaspora_stream.backends.memory import MemoryDriver, MemoryTopic
 from diaspora_stream.buffers import scatter
-
-from scaffolding import BrokenBackend, memory_driver, shared_state
 
 __all__ = ["STORAGE_BUGS"]
 
