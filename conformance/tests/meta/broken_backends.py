@@ -25,6 +25,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from broken_storage import STORAGE_BUGS
 from scaffolding import (
     MODULE,
     BrokenBackend,
@@ -517,7 +518,7 @@ _VIEWS = (
     "CapabilityTests::test_partial_data_reads",
 )
 
-BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
+_SUITE_BUGS: tuple[BrokenBackend, ...] = (
     BrokenBackend(
         "meta-lost-at-batch-boundary",
         "a read crossing into the next appended batch skips that batch's first event",
@@ -687,6 +688,9 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
         ClaimsPersistentTopicsDriver,
     ),
 )
+
+#: Every broken backend: the bugs above, then those of each rule family's module.
+BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (*_SUITE_BUGS, *STORAGE_BUGS)
 
 #: The memory backend without a bug, reached exactly like the broken ones.
 CORRECT_BACKEND = BrokenBackend("meta-correct-memory", "none", (), CorrectMemoryDriver)

@@ -15,7 +15,7 @@ from typing import Any
 
 from scaffolding import BrokenBackend, memory_driver, shared_state
 
-from diaspora_stream.api import AppendRecord, StoredRecord, TopicConfig
+from diaspora_stream.api import AppendRecord, LogTopic, StoredRecord, TopicConfig
 from diaspora_stream.backends.memory import MemoryDriver, MemoryTopic
 from diaspora_stream.buffers import scatter
 
@@ -54,28 +54,31 @@ class KeepsCallerBuffersTopic(MemoryTopic):
     a caller that reuses its buffer after the flush changes stored events."""
 
     def append(self, partition: int, records: Sequence[AppendRecord]) -> int:
-        """Append records whose data is read from the caller's buffers at read time."""
-        stored = self._partition(partition)
+        """Append, keeping each record's segments to read its data from later."""
+        first_id = super().append(partition, records)
+        kept: dict[tuple[int, int], tuple[memoryview, ...]] = shared_state(
+            self, "meta_kept_segments", dict
+        )
         with self._store.lock:
-            first_id = len(stored.metadata)
-            stored.metadata.extend(bytes(record.metadata) for record in records)
-            stored.data.extend(_LiveData(record.data) for record in records)
+            for n, record in enumerate(records):
+                kept[(partition, first_id + n)] = record.data
         return first_id
 
+    def read_data(
+        self,
+        partition: int,
+        record: StoredRecord,
+        segments: Sequence[tuple[int, int]],
+        destination: Sequence[memoryview],
+    ) -> None:
+        """Copy the selected bytes from the caller's buffers as they are now."""
+        kept = shared_state(self, "meta_kept_segments", dict)
+        data = memoryview(b"".join(kept[(partition, record.event_id)]))
+        scatter([data[offset : offset + size] for offset, size in segments], destination)
 
-class _LiveData(bytes):
-    """Data whose bytes are re-read from the kept segments whenever it is used."""
-
-    def __new__(cls, segments: tuple[memoryview, ...]) -> _LiveData:
-        data = super().__new__(cls, b"".join(segments))
-        data.segments = segments  # type: ignore[attr-defined]
-        return data
-
-    def __len__(self) -> int:
-        return sum(segment.nbytes for segment in self.segments)  # type: ignore[attr-defined]
-
-    def __buffer__(self, flags: int) -> memoryview:
-        return memoryview(b"".join(self.segments))  # type: ignore[attr-defined]
+    def read_full_data(self, partition: int, records: Sequence[StoredRecord]) -> list[memoryview]:
+        """Whole data read from the caller's buffers as they are now."""
+        return LogTopic.read_full_data(self, partition, records)
 
 
 class ChunkBoundaryTopic(MemoryTopic):
@@ -106,12 +109,7 @@ class ChunkBoundaryTopic(MemoryTopic):
 
     def read_full_data(self, partition: int, records: Sequence[StoredRecord]) -> list[memoryview]:
         """Whole data read through :meth:`read_data` (so whole reads cross chunks too)."""
-        views = []
-        for record in records:
-            buffer = memoryview(bytearray(record.data_size))
-            self.read_data(partition, record, ((0, record.data_size),), (buffer,))
-            views.append(buffer)
-        return views
+        return LogTopic.read_full_data(self, partition, records)
 
 
 class BatchCappedTopic(MemoryTopic):
@@ -308,6 +306,3 @@ STORAGE_BUGS: tuple[BrokenBackend, ...] = (
         SanitizedTopicNamesDriver,
     ),
 )
-
-# Not a bug of its own: keeps ``shared_state`` part of the scaffolding every module uses.
-del shared_state
