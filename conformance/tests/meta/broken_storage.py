@@ -31,9 +31,7 @@ class ExporterBytesTopic(MemoryTopic):
         widened = []
         for record in records:
             segments = tuple(_exporter_view(segment) for segment in record.data)
-            widened.append(
-                AppendRecord(record.metadata, segments, sum(s.nbytes for s in segments))
-            )
+            widened.append(AppendRecord(record.metadata, segments, sum(s.nbytes for s in segments)))
         return super().append(partition, widened)
 
 
