@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from broken_clients import CLIENT_BUGS
+from broken_persistent import PERSISTENT_BUGS
 from broken_storage import STORAGE_BUGS
 from scaffolding import (
     MODULE,
@@ -691,7 +692,12 @@ _SUITE_BUGS: tuple[BrokenBackend, ...] = (
 )
 
 #: Every broken backend: the bugs above, then those of each rule family's module.
-BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (*_SUITE_BUGS, *STORAGE_BUGS, *CLIENT_BUGS)
+BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
+    *_SUITE_BUGS,
+    *STORAGE_BUGS,
+    *CLIENT_BUGS,
+    *PERSISTENT_BUGS,
+)
 
 #: The memory backend without a bug, reached exactly like the broken ones.
 CORRECT_BACKEND = BrokenBackend("meta-correct-memory", "none", (), CorrectMemoryDriver)
