@@ -2,8 +2,10 @@
 
 For each field of :class:`diaspora_stream.api.Capabilities` there are two tests:
 
-* ``test_<capability>`` (level MAY, ``requires("<capability>")``): the backend declares the
-  capability, so the suite exercises it and checks the result;
+* ``test_<capability>`` (level MUST, ``requires("<capability>")``): the backend declares the
+  capability, so the suite exercises it and checks the result. Declaring a capability is
+  optional; a declared capability is a promise, and a broken promise loses events, positions
+  or bytes, so it is checked at MUST;
 * ``test_<capability>_absent`` (level MUST, skipped when the capability is declared): the backend
   declares it absent, so the suite checks that the corresponding operation either raises
   :class:`~diaspora_stream.api.UnsupportedError` or behaves consistently without it, never that
@@ -50,7 +52,7 @@ from .helpers import (
     run_in_threads,
     take,
 )
-from .levels import MAY, MUST, requires
+from .levels import MUST, requires
 
 __all__ = ["CapabilityTests"]
 
@@ -213,7 +215,7 @@ class CapabilityTests(ConformanceBase):
 
     # ---------------------------------------------------------- persistent_topics
 
-    @MAY
+    @MUST
     @requires("persistent_topics")
     def test_persistent_topics(self, driver: Driver, diaspora_backend: BackendUnderTest) -> None:
         """A topic and its events are visible from a new Driver with the same options.
@@ -273,7 +275,7 @@ class CapabilityTests(ConformanceBase):
 
     # ------------------------------------------------------------ acknowledgements
 
-    @MAY
+    @MUST
     @requires("acknowledgements")
     def test_acknowledgements(self, driver: Driver, diaspora_backend: BackendUnderTest) -> None:
         """Acknowledged positions belong to the consumer name, across handles, per partition.
@@ -320,7 +322,7 @@ class CapabilityTests(ConformanceBase):
 
     # ------------------------------------------------- persistent_acknowledgements
 
-    @MAY
+    @MUST
     @requires("persistent_acknowledgements", "persistent_topics", "acknowledgements")
     def test_persistent_acknowledgements(
         self, driver: Driver, diaspora_backend: BackendUnderTest
@@ -391,7 +393,7 @@ class CapabilityTests(ConformanceBase):
 
     # ----------------------------------------------------------- partial_data_reads
 
-    @MAY
+    @MUST
     @requires("partial_data_reads")
     def test_partial_data_reads(self, driver: Driver, diaspora_backend: BackendUnderTest) -> None:
         """Selections of a 1 MiB event give exactly the selected bytes, declined events none.
@@ -414,7 +416,7 @@ class CapabilityTests(ConformanceBase):
 
     # ----------------------------------------------------------------- durable_flush
 
-    @MAY
+    @MUST
     @requires("durable_flush")
     def test_durable_flush(self, driver: Driver, diaspora_backend: BackendUnderTest) -> None:
         """A completed flush means stored, even if the process then exits abruptly.
@@ -474,7 +476,7 @@ class CapabilityTests(ConformanceBase):
 
     # ------------------------------------------------------- multi_process_producers
 
-    @MAY
+    @MUST
     @requires("multi_process_producers", "persistent_topics")
     def test_multi_process_producers(
         self, driver: Driver, diaspora_backend: BackendUnderTest, tmp_path: Path

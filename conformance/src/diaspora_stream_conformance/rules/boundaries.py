@@ -91,8 +91,11 @@ class BoundaryRules(ConformanceBase):
     def test_big_event_whole_and_across_every_power_of_two(
         self, driver: Driver, diaspora_backend: BackendUnderTest, size: int
     ) -> None:
-        """A big event comes back byte for byte: whole, and through views whose pieces
-        straddle every power-of-two offset from 4 KiB up (where chunked storage splits)."""
+        """A big event comes back byte for byte, whole and across every power-of-two offset.
+
+        A big event comes back byte for byte: whole, and through views whose pieces straddle
+        every power-of-two offset from 4 KiB up (where chunked storage splits).
+        """
         topic = driver.open_topic(diaspora_backend.create_topic(driver))
         payload = random.Random(size).randbytes(size)
         cut = size // 3 + 1
@@ -133,8 +136,11 @@ class BoundaryRules(ConformanceBase):
     def test_batches_around_every_power_of_two(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:
-        """Batches of 2^k - 1, 2^k and 2^k + 1 events (k = 6..14), each stored by one flush,
-        keep every event exactly once, in order, with its own metadata and bytes."""
+        """Batches of 2^k - 1, 2^k and 2^k + 1 events keep every event once, in order.
+
+        Batches of 2^k - 1, 2^k and 2^k + 1 events (k = 6..14), each stored by one flush,
+        keep every event exactly once, in order, with its own metadata and bytes.
+        """
         topic = driver.open_topic(diaspora_backend.create_topic(driver))
         producer = topic.producer("batches", batch_size=max(BATCH_COUNTS) + 1)
         expected: list[tuple[int, int]] = []

@@ -79,9 +79,12 @@ class ElsewhereRules(ConformanceBase):
     def test_handles_of_one_topic_never_give_another_writers_id(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:
-        """Push ids given through several handles of one topic (some opened before, some after
-        the others wrote) each name their own event; no handle overwrites another's bytes, and
-        a consumer of an older handle sees every handle's events."""
+        """Push ids given through several handles of one topic each name their own event.
+
+        Push ids given through several handles of one topic (some opened before, some after
+        the others wrote) each name their own event; no handle overwrites another's bytes,
+        and a consumer of an older handle sees every handle's events.
+        """
         name = diaspora_backend.create_topic(driver)
         first = driver.open_topic(name)
         watcher = first.consumer(consumer_name("watcher"))
@@ -107,9 +110,12 @@ class ElsewhereRules(ConformanceBase):
     def test_existing_driver_sees_what_another_driver_did(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:
-        """A Driver that existed before another Driver created a topic and pushed to it sees
+        """A Driver sees the topics and events another Driver created after it.
+
+        A Driver that existed before another Driver created a topic and pushed to it sees
         the topic (topic_exists, list_topics, open_topic) and its events, and its own pushes
-        then get ids after the other's."""
+        then get ids after the other's.
+        """
         name = diaspora_backend.topic_name("elsewhere")
         assert not driver.topic_exists(name) and name not in driver.list_topics()
         other = diaspora_backend.driver()
@@ -130,8 +136,11 @@ class ElsewhereRules(ConformanceBase):
     def test_existing_driver_sees_what_another_process_did(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:
-        """A Driver, a topic handle and a consumer that existed before another process created
-        a topic and pushed to it see the topic and every event, with its bytes."""
+        """A Driver, handle and consumer see the topics and events another process created.
+
+        A Driver, a topic handle and a consumer that existed before another process created
+        a topic and pushed to it see the topic and every event, with its bytes.
+        """
         name = diaspora_backend.topic_name("process")
         assert not driver.topic_exists(name)
         driver.list_topics()
@@ -162,8 +171,11 @@ class ElsewhereRules(ConformanceBase):
     def test_ids_stay_exact_across_processes(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:
-        """A handle opened before another process pushed gives ids after that process's
-        events, and the other process's ids come after this one's: no id names two events."""
+        """Push ids stay exact when two processes append to one partition in turn.
+
+        A handle opened before another process pushed gives ids after that process's events,
+        and the other process's ids come after this one's: no id names two events.
+        """
         name = diaspora_backend.create_topic(driver)
         topic = driver.open_topic(name)
         given = _push(topic, "parent", 0, 3)
@@ -179,8 +191,11 @@ class ElsewhereRules(ConformanceBase):
     def test_acknowledged_positions_seen_from_another_process(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:
-        """A position acknowledged in this process is where a consumer of the same name in
-        another process resumes, and the reverse."""
+        """A position acknowledged in one process is where another process resumes.
+
+        A position acknowledged in this process is where a consumer of the same name in
+        another process resumes, and the reverse.
+        """
         name = diaspora_backend.create_topic(driver)
         topic = driver.open_topic(name)
         _push(topic, "parent", 0, 10)

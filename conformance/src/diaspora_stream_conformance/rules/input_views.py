@@ -87,9 +87,12 @@ class InputViewRules(ConformanceBase):
     def test_data_given_as_views_stores_the_viewed_bytes(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:
-        """Data handed over as views (slices with a non-zero start, strided and typed arrays,
-        numpy slices, mixed lists) is stored as exactly the viewed bytes, not the bytes of the
-        buffer behind the view."""
+        """Data handed over as a view is stored as the viewed bytes, not the buffer behind.
+
+        Data handed over as views (slices with a non-zero start, strided and typed arrays,
+        numpy slices, mixed lists) is stored as exactly the viewed bytes, not the bytes of
+        the buffer behind the view.
+        """
         topic = driver.open_topic(diaspora_backend.create_topic(driver))
         cases = _view_cases()
         push_and_flush(topic.producer(), [({"case": name}, data) for name, data in cases.items()])
@@ -106,8 +109,11 @@ class InputViewRules(ConformanceBase):
     def test_buffers_changed_after_flush_do_not_change_stored_events(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:
-        """Once a flush completed, the caller may reuse its buffers: changing them does not
-        change the stored events."""
+        """Buffers changed after a completed flush do not change the stored events.
+
+        Once a flush completed, the caller may reuse its buffers: changing them does not
+        change the stored events.
+        """
         topic = driver.open_topic(diaspora_backend.create_topic(driver))
         reused = bytearray(b"first contents")
         array_buffer = np.arange(16, dtype=np.uint8)

@@ -44,8 +44,11 @@ class NameRules(ConformanceBase):
     def test_topic_names_differing_only_in_form_are_distinct(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:
-        """Topic names that differ only in punctuation, case, Unicode form or path-like
-        characters name different topics, or are refused with Exception; never folded."""
+        """Topic names differing only in form are distinct topics or refused, never folded.
+
+        Topic names that differ only in punctuation, case, Unicode form or path-like
+        characters name different topics, or are refused with Exception; never folded.
+        """
         base = diaspora_backend.topic_name("names") + "-"
         created: list[str] = []
         refused: dict[str, str] = {}
@@ -82,8 +85,11 @@ class NameRules(ConformanceBase):
     def test_consumer_names_differing_only_in_form_keep_their_own_positions(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:
-        """Consumer names that differ only in punctuation, case, Unicode form or path-like
-        characters keep separate acknowledged positions, or are refused with Exception."""
+        """Consumer names differing only in form keep their own positions, or are refused.
+
+        Consumer names that differ only in punctuation, case, Unicode form or path-like
+        characters keep separate acknowledged positions, or are refused with Exception.
+        """
         topic = driver.open_topic(diaspora_backend.create_topic(driver))
         count = len(NAME_VARIANTS) + 3
         push_and_flush(topic.producer(), [({"i": i}, b"") for i in range(count)])

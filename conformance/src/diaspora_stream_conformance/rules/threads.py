@@ -207,8 +207,11 @@ class ThreadRules(ConformanceBase):
     def test_one_producer_shared_by_eight_threads(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:
-        """A producer shared by 8 pushing (and flushing) threads stores every event once, with
-        dense ids that its push futures give, each thread's events in push order."""
+        """A producer shared by 8 threads stores every event once, with exact, dense ids.
+
+        A producer shared by 8 pushing (and flushing) threads stores every event once, with
+        dense ids that its push futures give, each thread's events in push order.
+        """
         topic = driver.open_topic(diaspora_backend.create_topic(driver, num_partitions=2))
         producer = topic.producer("shared", batch_size=16)
         per_thread = 150
@@ -239,8 +242,11 @@ class ThreadRules(ConformanceBase):
     def test_strict_ordering_when_preparation_times_differ(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:
-        """With Ordering.Strict and a 4-thread pool, events are stored in push order in every
-        partition even when later events are prepared faster than earlier ones."""
+        """Ordering.Strict stores events in push order even when later ones are prepared first.
+
+        With Ordering.Strict and a 4-thread pool, events are stored in push order in every
+        partition even when later events are prepared faster than earlier ones.
+        """
         name = diaspora_backend.create_topic(
             driver,
             num_partitions=3,

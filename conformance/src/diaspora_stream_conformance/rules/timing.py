@@ -107,8 +107,11 @@ class TimeRules(ConformanceBase):
     def test_pull_wait_honours_its_timeout_in_milliseconds(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:
-        """pull().wait(t) on an empty topic returns None after at most t milliseconds (plus a
-        small slack): not t seconds, not forever."""
+        """pull().wait(t) on an empty topic returns None within t milliseconds.
+
+        pull().wait(t) on an empty topic returns None after at most t milliseconds (plus a
+        small slack): not t seconds, not forever.
+        """
         topic = driver.open_topic(diaspora_backend.create_topic(driver))
         consumer = topic.consumer(consumer_name("timed"))
         future = consumer.pull()
@@ -128,8 +131,11 @@ class TimeRules(ConformanceBase):
     def test_pull_wait_waits_for_an_event_arriving_within_the_timeout(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:
-        """pull().wait(t) returns an event stored while it waits (t is milliseconds, not
-        microseconds: the wait does not give up early)."""
+        """pull().wait(t) returns an event stored while it waits (t is not microseconds).
+
+        pull().wait(t) returns an event stored while it waits (t is milliseconds, not
+        microseconds: the wait does not give up early).
+        """
         topic = driver.open_topic(diaspora_backend.create_topic(driver))
         consumer = topic.consumer(consumer_name("late"))
         future = consumer.pull()
@@ -157,9 +163,12 @@ class TimeRules(ConformanceBase):
     def test_flush_and_push_futures_honour_their_timeouts(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:
-        """flush().wait(t) and a push future's wait(t) return within t milliseconds while
+        """flush().wait(t) and a push future's wait(t) return within t milliseconds.
+
+        flush().wait(t) and a push future's wait(t) return within t milliseconds while
         events are still being prepared (False and None if not done), and wait(-1) then
-        completes with every id."""
+        completes with every id.
+        """
         name = diaspora_backend.create_topic(
             driver, validator=Validator.from_metadata(type=SlowValidator.type_name)
         )
@@ -194,8 +203,11 @@ class TimeRules(ConformanceBase):
     def test_process_timeout_is_in_milliseconds(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:
-        """Consumer.process(p, timeout_ms=t) hands p None after about t milliseconds without
-        an event."""
+        """Consumer.process(p, timeout_ms=t) hands p None after about t milliseconds.
+
+        Consumer.process(p, timeout_ms=t) hands p None after about t milliseconds without an
+        event.
+        """
         topic = driver.open_topic(diaspora_backend.create_topic(driver))
         consumer = topic.consumer(consumer_name("process"))
         seen: list[Any] = []

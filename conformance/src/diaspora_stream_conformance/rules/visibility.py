@@ -107,9 +107,12 @@ class VisibilityRules(ConformanceBase):
     def test_flushed_events_visible_whatever_the_producer(
         self, driver: Driver, diaspora_backend: BackendUnderTest, batch: Any, pool_size: int
     ) -> None:
-        """After flush().wait(), every event pushed before it, on every partition, is stored
-        (its push future completed) and visible to a new consumer and to one already waiting,
-        whatever the batch size and thread pool, with push futures never waited on."""
+        """After flush().wait(), every event pushed before it is stored and visible at once.
+
+        After flush().wait(), every event pushed before it, on every partition, is stored
+        (its push future completed) and visible to a new consumer and to one already
+        waiting, whatever the batch size and thread pool, with push futures never waited on.
+        """
         topic = driver.open_topic(diaspora_backend.create_topic(driver, num_partitions=3))
         waiting = topic.consumer(consumer_name("waiting"))
         pending_pull = waiting.pull()
@@ -137,8 +140,11 @@ class VisibilityRules(ConformanceBase):
     def test_adaptive_batches_become_visible_without_flush(
         self, driver: Driver, diaspora_backend: BackendUnderTest, pool_size: int
     ) -> None:
-        """With AdaptiveBatchSize, pushed events become visible without any flush (the
-        documented promise: a batch is sent as soon as the previous one is stored)."""
+        """With AdaptiveBatchSize, pushed events become visible without any flush.
+
+        With AdaptiveBatchSize, pushed events become visible without any flush (the
+        documented promise: a batch is sent as soon as the previous one is stored).
+        """
         topic = driver.open_topic(diaspora_backend.create_topic(driver, num_partitions=2))
         producer = _producer(topic, driver, AdaptiveBatchSize, pool_size)
         _push_without_waiting(producer, 0, EVENTS)
@@ -150,8 +156,11 @@ class VisibilityRules(ConformanceBase):
     def test_flush_covers_events_pushed_by_other_threads(
         self, driver: Driver, diaspora_backend: BackendUnderTest
     ) -> None:
-        """A flush after other threads' pushes returned covers their events too (one producer
-        shared by threads): they are stored and visible once it completes."""
+        """A flush covers the events other threads pushed through the same producer before it.
+
+        A flush after other threads' pushes returned covers their events too (one producer
+        shared by threads): they are stored and visible once it completes.
+        """
         topic = driver.open_topic(diaspora_backend.create_topic(driver, num_partitions=3))
         producer = topic.producer("shared", batch_size=1000)
         futures: list[FutureUint] = []
