@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from diaspora_stream.exceptions import Exception as DiasporaException
 
-__all__ = ["ConfigurationError", "ProtocolError", "RemoteError", "ServerUnavailableError"]
+__all__ = [
+    "AccessDeniedError",
+    "ConfigurationError",
+    "ProtocolError",
+    "RemoteError",
+    "ServerUnavailableError",
+]
 
 
 class ConfigurationError(DiasporaException):
@@ -21,3 +27,7 @@ class RemoteError(DiasporaException):
 
 class ServerUnavailableError(DiasporaException):
     """A mochi server could not be reached, or stopped answering, within the timeout."""
+
+
+class AccessDeniedError(DiasporaException):
+    """A mochi server refused the connection: the client lacks the service's access token."""

@@ -8,6 +8,7 @@ sides can build and read them with :mod:`array` without a per-event Python loop.
 
 from __future__ import annotations
 
+import array
 import os
 import socket
 import struct
@@ -28,6 +29,7 @@ __all__ = [
     "receive_header",
     "receive_into",
     "send_frame",
+    "send_frame_with_fd",
 ]
 
 _PREFIX = struct.Struct("!IQ")
@@ -42,6 +44,8 @@ _MAX_GATHER = 512
 _STREAM_PIECE = 1 << 20
 #: Receive buffer of a :class:`FrameReader`.
 _READ_BUFFER = 64 * 1024
+#: Descriptors a :class:`FrameReader` accepts in one message (more are closed: an error).
+_MAX_FDS = 1
 
 
 class FileRange(NamedTuple):
@@ -82,6 +86,16 @@ def send_frame(
             pending += part.nbytes
     if pending:
         _send_all(sock, views, pending)
+
+
+def send_frame_with_fd(sock: socket.socket, header: dict[str, Any], fd: int) -> None:
+    """Send a frame without payload, the descriptor ``fd`` attached (Unix sockets)."""
+    encoded = orjson.dumps(header)
+    frame = _PREFIX.pack(len(encoded), 0) + encoded
+    rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]).tobytes())]
+    sent = sock.sendmsg([frame], rights)
+    if sent < len(frame):
+        sock.sendall(frame[sent:])
 
 
 def _send_file(sock: socket.socket, part: FileRange) -> None:
@@ -176,8 +190,16 @@ class FrameReader:
     buffer goes from the socket straight into its destination.
     """
 
-    def __init__(self, sock: socket.socket, capacity: int = _READ_BUFFER) -> None:
+    def __init__(
+        self, sock: socket.socket, capacity: int = _READ_BUFFER, receive_fds: bool = False
+    ) -> None:
         self.sock = sock
+        #: Largest header and payload accepted (a larger frame is a :class:`ProtocolError`).
+        self.max_header = MAX_HEADER
+        self.max_payload = MAX_PAYLOAD
+        #: With ``receive_fds``: descriptors received with the bytes and not taken yet.
+        self.fds: list[int] = []
+        self._receive_fds = receive_fds
         self._buffer = bytearray(capacity)
         self._view = memoryview(self._buffer)
         self._start = 0
@@ -199,10 +221,37 @@ class FrameReader:
             self._view[:size] = self._view[self._start : self._end]
             self._start, self._end = 0, size
         while self._end - self._start < count:
-            received = self.sock.recv_into(self._view[self._end :])
+            if self._receive_fds:
+                received = self._receive_with_fds(self._view[self._end :])
+            else:
+                received = self.sock.recv_into(self._view[self._end :])
             if not received:
                 raise EOFError("connection closed by the peer")
             self._end += received
+
+    def _receive_with_fds(self, view: memoryview) -> int:
+        space = socket.CMSG_SPACE(_MAX_FDS * array.array("i").itemsize)
+        received, ancillary, flags, _ = self.sock.recvmsg_into(
+            [view], space, socket.MSG_CMSG_CLOEXEC
+        )
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds = array.array("i")
+                fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+                self.fds.extend(fds)
+        if flags & socket.MSG_CTRUNC or len(self.fds) > _MAX_FDS:
+            self.close_fds()
+            raise ProtocolError(f"at most {_MAX_FDS} descriptor may come with a frame")
+        return received
+
+    def take_fd(self) -> int | None:
+        """A received descriptor (the caller closes it), or ``None``."""
+        return self.fds.pop(0) if self.fds else None
+
+    def close_fds(self) -> None:
+        """Close the received descriptors nobody took."""
+        while self.fds:
+            os.close(self.fds.pop())
 
     def _read_into(self, view: memoryview) -> None:
         """Fill ``view``: buffered bytes first, then straight from the socket."""
@@ -220,9 +269,10 @@ class FrameReader:
             self.pending -= dropped
         self._fill(_PREFIX.size)
         header_size, payload_size = _PREFIX.unpack_from(self._buffer, self._start)
-        if header_size > MAX_HEADER or payload_size > MAX_PAYLOAD:
+        if header_size > self.max_header or payload_size > self.max_payload:
             raise ProtocolError(
-                f"frame too large (header {header_size} bytes, payload {payload_size} bytes)"
+                f"frame too large (header {header_size} bytes, payload {payload_size} bytes; "
+                f"this side accepts at most {self.max_header} and {self.max_payload})"
             )
         self._start += _PREFIX.size
         if header_size <= len(self._buffer):
