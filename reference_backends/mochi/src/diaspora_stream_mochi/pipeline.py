@@ -98,7 +98,7 @@ class AppendPipeline:
         """Hand a new shared area to the member of a fresh (idle) local connection."""
         if not connection.local or connection.shared is not None:
             return
-        area = SharedArea(self._shared_bytes)
+        area = SharedArea.take(self._shared_bytes)
         try:
             send_frame_with_fd(connection.sock, {"op": "share"}, area.fd)
             connection.receive()
@@ -141,6 +141,8 @@ class AppendPipeline:
         """Close the connection; unanswered requests fail."""
         with self._send_lock:
             connection, self._connection = self._connection, None
+            if connection is not None and connection.shared is not None:
+                connection.shared.recycle()  # no copy into it runs: the send lock is held
         if connection is not None:
             self._broken(connection, DiasporaException("the topic was closed"))
 

@@ -5,9 +5,10 @@ anonymous memory file (``memfd``) it created and sealed against shrinking, and p
 descriptor to the server once per connection over the Unix socket (``SCM_RIGHTS``). The server
 maps that file (:func:`map_shared`) and reads a batch from the offset the request names, after
 checking it lies inside the mapping: it reaches the memory the client gave it and nothing else,
-as a Mercury server reaches only the bulk handles a client registered. Areas are reused as a
-ring (a region is free again once the server answered its batch), so their pages are faulted
-in once.
+as a Mercury server reaches only the bulk handles a client registered. An area is used as a
+ring (a region is free again once the server answered its batch), and an area whose batches
+were all answered goes back to a pool of this process for the next connection, so its pages
+are faulted in once per process, as RDMA clients register their buffers once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import fcntl
 import mmap
 import os
 import stat
+import threading
 import weakref
 from collections import deque
 
@@ -28,6 +30,10 @@ __all__ = ["SharedArea", "SharedMemoryError", "map_shared"]
 _REQUIRED_SEALS = fcntl.F_SEAL_SHRINK
 #: Region alignment in an area (a cache line).
 _ALIGNMENT = 64
+#: Idle areas kept for reuse by this process.
+_POOL_SIZE = 8
+_pool: list[SharedArea] = []
+_pool_lock = threading.Lock()
 
 
 class SharedMemoryError(Exception):
@@ -55,6 +61,22 @@ class SharedArea:
         self._base = buffer_address(memoryview(self._mapping))
         self._regions: deque[tuple[int, int]] = deque()
         self._closer = weakref.finalize(self, os.close, self.fd)
+
+    @classmethod
+    def take(cls, capacity: int) -> SharedArea:
+        """An idle area of ``capacity`` bytes from this process's pool, or a new one."""
+        with _pool_lock:
+            for index, area in enumerate(_pool):
+                if area.capacity == capacity:
+                    return _pool.pop(index)
+        return cls(capacity)
+
+    def recycle(self) -> None:
+        """Give the area back to the pool if no region is in use (else let it go: a server
+        may still read a region of an unanswered batch)."""
+        with _pool_lock:
+            if not self._regions and len(_pool) < _POOL_SIZE:
+                _pool.append(self)
 
     def allocate(self, size: int) -> int | None:
         """The offset of a free region of ``size`` bytes, or ``None`` if none is free now."""
