@@ -14,19 +14,11 @@ import pytest
 from diaspora_stream.api import Driver
 from diaspora_stream.exceptions import Exception as DiasporaException
 from mochi_service import RunningService
+from raw_client import connect as _connect
 
-from diaspora_stream_mochi.config import read_group_file, read_token
+from diaspora_stream_mochi.config import read_group_file
 from diaspora_stream_mochi.errors import ConfigurationError, ServerUnavailableError
 from diaspora_stream_mochi.protocol import receive_frame, send_frame
-
-
-def _connect(service: RunningService) -> socket.socket:
-    """A raw TCP connection to member 0, past its access check."""
-    host, port = read_group_file(service.config.group_file)[0].host_port
-    sock = socket.create_connection((host, port), timeout=10)
-    send_frame(sock, {"op": "hello", "token": read_token(service.config.group_file)})
-    assert receive_frame(sock)[0] == {"ok": True}
-    return sock
 
 
 def _ask(service: RunningService, header: dict, payload: bytes = b"") -> dict:

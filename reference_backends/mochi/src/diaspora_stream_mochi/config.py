@@ -11,7 +11,10 @@ A configuration file (JSON, or YAML when PyYAML is installed) describes one serv
      "chunk_size": 268435456,       # bytes per chunk file
      "memory_reserve": 0,           # bytes each member pre-faults for memory partitions' data
      "access_token": true,          # clients must present the service's secret token
-     "max_shared_bytes": 1073741824}  # largest shared memory a client may hand a member
+     "max_shared_bytes": 1073741824,  # largest shared memory a client may hand a member
+     "max_frame_header": 1048576,     # longest frame header (JSON) a member accepts
+     "max_request_payload": 268435456,  # longest request payload (size tables, metadata)
+     "max_batch_data": 1073741824}    # most data bytes one append may announce
 
 Relative paths are relative to the configuration file's directory. The group file lists the
 members (``{"members": [{"address": "tcp://127.0.0.1:PORT", "local": NAME, "rank": 0,
@@ -44,7 +47,14 @@ _KEYS = {
     "memory_reserve",
     "access_token",
     "max_shared_bytes",
+    "max_frame_header",
+    "max_request_payload",
+    "max_batch_data",
 }
+#: Defaults of the limits on what a client may announce (see :mod:`.limits`).
+DEFAULT_MAX_FRAME_HEADER = 1 << 20
+DEFAULT_MAX_REQUEST_PAYLOAD = 256 << 20
+DEFAULT_MAX_BATCH_DATA = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,12 @@ class ServerConfig:
     access_token: bool = True
     #: Largest shared memory area (memfd) a client may hand a member.
     max_shared_bytes: int = 1 << 30
+    #: Longest frame header a client may announce (checked before it is read).
+    max_frame_header: int = DEFAULT_MAX_FRAME_HEADER
+    #: Longest request payload (an append's size tables and metadata) a client may announce.
+    max_request_payload: int = DEFAULT_MAX_REQUEST_PAYLOAD
+    #: Most data bytes one append may announce (on either data path).
+    max_batch_data: int = DEFAULT_MAX_BATCH_DATA
 
     @classmethod
     def load(cls, path: Path) -> ServerConfig:
@@ -97,6 +113,9 @@ class ServerConfig:
             memory_reserve=data.get("memory_reserve", 0),
             access_token=data.get("access_token", True),
             max_shared_bytes=data.get("max_shared_bytes", 1 << 30),
+            max_frame_header=data.get("max_frame_header", DEFAULT_MAX_FRAME_HEADER),
+            max_request_payload=data.get("max_request_payload", DEFAULT_MAX_REQUEST_PAYLOAD),
+            max_batch_data=data.get("max_batch_data", DEFAULT_MAX_BATCH_DATA),
         )
         if not isinstance(config.host, str):
             raise ConfigurationError("configuration key 'host' must be a string")
@@ -106,6 +125,9 @@ class ServerConfig:
             ("chunk_size", 4096),
             ("memory_reserve", 0),
             ("max_shared_bytes", 4096),
+            ("max_frame_header", 4096),
+            ("max_request_payload", 4096),
+            ("max_batch_data", 4096),
         ):
             value = getattr(config, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -134,6 +156,9 @@ class ServerConfig:
             "memory_reserve": self.memory_reserve,
             "access_token": self.access_token,
             "max_shared_bytes": self.max_shared_bytes,
+            "max_frame_header": self.max_frame_header,
+            "max_request_payload": self.max_request_payload,
+            "max_batch_data": self.max_batch_data,
         }
 
 

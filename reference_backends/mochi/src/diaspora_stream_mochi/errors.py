@@ -7,6 +7,7 @@ from diaspora_stream.exceptions import Exception as DiasporaException
 __all__ = [
     "AccessDeniedError",
     "ConfigurationError",
+    "FrameTooLargeError",
     "ProtocolError",
     "RemoteError",
     "ServerUnavailableError",
@@ -19,6 +20,20 @@ class ConfigurationError(DiasporaException):
 
 class ProtocolError(DiasporaException):
     """A frame on the wire is malformed (bad length, bad header, unexpected message)."""
+
+
+class FrameTooLargeError(ProtocolError):
+    """A frame announces a header or payload longer than the receiving side accepts (found
+    from its length prefix, before anything of that length is allocated or read)."""
+
+    def __init__(self, part: str, size: int, limit: int) -> None:
+        super().__init__(
+            f"frame {part} of {size} bytes announced, more than the {limit} bytes accepted"
+        )
+        #: ``"header"`` or ``"payload"``.
+        self.part = part
+        self.size = size
+        self.limit = limit
 
 
 class RemoteError(DiasporaException):

@@ -1,11 +1,12 @@
-"""Raw memory helpers: the address of a buffer, and fresh buffers for data that is kept."""
+"""Raw memory helpers: the address of a buffer, and fresh buffers whose pages are committed
+only as they are written."""
 
 from __future__ import annotations
 
 import ctypes
 import mmap
 
-__all__ = ["HUGE_PAGE", "buffer_address", "fresh_buffer"]
+__all__ = ["HUGE_PAGE", "buffer_address", "fresh_buffer", "lazy_buffer"]
 
 _PyBUF_SIMPLE = 0
 
@@ -72,3 +73,10 @@ def fresh_buffer(size: int) -> memoryview:
     view = memoryview(mapping)
     skip = -buffer_address(view) % HUGE_PAGE
     return view[skip : skip + size]
+
+
+def lazy_buffer(size: int) -> memoryview:
+    """A new writable buffer of ``size`` bytes (> 0) whose pages are committed only as they are
+    written: an anonymous mapping, so data received into it costs memory as it arrives, and a
+    size announced but never sent costs none."""
+    return memoryview(mmap.mmap(-1, size))

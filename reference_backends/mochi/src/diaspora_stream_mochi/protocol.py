@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from .errors import ProtocolError
+from .errors import FrameTooLargeError, ProtocolError
 
 __all__ = [
     "FileRange",
@@ -33,7 +33,8 @@ __all__ = [
 ]
 
 _PREFIX = struct.Struct("!IQ")
-#: Largest accepted header and payload; a larger length is a malformed frame, not an allocation.
+#: Largest header and payload a :class:`FrameReader` accepts unless told otherwise (servers set
+#: their own limits); a larger length is refused, never allocated.
 MAX_HEADER = 1 << 20
 MAX_PAYLOAD = 1 << 36
 #: Buffers per ``sendmsg`` (below the kernel's IOV_MAX).
@@ -44,6 +45,9 @@ _MAX_GATHER = 512
 _STREAM_PIECE = 1 << 20
 #: Receive buffer of a :class:`FrameReader`.
 _READ_BUFFER = 64 * 1024
+#: Most bytes a :class:`FrameReader` allocates for a header or payload before they arrive;
+#: beyond it the buffer grows with what arrived.
+_PRESIZE = _STREAM_PIECE
 #: Descriptors a :class:`FrameReader` accepts in one message (more are closed: an error).
 _MAX_FDS = 1
 
@@ -260,8 +264,12 @@ class FrameReader:
         self._start += have
         receive_into(self.sock, view[have:])
 
-    def header(self) -> dict[str, Any]:
-        """Receive a frame's header; its payload (``pending`` bytes) is read next."""
+    def header(self, max_payload: int | None = None) -> dict[str, Any]:
+        """Receive a frame's header; its payload (``pending`` bytes) is read next.
+
+        ``max_payload``: the payload limit of this frame only (default ``self.max_payload``).
+        Lengths over the limits raise :class:`FrameTooLargeError` before anything is read.
+        """
         while self.pending:  # an unread payload of the previous frame: dropped
             self._fill(1)
             dropped = min(self.pending, self._end - self._start)
@@ -269,19 +277,18 @@ class FrameReader:
             self.pending -= dropped
         self._fill(_PREFIX.size)
         header_size, payload_size = _PREFIX.unpack_from(self._buffer, self._start)
-        if header_size > self.max_header or payload_size > self.max_payload:
-            raise ProtocolError(
-                f"frame too large (header {header_size} bytes, payload {payload_size} bytes; "
-                f"this side accepts at most {self.max_header} and {self.max_payload})"
-            )
+        if header_size > self.max_header:
+            raise FrameTooLargeError("header", header_size, self.max_header)
+        limit = self.max_payload if max_payload is None else max_payload
+        if payload_size > limit:
+            raise FrameTooLargeError("payload", payload_size, limit)
         self._start += _PREFIX.size
         if header_size <= len(self._buffer):
             self._fill(header_size)
             raw: Any = self._view[self._start : self._start + header_size]
             self._start += header_size
         else:
-            raw = memoryview(bytearray(header_size))
-            self._read_into(raw)
+            raw = self._receive_growing(header_size)
         try:
             header = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
@@ -290,6 +297,20 @@ class FrameReader:
             raise ProtocolError("frame header must be a JSON object")
         self.pending = payload_size
         return header
+
+    def _receive_growing(self, size: int) -> memoryview:
+        """The next ``size`` bytes, in a buffer that grows as they arrive (doubling): a peer
+        that announces more than it sends makes this side commit at most twice what it sent
+        (plus ``_PRESIZE``), never what it announced."""
+        buffer = bytearray(min(size, _PRESIZE))
+        filled = 0
+        while True:
+            self._read_into(memoryview(buffer)[filled:])  # the view is gone before resizing
+            filled = len(buffer)
+            if filled == size:
+                return memoryview(buffer)
+            # A zeroed bytes object of that size costs no pages of its own (calloc).
+            buffer += bytes(min(filled, size - filled))
 
     def payload_into(self, view: memoryview) -> None:
         """Receive the next ``view.nbytes`` bytes of the pending payload into ``view``."""
@@ -301,10 +322,9 @@ class FrameReader:
         self.pending -= view.nbytes
 
     def payload(self) -> memoryview:
-        """The rest of the pending payload, in a new buffer."""
-        buffer = memoryview(bytearray(self.pending))
-        self.payload_into(buffer)
-        return buffer
+        """The rest of the pending payload, in a new buffer grown as the bytes arrive."""
+        size, self.pending = self.pending, 0
+        return self._receive_growing(size)
 
     def frame(self) -> tuple[dict[str, Any], memoryview]:
         """One whole frame (see :func:`receive_frame`)."""

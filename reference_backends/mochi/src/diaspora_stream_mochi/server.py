@@ -6,7 +6,9 @@ on a Unix socket (abstract namespace) over which they hand it shared memory for 
 data. One thread per connection; a connection's first frame must carry the service's access
 token; every request is checked and a malformed one gets an error answer (a malformed *frame*
 closes that connection), never a crash of the server. The server reads no memory but its own
-and the shared memory a client handed it, only within that memory's bounds.
+and the shared memory a client handed it, only within that memory's bounds. Every length a
+client announces is checked against a setting (:mod:`.limits`) before anything is allocated
+for it, and what is received lands in memory committed as the bytes arrive.
 """
 
 from __future__ import annotations
@@ -34,9 +36,10 @@ from .access import denied_message, load_or_create_token, token_matches
 from .acknowledger import Acknowledger
 from .catalog import Catalog, TopicExistsError
 from .config import ServerConfig
-from .errors import ProtocolError
+from .errors import FrameTooLargeError, ProtocolError
+from .limits import LimitExceededError, check_limit, frame_limit_error
 from .memory_reserve import MemoryReserve
-from .protocol import MAX_HEADER, MAX_PAYLOAD, FrameReader, error_answer, send_frame
+from .protocol import FrameReader, error_answer, send_frame
 from .shared_memory import SharedMemoryError, map_shared
 from .storage import FilePartition, MemoryPartition, Partition
 
@@ -53,6 +56,10 @@ MAX_SCRATCH = 64 * 1024 * 1024
 PUSH_MAX_BYTES = 8 * 1024 * 1024
 #: Largest first frame (the ``hello`` carrying the token): nothing larger is read unauthenticated.
 HELLO_MAX_HEADER = 4096
+#: Longest wait, and most bytes read and dropped, between refusing a request and closing: the
+#: client reads the refusal instead of a reset caused by its unread bytes.
+_LINGER_S = 1.0
+_LINGER_BYTES = 4 * 1024 * 1024
 
 
 class RequestError(Exception):
@@ -153,7 +160,8 @@ class MochiServer:
         if header.get("op") == "hello" and (
             self.token is None or token_matches(self.token, header.get("token"))
         ):
-            reader.max_header, reader.max_payload = MAX_HEADER, MAX_PAYLOAD
+            reader.max_header = self.config.max_frame_header
+            reader.max_payload = self.config.max_request_payload
             return self._answer(sock, {"ok": True})
         log.warning("connection refused: no valid access token in its first frame")
         self._answer_error(sock, denied_message(), "access")
@@ -167,6 +175,9 @@ class MochiServer:
             try:
                 header, payload = early.popleft() if early else reader.frame()
             except (EOFError, ConnectionError):
+                return
+            except FrameTooLargeError as error:
+                self._refuse(sock, acker, frame_limit_error(error))
                 return
             except ProtocolError as error:
                 if acker.drain():
@@ -187,6 +198,9 @@ class MochiServer:
             except RequestError as error:
                 if not acker.drain() or not self._answer_error(sock, str(error), "request"):
                     return
+            except LimitExceededError as error:
+                self._refuse(sock, acker, error)
+                return
             except (EOFError, ConnectionError, ProtocolError):
                 return  # the client went away mid-request: nothing was stored
             except Exception as error:
@@ -206,6 +220,28 @@ class MochiServer:
 
     def _answer_error(self, sock: socket.socket, message: str, kind: str) -> bool:
         return self._answer(sock, error_answer(message, kind))
+
+    def _refuse(self, sock: socket.socket, acker: Acknowledger, error: LimitExceededError) -> None:
+        """Answer a request over a limit (after the answers of earlier ones), then end the
+        connection: its further bytes follow a length the server did not accept."""
+        log.warning("request refused, connection closed: %s", error)
+        if not (acker.drain() and self._answer_error(sock, str(error), "limit")):
+            return
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            # Bytes the client sent meanwhile are read and dropped (a bounded number, for a
+            # bounded time), so that closing does not reset the connection before the client
+            # read the answer.
+            sock.settimeout(_LINGER_S)
+            scratch = bytearray(64 * 1024)
+            dropped = 0
+            while dropped < _LINGER_BYTES:
+                count = sock.recv_into(scratch)
+                if not count:
+                    break
+                dropped += count
+        except OSError:
+            pass
 
     # ------------------------------------------------------------------ catalog
 
@@ -300,6 +336,7 @@ class MochiServer:
         if sum(meta_sizes) != metadata.nbytes:
             raise RequestError("metadata sizes do not add up to the metadata sent")
         total = sum(data_sizes)
+        check_limit("an append's data", total, self.config.max_batch_data, "max_batch_data")
         started = time.perf_counter()
         if not total:
             path, data = "none", memoryview(b"")
@@ -327,11 +364,17 @@ class MochiServer:
             raise ConnectionError("connection lost")
         reader: FrameReader = self._connection.reader
         while True:
-            frame = reader.header()
-            if frame.get("op") == "bulk":
-                break
-            if frame.get("op") != "append":
-                raise ProtocolError(f"expected the bulk frame of {data.nbytes} bytes")
+            try:
+                # The bulk frame may be as long as the batch (checked against max_batch_data).
+                frame = reader.header(max(reader.max_payload, data.nbytes))
+                if frame.get("op") == "bulk":
+                    break
+                if frame.get("op") != "append":
+                    raise ProtocolError(f"expected the bulk frame of {data.nbytes} bytes")
+                if reader.pending > reader.max_payload:
+                    raise FrameTooLargeError("payload", reader.pending, reader.max_payload)
+            except FrameTooLargeError as error:
+                raise frame_limit_error(error) from None
             self._connection.early.append((frame, reader.payload()))
         if reader.pending != data.nbytes:
             raise ProtocolError(f"expected a bulk frame of {data.nbytes} bytes")
@@ -347,14 +390,15 @@ class MochiServer:
         return self._scratch_view(size)
 
     def _scratch_view(self, size: int) -> memoryview:
-        """``size`` bytes of this connection's reusable buffer (fresh beyond MAX_SCRATCH)."""
+        """``size`` bytes of this connection's reusable buffer (fresh beyond MAX_SCRATCH); its
+        pages are committed as data is received into them, not when a batch is announced."""
         if size > MAX_SCRATCH:
-            return memoryview(bytearray(size))
-        scratch: bytearray | None = getattr(self._scratch, "buffer", None)
-        if scratch is None or len(scratch) < size:
-            scratch = bytearray(max(size, 1 << 20))
+            return memory_access.lazy_buffer(size)
+        scratch: memoryview | None = getattr(self._scratch, "buffer", None)
+        if scratch is None or scratch.nbytes < size:
+            scratch = memory_access.lazy_buffer(max(size, 1 << 20))
             self._scratch.buffer = scratch
-        return memoryview(scratch)[:size]
+        return scratch[:size]
 
     def _share(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
         """Map the shared memory (a sealed memfd) the client sent with this frame."""
