@@ -33,6 +33,8 @@ class Connection:
         self.member = member
         #: Shared memory handed to the member on this connection (Unix sockets only).
         self.shared: SharedArea | None = None
+        #: Whether the server ends this connection after an answer (a request over a limit).
+        self.ended = False
         self.sock = self._open_local() or self._open_tcp()
         self.local = self.sock.family == socket.AF_UNIX
         self.sock.settimeout(member.timeout)
@@ -74,7 +76,7 @@ class Connection:
 
     def stale(self) -> bool:
         """Whether the server closed this idle connection (e.g. it restarted)."""
-        if self.reader.buffered or self.reader.pending:
+        if self.ended or self.reader.buffered or self.reader.pending:
             return True  # an idle connection has nothing unread: it is out of step
         try:
             readable, _, _ = select.select([self.sock], [], [], 0)
@@ -104,9 +106,11 @@ class Connection:
         except ProtocolError as error:
             raise self.member.unavailable(f"malformed answer ({error})") from None
 
-    @staticmethod
-    def _checked(header: dict[str, Any]) -> dict[str, Any]:
+    def _checked(self, header: dict[str, Any]) -> dict[str, Any]:
         if header.get("ok") is False:
+            # The server closes the connection after refusing a request over a limit: the
+            # next request must not be sent on it.
+            self.ended = self.ended or header.get("kind") == "limit"
             raise RemoteError(str(header.get("error", "unknown server error")))
         return header
 
