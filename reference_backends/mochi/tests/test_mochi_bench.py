@@ -20,7 +20,7 @@ def test_quick_benchmark_reports_every_path_with_same_run_baselines() -> None:
         for key in ("tcp_mb_s", "memcpy_mb_s", "fresh_memory_mb_s", "synced_write_mb_s"):
             assert base[key] > 0, (name, key)
     # The selective consumer fetched a quarter of the data, and the data paths were the ones
-    # named: on-node pulls moved no byte over the stream and the TCP runs no byte on-node.
+    # named: on-node runs moved no byte over the stream and the TCP runs no byte on-node.
     for workload in ("64KiB", "1MiB"):
         consumers = {
             row["selectivity"]: row["fetched_bytes"]
@@ -32,6 +32,6 @@ def test_quick_benchmark_reports_every_path_with_same_run_baselines() -> None:
             if row["workload"] == workload and row["side"] == "producer":
                 on_node = row["path"].startswith("on-node")
                 assert (row["bulk_bytes"] == 0) == on_node
-                assert (row["vm_bytes"] == 0) != on_node
+                assert (row["shm_bytes"] == 0) != on_node
     assert document["memory_reserve"] == bench.reserve_needed(bench.quick_workloads(), 1)
     assert "| workload | loopback TCP MB/s |" in bench.table(document)

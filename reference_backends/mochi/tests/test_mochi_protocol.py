@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from diaspora_stream_mochi.errors import ProtocolError
+from diaspora_stream_mochi.errors import FrameTooLargeError, ProtocolError
 from diaspora_stream_mochi.protocol import FileRange, FrameReader, receive_frame, send_frame
 
 
@@ -47,6 +47,28 @@ def test_frames_of_every_size_arrive_whole_and_in_order() -> None:
         reader.header()
 
 
+def test_headers_and_payloads_longer_than_what_is_allocated_up_front_arrive_whole() -> None:
+    """Beyond the first MiB a header or payload is received into a buffer that grows as the
+    bytes arrive: what comes out is still exactly what was sent."""
+    left, right = socket.socketpair()
+    payload = os.urandom(3 * 1024 * 1024 + 5)
+    header = {"pad": "y" * (2_500_000)}
+
+    def send() -> None:
+        send_frame(left, header, [payload[:7], payload[7:]])
+        send_frame(left, {"op": "after"}, [b"!"])
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    reader = FrameReader(right)
+    reader.max_header = 4 * 1024 * 1024
+    received = reader.frame()
+    sender.join()
+    assert received[0] == header and bytes(received[1]) == payload
+    assert reader.frame() == ({"op": "after"}, memoryview(b"!"))
+    left.close()
+
+
 def test_a_payload_read_in_pieces_and_an_unread_rest_dropped() -> None:
     left, right = socket.socketpair()
     send_frame(left, {"op": "a"}, [b"0123456789"])
@@ -77,7 +99,7 @@ def test_malformed_frames_raise_protocol_errors() -> None:
         reader.header()
     with pytest.raises(ProtocolError, match="must be a JSON object"):
         reader.header()
-    with pytest.raises(ProtocolError, match="frame too large"):
+    with pytest.raises(FrameTooLargeError, match="frame header of 1073741824 bytes announced"):
         reader.header()
     left.close()
 

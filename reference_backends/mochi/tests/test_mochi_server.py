@@ -14,15 +14,11 @@ import pytest
 from diaspora_stream.api import Driver
 from diaspora_stream.exceptions import Exception as DiasporaException
 from mochi_service import RunningService
+from raw_client import connect as _connect
 
 from diaspora_stream_mochi.config import read_group_file
 from diaspora_stream_mochi.errors import ConfigurationError, ServerUnavailableError
 from diaspora_stream_mochi.protocol import receive_frame, send_frame
-
-
-def _connect(service: RunningService) -> socket.socket:
-    host, port = read_group_file(service.config.group_file)[0].host_port
-    return socket.create_connection((host, port), timeout=10)
 
 
 def _ask(service: RunningService, header: dict, payload: bytes = b"") -> dict:
@@ -66,9 +62,9 @@ def _alive(service: RunningService) -> bool:
             "metadata sizes",
         ),
         (
-            {"op": "append", "topic": "robust", "partition": 0, "count": 1, "segments": 0},
+            {"op": "append", "topic": "robust", "partition": 0, "count": 1, "shared": 0},
             array("I", [2]).tobytes() + array("Q", [10]).tobytes() + b"{}",
-            "data segments",
+            "none was shared",
         ),
         (
             {"op": "read", "topic": "robust", "partition": 0, "count": 1},
@@ -124,9 +120,9 @@ def test_a_client_that_disconnects_mid_batch_loses_nothing_acknowledged(
     ids = [producer.push({"i": i}, b"%d" % i).wait(10_000) for i in range(10)]
     assert ids == list(range(10))
     with _connect(mochi_service) as sock:
-        header = {"op": "append", "topic": "half-batch", "partition": 0, "count": 1, "segments": 1}
+        header = {"op": "append", "topic": "half-batch", "partition": 0, "count": 1}
         tables = array("I", [2]).tobytes() + array("Q", [4]).tobytes()
-        send_frame(sock, header, [tables + array("Q", [0, 4]).tobytes() + b"{}"])
+        send_frame(sock, header, [tables + b"{}"])
         assert receive_frame(sock)[0] == {"op": "pull", "size": 4}
         sock.sendall(struct.pack("!IQ", 15, 4) + b'{"op": "bulk"}' + b"ab")  # then vanish
     assert _alive(mochi_service)
@@ -144,8 +140,7 @@ def test_a_request_other_than_an_append_while_a_pull_waits_closes_the_connection
     with _connect(mochi_service) as sock:
         header = {"op": "append", "topic": "pull-then-other", "partition": 0, "count": 1}
         tables = array("I", [2]).tobytes() + array("Q", [4]).tobytes()
-        segments = array("Q", [0, 4]).tobytes()  # unreadable on-node: pulled over the socket
-        send_frame(sock, {**header, "segments": 1}, [tables + segments + b"{}"])
+        send_frame(sock, header, [tables + b"{}"])  # over TCP: pulled over the socket
         assert receive_frame(sock)[0] == {"op": "pull", "size": 4}
         send_frame(sock, {"op": "ping"})  # not the data, not a later append
         with pytest.raises(EOFError):
@@ -187,7 +182,7 @@ def test_data_path_choice_is_visible(mochi_service: RunningService) -> None:
 
     from diaspora_stream_mochi import MochiDriver
 
-    for transport, expected in (("auto", "vm"), ("tcp", "bulk")):
+    for transport, expected in (("auto", "shm"), ("tcp", "bulk")):
         driver = MochiDriver(mochi_service.options(transport=transport))
         name = f"choice-{transport}"
         driver.create_topic(name, TopicConfig(num_partitions=1))
@@ -388,15 +383,16 @@ def test_pipelined_appends_keep_ids_dense_and_fall_back_to_the_stream_alone(
     mochi_service: RunningService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Several batches in flight on one partition: ids follow the order they were sent; a
-    batch whose on-node pull fails is pulled over the connection instead, while the batches
-    after it stay in flight, and the next ones are pulled on-node again."""
+    batch without room in the shared memory is pulled over the connection instead, while the
+    batches after it stay in flight, and the next ones go through shared memory again."""
     from diaspora_stream.backend.log import AppendRecord, TopicConfig
 
-    from diaspora_stream_mochi import MochiDriver, memory_access
+    from diaspora_stream_mochi import MochiDriver
+    from diaspora_stream_mochi.shared_memory import SharedArea
 
     driver = MochiDriver(mochi_service.options())
     if not driver.on_node:
-        pytest.skip("cross-memory attach is not available here")
+        pytest.skip("no Unix sockets and shared memory here")
     driver.create_topic("pipelined", TopicConfig(num_partitions=1))
     topic = driver.open_topic("pipelined")
 
@@ -406,13 +402,13 @@ def test_pipelined_appends_keep_ids_dense_and_fall_back_to_the_stream_alone(
 
     batches = [batch(tag) for tag in range(5)]  # their data must outlive the appends
     waits = [topic.start_append(0, batches[0]), topic.start_append(0, batches[1])]
-    real_address = memory_access.buffer_address
-    monkeypatch.setattr(memory_access, "buffer_address", lambda view: 8)  # unreadable
+    real_allocate = SharedArea.allocate
+    monkeypatch.setattr(SharedArea, "allocate", lambda area, size: None)  # no room
     waits.append(topic.start_append(0, batches[2]))
-    monkeypatch.setattr(memory_access, "buffer_address", real_address)
+    monkeypatch.setattr(SharedArea, "allocate", real_allocate)
     waits += [topic.start_append(0, batches[3]), topic.start_append(0, batches[4])]
     assert [wait() for wait in waits] == [0, 2, 4, 6, 8]
-    assert (topic.transfers["vm"], topic.transfers["bulk"]) == (4, 1)
+    assert (topic.transfers["shm"], topic.transfers["bulk"]) == (4, 1)
     fetched = topic.read_full_data(0, topic.read(0, 0, 10))
     assert [bytes(view) for view in fetched] == [bytes([i // 2]) * 10 for i in range(10)]
     topic.close()

@@ -144,6 +144,10 @@ class LogProducer(ProducerInterface):
         self._window = max(1, self._log.appends_in_flight)
         # Flush markers queue there too (waiter None): run once the appends before them ended.
         self._in_flight: deque[tuple[_Batch | _FlushMarker, Callable[[], int] | None]] = deque()
+        # Batches and flushes stored by the threads that seal them join the window in the
+        # order they were sealed: a thread waiting for room must not be overtaken by a later one.
+        self._turns = itertools.count()
+        self._next_turn = 0
         self._completer: threading.Thread | None = None
         _live_producers.add(self)
 
@@ -277,7 +281,7 @@ class LogProducer(ProducerInterface):
             return
         if self._synchronous:
             self._open[index] = None
-            self._store(batch, locked=True)
+            self._store(batch, locked=True, turn=next(self._turns))
             return
         if threading.current_thread() is not self._sender:
             while self._unfinished_batches >= self._max_unfinished and not self._closed:
@@ -311,7 +315,7 @@ class LogProducer(ProducerInterface):
             _, marker = self._waiting_flushes.pop(0)
             self._seal_all()
             if self._synchronous:
-                self._sync(marker, locked=True)
+                self._sync(marker, locked=True, turn=next(self._turns))
                 continue
             self._queue.append(marker)
             self._ensure_sender()
@@ -350,11 +354,11 @@ class LogProducer(ProducerInterface):
                     self._seal_all()
                 self._cond.notify_all()
 
-    def _store(self, batch: _Batch, locked: bool = False) -> None:
+    def _store(self, batch: _Batch, locked: bool = False, turn: int | None = None) -> None:
         """Append a sealed batch to the backend and complete its futures (``locked``: the
-        caller holds the producer's lock)."""
+        caller holds the producer's lock; ``turn``: its place in the sealing order)."""
         if self._window > 1:
-            self._start(batch, locked)
+            self._start(batch, locked, turn)
             return
         try:
             first_id = self._log.append(batch.partition, batch.records)
@@ -366,10 +370,11 @@ class LogProducer(ProducerInterface):
     def _guard(self, locked: bool) -> AbstractContextManager[Any]:
         return nullcontext() if locked else self._cond
 
-    def _start(self, batch: _Batch, locked: bool) -> None:
-        """Start a pipelined append once fewer than the window are in flight."""
+    def _start(self, batch: _Batch, locked: bool, turn: int | None) -> None:
+        """Start a pipelined append once fewer than the window are in flight (and, with a
+        ``turn``, once every batch or flush sealed before it joined the window)."""
         with self._guard(locked):
-            while len(self._in_flight) >= self._window:
+            while len(self._in_flight) >= self._window or not self._my_turn(turn):
                 self._cond.wait()
         try:
             waiter = self._log.start_append(batch.partition, batch.records)
@@ -379,12 +384,23 @@ class LogProducer(ProducerInterface):
             def waiter() -> int:
                 raise failure
 
-        self._enqueue(batch, waiter, locked)
+        self._enqueue(batch, waiter, locked, turn)
+
+    def _my_turn(self, turn: int | None) -> bool:
+        return turn is None or turn == self._next_turn
 
     def _enqueue(
-        self, item: _Batch | _FlushMarker, waiter: Callable[[], int] | None, locked: bool
+        self,
+        item: _Batch | _FlushMarker,
+        waiter: Callable[[], int] | None,
+        locked: bool,
+        turn: int | None = None,
     ) -> None:
         with self._guard(locked):
+            while not self._my_turn(turn):
+                self._cond.wait()
+            if turn is not None:
+                self._next_turn += 1
             self._in_flight.append((item, waiter))
             if self._completer is None:
                 self._completer = threading.Thread(
@@ -427,10 +443,10 @@ class LogProducer(ProducerInterface):
                     self._seal_all()  # the backend caught up: send what accumulated
                 self._cond.notify_all()
 
-    def _sync(self, marker: _FlushMarker, locked: bool = False) -> None:
+    def _sync(self, marker: _FlushMarker, locked: bool = False, turn: int | None = None) -> None:
         """Complete a flush: at once, or, with appends in flight, once they completed."""
         if self._window > 1:
-            self._enqueue(marker, None, locked)
+            self._enqueue(marker, None, locked, turn)
         else:
             self._sync_partitions(marker)
 

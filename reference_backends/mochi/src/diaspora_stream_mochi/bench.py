@@ -5,12 +5,12 @@ temporary directory and runs, producer then consumer (a separate driver object, 
 process would):
 
 * small events: 64 B metadata, no data, producer batch 128 (events/s);
-* 64 KiB and 1 MiB events (MB/s), producer on the on-node path (``process_vm_readv``) and on
-  the bulk TCP stream (``transport: "tcp"``), into file partitions (``fdatasync`` per batch
-  unless ``--no-sync``) and into memory partitions (the transport alone: the server runs with
-  a ``memory_reserve`` as large as what they receive, faulted in before measuring, as RDMA
-  servers register their buffers up front), consumer reading all the data and consumer
-  reading 25 % of each event's data (bytes moved are counted);
+* 64 KiB and 1 MiB events (MB/s), producer on the on-node path (shared memory over a Unix socket)
+  and on the bulk TCP stream (``transport: "tcp"``), into file partitions (``fdatasync`` per batch
+  unless ``--no-sync``) and into memory partitions (the transport alone: the server runs with a
+  ``memory_reserve`` as large as what they receive, faulted in before measuring, as RDMA servers
+  register their buffers up front), consumer reading all the data and consumer reading 25 % of each
+  event's data (bytes moved are counted);
 
 and, in the same run, loopback TCP and memcpy bandwidth for the same event sizes, copying into
 fresh (never touched) memory (what memory partitions reach without a reserve: the page-fault
@@ -171,10 +171,10 @@ def _measure(
             ),
         )
         row = asdict(result)
-        row["vm_bytes"] = mochi_driver.TRANSFER_BYTES["vm"] - before["vm"]
+        row["shm_bytes"] = mochi_driver.TRANSFER_BYTES["shm"] - before["shm"]
         row["bulk_bytes"] = mochi_driver.TRANSFER_BYTES["bulk"] - before["bulk"]
         pull_seconds = sum(mochi_driver.TRANSFER_SECONDS[k] - seconds[k] for k in seconds)
-        pulled = row["vm_bytes"] + row["bulk_bytes"]
+        pulled = row["shm_bytes"] + row["bulk_bytes"]
         # Bandwidth of the data path alone: bytes pulled / time the server spent pulling.
         row["pull_mb_per_s"] = pulled / 2**20 / pull_seconds if pull_seconds else None
         produced.append(row)
@@ -310,7 +310,7 @@ def table(document: dict[str, Any]) -> str:
     for row in document["results"]:
         moved = row.get("fetched_bytes") if row["side"] == "consumer" else None
         if row["side"] == "producer":
-            moved = (row.get("vm_bytes") or 0) + (row.get("bulk_bytes") or 0)
+            moved = (row.get("shm_bytes") or 0) + (row.get("bulk_bytes") or 0)
         lines.append(
             f"| {row['backend']} | {row['path']} | {row['workload']} | {row['side']} "
             f"| {row['selectivity']:g} | {row['events_per_s']:,.0f} | {row['mb_per_s']:,.1f} "

@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .config import GroupMember
-from .errors import ProtocolError, RemoteError, ServerUnavailableError
+from .config import GroupMember, read_token
+from .errors import AccessDeniedError, ProtocolError, RemoteError, ServerUnavailableError
 from .protocol import FrameReader, send_frame
+from .shared_memory import SharedArea
 
 T = TypeVar("T")
 
@@ -24,22 +25,58 @@ __all__ = ["Connection", "MemberClient"]
 
 
 class Connection:
-    """One TCP connection to a member; not thread-safe (the pool gives it to one thread)."""
+    """One connection to a member: over its Unix socket when the client is on its node (and
+    ``member.local`` allows it), else TCP; not thread-safe (the pool gives it to one thread).
+    It starts with the ``hello`` frame carrying the group file's access token."""
 
     def __init__(self, member: MemberClient) -> None:
         self.member = member
-        host, port = member.member.host_port
-        try:
-            self.sock = socket.create_connection((host, port), timeout=member.timeout)
-        except OSError as error:
-            raise member.unavailable(f"cannot connect ({error})") from None
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        #: Shared memory handed to the member on this connection (Unix sockets only).
+        self.shared: SharedArea | None = None
+        #: Whether the server ends this connection after an answer (a request over a limit).
+        self.ended = False
+        self.sock = self._open_local() or self._open_tcp()
+        self.local = self.sock.family == socket.AF_UNIX
         self.sock.settimeout(member.timeout)
         self.reader = FrameReader(self.sock)
+        try:
+            self.send({"op": "hello", "token": member.token})
+            self.receive()
+        except RemoteError as error:
+            self.close()
+            raise AccessDeniedError(
+                f"mochi server {member.member.address} (group file {member.group_file}) refused "
+                f"this client: {error}"
+            ) from None
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_local(self) -> socket.socket | None:
+        name = self.member.member.local
+        if not (self.member.local and name):
+            return None
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.member.timeout)
+            sock.connect("\0" + name)
+        except OSError:  # another node (or network namespace): TCP
+            sock.close()
+            return None
+        return sock
+
+    def _open_tcp(self) -> socket.socket:
+        host, port = self.member.member.host_port
+        try:
+            sock = socket.create_connection((host, port), timeout=self.member.timeout)
+        except OSError as error:
+            raise self.member.unavailable(f"cannot connect ({error})") from None
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
 
     def stale(self) -> bool:
         """Whether the server closed this idle connection (e.g. it restarted)."""
-        if self.reader.buffered or self.reader.pending:
+        if self.ended or self.reader.buffered or self.reader.pending:
             return True  # an idle connection has nothing unread: it is out of step
         try:
             readable, _, _ = select.select([self.sock], [], [], 0)
@@ -69,9 +106,11 @@ class Connection:
         except ProtocolError as error:
             raise self.member.unavailable(f"malformed answer ({error})") from None
 
-    @staticmethod
-    def _checked(header: dict[str, Any]) -> dict[str, Any]:
+    def _checked(self, header: dict[str, Any]) -> dict[str, Any]:
         if header.get("ok") is False:
+            # The server closes the connection after refusing a request over a limit: the
+            # next request must not be sent on it.
+            self.ended = self.ended or header.get("kind") == "limit"
             raise RemoteError(str(header.get("error", "unknown server error")))
         return header
 
@@ -86,6 +125,9 @@ class Connection:
 
     def close(self) -> None:
         """Close the socket (waking a thread blocked receiving on it)."""
+        # Dropped, not closed: a thread may still be copying into it (it goes with the last
+        # reference).
+        self.shared = None
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -105,10 +147,15 @@ class MemberClient:
         group_file: Path,
         timeout: float,
         resolve: Callable[[int], GroupMember | None] | None = None,
+        local: bool = False,
     ) -> None:
         self.member = member
         self.group_file = group_file
         self.timeout = timeout
+        #: Whether connections go over the member's Unix socket when it is reachable.
+        self.local = local
+        #: The service's access token, from the group file (``None``: the file has none).
+        self.token = read_token(group_file)
         self._resolve = resolve
         self._idle: list[Connection] = []
         self._lock = threading.Lock()

@@ -1,17 +1,16 @@
 """``MochiDriver`` and ``MochiTopic``: the client of a mochi service, as a log-level backend.
 
-Producer path (``append``): one RPC per batch carrying the batch's metadata and a description
-of its data (the address and length of every segment in this process). The server pulls the
-data itself: with ``process_vm_readv`` when it runs on this node, else by asking for it on the
+Producer path (``append``): one RPC per batch carrying the batch's metadata. On the server's node
+the batch's data is copied into shared memory this process created and handed to the server
+(:mod:`.shared_memory`) and the request names where; elsewhere the server asks for the data on the
 connection (a bulk stream). Consumer path (``read``): server-pushed metadata batches under
-credit-based flow control (:mod:`.subscription`); data (``read_data``, ``read_full_data``
-and ``read_selected_data``) is fetched with one request per call carrying every byte range
-wanted, received straight into the destination buffers: one request per batch of events.
+credit-based flow control (:mod:`.subscription`); data (``read_data``, ``read_full_data`` and
+``read_selected_data``) is fetched with one request per call carrying every byte range wanted,
+received straight into the destination buffers: one request per batch of events.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from array import array
@@ -32,20 +31,20 @@ from diaspora_stream.constants import AdaptiveBatchSize
 from diaspora_stream.exceptions import ClosedError
 from diaspora_stream.exceptions import Exception as DiasporaException
 
-from . import memory_access
 from .client import MemberClient
 from .config import read_group_file
 from .errors import ConfigurationError, RemoteError
-from .pipeline import AppendPipeline
+from .pipeline import SHARED_BYTES, AppendPipeline
 from .subscription import Subscription
 
 __all__ = ["MochiDriver", "MochiTopic"]
 
-#: Bytes moved by this process, by path (read by the benchmark): data pulled by the server
-#: on-node (``vm``) or over the stream (``bulk``), data fetched by consumers (``fetched``).
-TRANSFER_BYTES = {"vm": 0, "bulk": 0, "fetched": 0}
-#: Seconds the server spent pulling data, by path (as it reports them).
-TRANSFER_SECONDS = {"vm": 0.0, "bulk": 0.0}
+#: Bytes moved by this process, by path (read by the benchmark): data taken by the server from
+#: shared memory on-node (``shm``) or pulled over the stream (``bulk``), data fetched by
+#: consumers (``fetched``).
+TRANSFER_BYTES = {"shm": 0, "bulk": 0, "fetched": 0}
+#: Seconds the server spent taking data, by path (as it reports them).
+TRANSFER_SECONDS = {"shm": 0.0, "bulk": 0.0}
 
 _OPTIONS = {
     "group_file",
@@ -54,6 +53,7 @@ _OPTIONS = {
     "credits",
     "consumer_batch_size",
     "appends_in_flight",
+    "shared_memory_bytes",
 }
 #: Credits given to the feed of a consumer whose ``max_num_batches`` is unlimited.
 MAX_CREDITS = 65536
@@ -85,15 +85,16 @@ def _prefix(destination: Sequence[memoryview], size: int) -> list[memoryview]:
 class MochiDriver(LogDriver):
     """Client of a mochi service found through its group file.
 
-    Options: ``group_file`` (required: the file ``diaspora-mochi start`` writes),
-    ``timeout_s`` (30: longest wait for a server answer), ``transport`` (``"auto"``: on-node
-    zero-copy pull when possible; ``"tcp"``: always the bulk stream). A consumer's feed uses
-    the consumer's own ``batch_size`` (events per pushed batch; adaptive: what is there, up to
-    a cap) and ``max_num_batches`` (credits: pushed batches not yet handed to the consumer);
-    ``credits`` (4) and ``consumer_batch_size`` (0: adaptive) are only the defaults of plain
-    :meth:`MochiTopic.read` calls, made without a consumer's settings. ``appends_in_flight``
-    (8): batches a producer may have sent to a partition without their answer yet (pipelined
-    on one connection; 1: one batch at a time).
+    Options: ``group_file`` (required: the file ``diaspora-mochi start`` writes), ``timeout_s`` (30:
+    longest wait for a server answer), ``transport`` (``"auto"``: the Unix socket and shared memory
+    on the server's node; ``"tcp"``: always TCP and the bulk stream), ``shared_memory_bytes`` (64
+    MiB: the shared memory of each partition's pipeline). A consumer's feed uses the consumer's own
+    ``batch_size`` (events per pushed batch; adaptive: what is there, up to a cap) and
+    ``max_num_batches`` (credits: pushed batches not yet handed to the consumer); ``credits`` (4)
+    and ``consumer_batch_size`` (0: adaptive) are only the defaults of plain :meth:`MochiTopic.read`
+    calls, made without a consumer's settings. ``appends_in_flight`` (8): batches a producer may
+    have sent to a partition without their answer yet (pipelined on one connection; 1: one batch at
+    a time).
     """
 
     capabilities = Capabilities(
@@ -131,11 +132,14 @@ class MochiDriver(LogDriver):
         self.credits = self._positive(options, "credits", 4, 1)
         self.consumer_batch_size = self._positive(options, "consumer_batch_size", 0, 0)
         self.appends_in_flight = self._positive(options, "appends_in_flight", 8, 1)
+        self.shared_memory_bytes = self._positive(
+            options, "shared_memory_bytes", SHARED_BYTES, 4096
+        )
         self.group_file = Path(group_file).resolve()
         self.timeout = float(timeout)
-        self.on_node = transport == "auto" and memory_access.vm_read_available()
+        self.on_node = transport == "auto" and sys.platform == "linux"
         self._members = [
-            MemberClient(member, self.group_file, self.timeout, self._resolve)
+            MemberClient(member, self.group_file, self.timeout, self._resolve, self.on_node)
             for member in read_group_file(self.group_file)
         ]
         self._closed = False
@@ -230,14 +234,12 @@ class MochiTopic(LogTopic):
         super().__init__(name, config)
         self.driver = driver
         self._partitions = partitions
-        self._pid = os.getpid()
-        self._node = memory_access.node_token()
         #: Feeds kept for consumers that may come back: (partition, next id, batch size, credits).
         self._subscriptions: dict[tuple[int, int, int, int], Subscription] = {}
         self._lock = threading.Lock()
         self._closed = False
-        #: How the server pulled each batch's data: ``"vm"`` (on-node), ``"bulk"`` (stream).
-        self.transfers = {"vm": 0, "bulk": 0, "none": 0}
+        #: How the server took each batch's data: ``"shm"`` (shared memory), ``"bulk"`` (stream).
+        self.transfers = {"shm": 0, "bulk": 0, "none": 0}
         self.appends_in_flight = driver.appends_in_flight
         self._pipelines: dict[int, AppendPipeline] = {}
 
@@ -262,7 +264,8 @@ class MochiTopic(LogTopic):
         """Send the batch's request at once, on the partition's pipeline (several batches in
         flight, answered in order); the returned function waits for its answer.
 
-        The server pulls the data on-node when it can, else over the pipeline's connection.
+        The data goes through the pipeline's shared memory when it can, else over its
+        connection.
         """
         header, payload, views, data_sizes = self._request(partition, records)
         total = sum(data_sizes)
@@ -273,38 +276,32 @@ class MochiTopic(LogTopic):
         with self._lock:
             pipeline = self._pipelines.get(partition)
             if pipeline is None:
-                pipeline = self._pipelines[partition] = AppendPipeline(self._member(partition))
+                pipeline = self._pipelines[partition] = AppendPipeline(
+                    self._member(partition), self.driver.shared_memory_bytes
+                )
             return pipeline
 
     def _request(
         self, partition: int, records: Sequence[AppendRecord]
     ) -> tuple[dict[str, Any], list[bytes], list[memoryview], array[int]]:
-        """An append request: header, payload (size tables, data segment table, metadata),
-        the data segments and the data sizes."""
+        """An append request: header, payload (size tables, metadata), the data segments and
+        the data sizes."""
         blobs = [record.metadata for record in records]
         meta_sizes = array("I", map(len, blobs))
         data_sizes = array("Q", [record.data_size for record in records])
-        pairs = array("Q")
-        views: list[memoryview] = []
-        if any(data_sizes):
-            address = memory_access.buffer_address
-            for record in records:
-                for segment in record.data:
-                    if segment.nbytes:
-                        pairs.append(address(segment))
-                        pairs.append(segment.nbytes)
-                        views.append(segment)
+        views = [
+            memoryview(segment).cast("B")
+            for record in records
+            for segment in record.data
+            if segment.nbytes
+        ]
         header: dict[str, Any] = {
             "op": "append",
             "topic": self.name,
             "partition": partition,
             "count": len(records),
-            "segments": len(views),
         }
-        if self.driver.on_node:
-            header["pid"] = self._pid
-            header["node"] = self._node
-        payload = [_little(meta_sizes), _little(data_sizes), _little(pairs), b"".join(blobs)]
+        payload = [_little(meta_sizes), _little(data_sizes), b"".join(blobs)]
         return header, payload, views, data_sizes
 
     def _accepted(self, answer: dict[str, Any], total: int) -> int:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from diaspora_stream.exceptions import Exception as DiasporaException
 
-__all__ = ["ConfigurationError", "ProtocolError", "RemoteError", "ServerUnavailableError"]
+__all__ = [
+    "AccessDeniedError",
+    "ConfigurationError",
+    "FrameTooLargeError",
+    "ProtocolError",
+    "RemoteError",
+    "ServerUnavailableError",
+]
 
 
 class ConfigurationError(DiasporaException):
@@ -15,9 +22,27 @@ class ProtocolError(DiasporaException):
     """A frame on the wire is malformed (bad length, bad header, unexpected message)."""
 
 
+class FrameTooLargeError(ProtocolError):
+    """A frame announces a header or payload longer than the receiving side accepts (found
+    from its length prefix, before anything of that length is allocated or read)."""
+
+    def __init__(self, part: str, size: int, limit: int) -> None:
+        super().__init__(
+            f"frame {part} of {size} bytes announced, more than the {limit} bytes accepted"
+        )
+        #: ``"header"`` or ``"payload"``.
+        self.part = part
+        self.size = size
+        self.limit = limit
+
+
 class RemoteError(DiasporaException):
     """The server answered a request with an error (its message says what was wrong)."""
 
 
 class ServerUnavailableError(DiasporaException):
     """A mochi server could not be reached, or stopped answering, within the timeout."""
+
+
+class AccessDeniedError(DiasporaException):
+    """A mochi server refused the connection: the client lacks the service's access token."""

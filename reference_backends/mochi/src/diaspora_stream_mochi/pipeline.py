@@ -3,8 +3,11 @@
 An :class:`AppendPipeline` owns a connection to the member hosting a partition. ``send`` writes
 a request and returns at once with a function that waits for that request's answer; answers
 come back in request order (the server handles a connection's requests one after the other),
-so whichever thread waits reads the answers in turn and keeps those of the others. A batch
-whose data the server cannot pull on-node is pulled over the connection: the server's "pull"
+so whichever thread waits reads the answers in turn and keeps those of the others. On the
+member's node the connection is a Unix socket and the pipeline hands the member a shared memory
+area at once (:class:`SharedArea`): a batch's data is copied into a free region of it and the
+request names the region; the region is free again once the batch is answered. A batch whose
+data has no room there (or on TCP) is pulled over the connection: the server's "pull"
 request (naming the batch by its sequence number) comes among the answers, and the thread
 reading them streams that batch's data back at once. When the
 connection fails, every request sent on it that was not answered fails with the same error
@@ -14,6 +17,7 @@ connection fails, every request sent on it that was not answered fails with the 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -23,15 +27,24 @@ from diaspora_stream.exceptions import Exception as DiasporaException
 
 from .client import Connection, MemberClient
 from .errors import RemoteError
+from .protocol import send_frame_with_fd
+from .shared_memory import SharedArea
 
 __all__ = ["AppendPipeline"]
+
+log = logging.getLogger("diaspora_stream_mochi")
+#: Default size of a pipeline's shared memory area.
+SHARED_BYTES = 64 * 1024 * 1024
 
 
 class AppendPipeline:
     """Requests to one member, pipelined on a dedicated connection (thread-safe)."""
 
-    def __init__(self, member: MemberClient) -> None:
+    def __init__(self, member: MemberClient, shared_bytes: int = SHARED_BYTES) -> None:
         self._member = member
+        self._shared_bytes = shared_bytes
+        #: Requests whose data sits in a region of their connection's shared area.
+        self._in_shared: set[int] = set()
         self._connection: Connection | None = None
         self._send_lock = threading.Lock()
         self._receive_lock = threading.Lock()
@@ -60,8 +73,11 @@ class AppendPipeline:
                 connection = None
             if connection is None:
                 connection = self._connection = self._member.acquire()
+                self._share(connection)
             sequence = self._sequence  # numbers are given under the send lock: in send order
             header["seq"] = sequence
+            if data and self._place(connection, sequence, data, header):
+                data = ()
             with self._lock:
                 if data:
                     self._data[sequence] = data
@@ -70,12 +86,52 @@ class AppendPipeline:
             except BaseException:
                 with self._lock:
                     self._data.pop(sequence, None)
+                    self._in_shared.discard(sequence)
                 self._broken(connection, None)
                 raise
             with self._lock:
                 self._sequence += 1
                 self._outstanding.append((sequence, connection))
         return lambda: self._take(sequence)
+
+    def _share(self, connection: Connection) -> None:
+        """Hand a new shared area to the member of a fresh (idle) local connection."""
+        if not connection.local or connection.shared is not None:
+            return
+        area = SharedArea.take(self._shared_bytes)
+        try:
+            send_frame_with_fd(connection.sock, {"op": "share"}, area.fd)
+            connection.receive()
+        except RemoteError as error:
+            log.warning("shared memory refused (%s): batches' data goes over the stream", error)
+            area.close()
+            return
+        except BaseException:
+            area.close()
+            connection.close()
+            raise
+        connection.shared = area
+
+    def _place(
+        self,
+        connection: Connection,
+        sequence: int,
+        data: Sequence[memoryview],
+        header: dict[str, Any],
+    ) -> bool:
+        """Copy a batch's data into a free region of the shared area; whether it fit."""
+        area = connection.shared
+        if area is None:
+            return False
+        size = sum(view.nbytes for view in data)
+        with self._lock:
+            offset = area.allocate(size)
+            if offset is None:
+                return False
+            self._in_shared.add(sequence)
+        area.fill(offset, list(data))
+        header["shared"] = offset
+        return True
 
     def _idle(self) -> bool:
         with self._lock:
@@ -85,6 +141,8 @@ class AppendPipeline:
         """Close the connection; unanswered requests fail."""
         with self._send_lock:
             connection, self._connection = self._connection, None
+            if connection is not None and connection.shared is not None:
+                connection.shared.recycle()  # no copy into it runs: the send lock is held
         if connection is not None:
             self._broken(connection, DiasporaException("the topic was closed"))
 
@@ -117,6 +175,9 @@ class AppendPipeline:
                     self._outstanding.popleft()
                     self._results[head] = answer
                     self._data.pop(head, None)
+                    if head in self._in_shared and connection.shared is not None:
+                        self._in_shared.discard(head)
+                        connection.shared.release()
 
     def _stream_data(self, connection: Connection, request: dict[str, Any]) -> None:
         """Send the data of the batch the server pulls over the connection."""
@@ -143,6 +204,7 @@ class AppendPipeline:
                     if used is connection:
                         self._results[sequence] = error
                         self._data.pop(sequence, None)
+                        self._in_shared.discard(sequence)
                     else:
                         kept.append((sequence, used))
                 self._outstanding = kept

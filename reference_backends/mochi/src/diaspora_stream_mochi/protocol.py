@@ -8,6 +8,7 @@ sides can build and read them with :mod:`array` without a per-event Python loop.
 
 from __future__ import annotations
 
+import array
 import os
 import socket
 import struct
@@ -16,7 +17,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from .errors import ProtocolError
+from .errors import FrameTooLargeError, ProtocolError
 
 __all__ = [
     "FileRange",
@@ -28,10 +29,12 @@ __all__ = [
     "receive_header",
     "receive_into",
     "send_frame",
+    "send_frame_with_fd",
 ]
 
 _PREFIX = struct.Struct("!IQ")
-#: Largest accepted header and payload; a larger length is a malformed frame, not an allocation.
+#: Largest header and payload a :class:`FrameReader` accepts unless told otherwise (servers set
+#: their own limits); a larger length is refused, never allocated.
 MAX_HEADER = 1 << 20
 MAX_PAYLOAD = 1 << 36
 #: Buffers per ``sendmsg`` (below the kernel's IOV_MAX).
@@ -42,6 +45,11 @@ _MAX_GATHER = 512
 _STREAM_PIECE = 1 << 20
 #: Receive buffer of a :class:`FrameReader`.
 _READ_BUFFER = 64 * 1024
+#: Most bytes a :class:`FrameReader` allocates for a header or payload before they arrive;
+#: beyond it the buffer grows with what arrived.
+_PRESIZE = _STREAM_PIECE
+#: Descriptors a :class:`FrameReader` accepts in one message (more are closed: an error).
+_MAX_FDS = 1
 
 
 class FileRange(NamedTuple):
@@ -82,6 +90,16 @@ def send_frame(
             pending += part.nbytes
     if pending:
         _send_all(sock, views, pending)
+
+
+def send_frame_with_fd(sock: socket.socket, header: dict[str, Any], fd: int) -> None:
+    """Send a frame without payload, the descriptor ``fd`` attached (Unix sockets)."""
+    encoded = orjson.dumps(header)
+    frame = _PREFIX.pack(len(encoded), 0) + encoded
+    rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]).tobytes())]
+    sent = sock.sendmsg([frame], rights)
+    if sent < len(frame):
+        sock.sendall(frame[sent:])
 
 
 def _send_file(sock: socket.socket, part: FileRange) -> None:
@@ -176,8 +194,16 @@ class FrameReader:
     buffer goes from the socket straight into its destination.
     """
 
-    def __init__(self, sock: socket.socket, capacity: int = _READ_BUFFER) -> None:
+    def __init__(
+        self, sock: socket.socket, capacity: int = _READ_BUFFER, receive_fds: bool = False
+    ) -> None:
         self.sock = sock
+        #: Largest header and payload accepted (a larger frame is a :class:`ProtocolError`).
+        self.max_header = MAX_HEADER
+        self.max_payload = MAX_PAYLOAD
+        #: With ``receive_fds``: descriptors received with the bytes and not taken yet.
+        self.fds: list[int] = []
+        self._receive_fds = receive_fds
         self._buffer = bytearray(capacity)
         self._view = memoryview(self._buffer)
         self._start = 0
@@ -199,10 +225,37 @@ class FrameReader:
             self._view[:size] = self._view[self._start : self._end]
             self._start, self._end = 0, size
         while self._end - self._start < count:
-            received = self.sock.recv_into(self._view[self._end :])
+            if self._receive_fds:
+                received = self._receive_with_fds(self._view[self._end :])
+            else:
+                received = self.sock.recv_into(self._view[self._end :])
             if not received:
                 raise EOFError("connection closed by the peer")
             self._end += received
+
+    def _receive_with_fds(self, view: memoryview) -> int:
+        space = socket.CMSG_SPACE(_MAX_FDS * array.array("i").itemsize)
+        received, ancillary, flags, _ = self.sock.recvmsg_into(
+            [view], space, socket.MSG_CMSG_CLOEXEC
+        )
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds = array.array("i")
+                fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+                self.fds.extend(fds)
+        if flags & socket.MSG_CTRUNC or len(self.fds) > _MAX_FDS:
+            self.close_fds()
+            raise ProtocolError(f"at most {_MAX_FDS} descriptor may come with a frame")
+        return received
+
+    def take_fd(self) -> int | None:
+        """A received descriptor (the caller closes it), or ``None``."""
+        return self.fds.pop(0) if self.fds else None
+
+    def close_fds(self) -> None:
+        """Close the received descriptors nobody took."""
+        while self.fds:
+            os.close(self.fds.pop())
 
     def _read_into(self, view: memoryview) -> None:
         """Fill ``view``: buffered bytes first, then straight from the socket."""
@@ -211,8 +264,12 @@ class FrameReader:
         self._start += have
         receive_into(self.sock, view[have:])
 
-    def header(self) -> dict[str, Any]:
-        """Receive a frame's header; its payload (``pending`` bytes) is read next."""
+    def header(self, max_payload: int | None = None) -> dict[str, Any]:
+        """Receive a frame's header; its payload (``pending`` bytes) is read next.
+
+        ``max_payload``: the payload limit of this frame only (default ``self.max_payload``).
+        Lengths over the limits raise :class:`FrameTooLargeError` before anything is read.
+        """
         while self.pending:  # an unread payload of the previous frame: dropped
             self._fill(1)
             dropped = min(self.pending, self._end - self._start)
@@ -220,18 +277,18 @@ class FrameReader:
             self.pending -= dropped
         self._fill(_PREFIX.size)
         header_size, payload_size = _PREFIX.unpack_from(self._buffer, self._start)
-        if header_size > MAX_HEADER or payload_size > MAX_PAYLOAD:
-            raise ProtocolError(
-                f"frame too large (header {header_size} bytes, payload {payload_size} bytes)"
-            )
+        if header_size > self.max_header:
+            raise FrameTooLargeError("header", header_size, self.max_header)
+        limit = self.max_payload if max_payload is None else max_payload
+        if payload_size > limit:
+            raise FrameTooLargeError("payload", payload_size, limit)
         self._start += _PREFIX.size
         if header_size <= len(self._buffer):
             self._fill(header_size)
             raw: Any = self._view[self._start : self._start + header_size]
             self._start += header_size
         else:
-            raw = memoryview(bytearray(header_size))
-            self._read_into(raw)
+            raw = self._receive_growing(header_size)
         try:
             header = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
@@ -240,6 +297,20 @@ class FrameReader:
             raise ProtocolError("frame header must be a JSON object")
         self.pending = payload_size
         return header
+
+    def _receive_growing(self, size: int) -> memoryview:
+        """The next ``size`` bytes, in a buffer that grows as they arrive (doubling): a peer
+        that announces more than it sends makes this side commit at most twice what it sent
+        (plus ``_PRESIZE``), never what it announced."""
+        buffer = bytearray(min(size, _PRESIZE))
+        filled = 0
+        while True:
+            self._read_into(memoryview(buffer)[filled:])  # the view is gone before resizing
+            filled = len(buffer)
+            if filled == size:
+                return memoryview(buffer)
+            # A zeroed bytes object of that size costs no pages of its own (calloc).
+            buffer += bytes(min(filled, size - filled))
 
     def payload_into(self, view: memoryview) -> None:
         """Receive the next ``view.nbytes`` bytes of the pending payload into ``view``."""
@@ -251,10 +322,9 @@ class FrameReader:
         self.pending -= view.nbytes
 
     def payload(self) -> memoryview:
-        """The rest of the pending payload, in a new buffer."""
-        buffer = memoryview(bytearray(self.pending))
-        self.payload_into(buffer)
-        return buffer
+        """The rest of the pending payload, in a new buffer grown as the bytes arrive."""
+        size, self.pending = self.pending, 0
+        return self._receive_growing(size)
 
     def frame(self) -> tuple[dict[str, Any], memoryview]:
         """One whole frame (see :func:`receive_frame`)."""

@@ -1,15 +1,22 @@
 """The server process: hosts partitions, answers RPCs, pulls producers' data, feeds consumers.
 
 ``python -m diaspora_stream_mochi.server CONFIG_JSON RANK`` runs one member of a group (the
-``diaspora-mochi`` command starts them). One thread per connection; every request is checked
-and a malformed one gets an error answer (a malformed *frame* closes that connection), never a
-crash of the server.
+``diaspora-mochi`` command starts them). A member listens on TCP and, for clients on its node,
+on a Unix socket (abstract namespace) over which they hand it shared memory for their batches'
+data. One thread per connection; a connection's first frame must carry the service's access
+token; every request is checked and a malformed one gets an error answer (a malformed *frame*
+closes that connection), never a crash of the server. The server reads no memory but its own
+and the shared memory a client handed it, only within that memory's bounds. Every length a
+client announces is checked against a setting (:mod:`.limits`) before anything is allocated
+for it, and what is received lands in memory committed as the bytes arrive.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
+import mmap
 import os
 import signal
 import socket
@@ -17,6 +24,7 @@ import socketserver
 import sys
 import threading
 import time
+import uuid
 from array import array
 from collections import deque
 from collections.abc import Callable
@@ -24,12 +32,15 @@ from pathlib import Path
 from typing import Any
 
 from . import memory_access
+from .access import denied_message, load_or_create_token, token_matches
 from .acknowledger import Acknowledger
 from .catalog import Catalog, TopicExistsError
 from .config import ServerConfig
-from .errors import ProtocolError
+from .errors import FrameTooLargeError, ProtocolError
+from .limits import LimitExceededError, check_limit, frame_limit_error
 from .memory_reserve import MemoryReserve
 from .protocol import FrameReader, error_answer, send_frame
+from .shared_memory import SharedMemoryError, map_shared
 from .storage import FilePartition, MemoryPartition, Partition
 
 __all__ = ["MochiServer", "RequestError", "main"]
@@ -43,6 +54,12 @@ ADAPTIVE_PUSH_MAX = 4096
 MAX_SCRATCH = 64 * 1024 * 1024
 #: Most metadata bytes in one pushed batch.
 PUSH_MAX_BYTES = 8 * 1024 * 1024
+#: Largest first frame (the ``hello`` carrying the token): nothing larger is read unauthenticated.
+HELLO_MAX_HEADER = 4096
+#: Longest wait, and most bytes read and dropped, between refusing a request and closing: the
+#: client reads the refusal instead of a reset caused by its unread bytes.
+_LINGER_S = 1.0
+_LINGER_BYTES = 4 * 1024 * 1024
 
 
 class RequestError(Exception):
@@ -78,7 +95,7 @@ class MochiServer:
         self.config = config
         self.rank = rank
         self.catalog = Catalog(config.root / "catalog.sqlite")
-        self.node = memory_access.node_token()
+        self.token = load_or_create_token(config.root) if config.access_token else None
         self.reserve = MemoryReserve(config.memory_reserve) if config.memory_reserve else None
         self._partitions: dict[tuple[str, int], Partition] = {}
         self._lock = threading.Lock()
@@ -98,6 +115,7 @@ class MochiServer:
             "ack": self._ack,
             "load_acks": self._load_acks,
             "feeds": self._feeds,
+            "share": self._share,
         }
         #: Live consumer feeds: id -> {"topic", "partition", "batch_size", "max_credits",
         #: "position" (next event id to push), "credits" (batches it may still push)}.
@@ -107,15 +125,47 @@ class MochiServer:
 
     def serve_connection(self, sock: socket.socket) -> None:
         """Answer the requests of one connection until the client closes it."""
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        acker = self._connection.acker = Acknowledger(sock)
-        reader = self._connection.reader = FrameReader(sock)
+        local = sock.family == socket.AF_UNIX
+        if not local:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        reader = self._connection.reader = FrameReader(sock, receive_fds=local)
+        #: Shared memory the client handed over (Unix connections): its mapping, or None.
+        self._connection.shared = None
         #: Requests that arrived while this thread waited for a batch's bulk frame.
         self._connection.early = deque()
         try:
-            self._serve(sock, acker, reader)
+            if not self._authenticate(sock, reader):
+                return
+            acker = self._connection.acker = Acknowledger(sock)
+            try:
+                self._serve(sock, acker, reader)
+            finally:
+                acker.close()
         finally:
-            acker.close()
+            reader.close_fds()
+            shared: mmap.mmap | None = self._connection.shared
+            if shared is not None:
+                shared.close()
+
+    def _authenticate(self, sock: socket.socket, reader: FrameReader) -> bool:
+        """Read the connection's first frame, small and bounded: a ``hello`` with the token.
+        Anything else gets one error answer and the connection is closed."""
+        reader.max_header, reader.max_payload = HELLO_MAX_HEADER, 0
+        try:
+            header = reader.header()
+        except (EOFError, OSError):
+            return False
+        except ProtocolError:
+            header = {}
+        if header.get("op") == "hello" and (
+            self.token is None or token_matches(self.token, header.get("token"))
+        ):
+            reader.max_header = self.config.max_frame_header
+            reader.max_payload = self.config.max_request_payload
+            return self._answer(sock, {"ok": True})
+        log.warning("connection refused: no valid access token in its first frame")
+        self._answer_error(sock, denied_message(), "access")
+        return False
 
     def _serve(self, sock: socket.socket, acker: Acknowledger, reader: FrameReader) -> None:
         # Appends are answered by the acknowledger once committed; anything else this thread
@@ -125,6 +175,9 @@ class MochiServer:
             try:
                 header, payload = early.popleft() if early else reader.frame()
             except (EOFError, ConnectionError):
+                return
+            except FrameTooLargeError as error:
+                self._refuse(sock, acker, frame_limit_error(error))
                 return
             except ProtocolError as error:
                 if acker.drain():
@@ -141,9 +194,13 @@ class MochiServer:
                 if operation != self._append and not acker.drain():
                     return
                 operation(sock, header, payload)
+                reader.close_fds()  # descriptors sent with anything but a share are refused
             except RequestError as error:
                 if not acker.drain() or not self._answer_error(sock, str(error), "request"):
                     return
+            except LimitExceededError as error:
+                self._refuse(sock, acker, error)
+                return
             except (EOFError, ConnectionError, ProtocolError):
                 return  # the client went away mid-request: nothing was stored
             except Exception as error:
@@ -154,17 +211,42 @@ class MochiServer:
                     return
 
     @staticmethod
-    def _answer_error(sock: socket.socket, message: str, kind: str) -> bool:
+    def _answer(sock: socket.socket, header: dict[str, Any]) -> bool:
         try:
-            send_frame(sock, error_answer(message, kind))
+            send_frame(sock, header)
             return True
         except OSError:
             return False
 
+    def _answer_error(self, sock: socket.socket, message: str, kind: str) -> bool:
+        return self._answer(sock, error_answer(message, kind))
+
+    def _refuse(self, sock: socket.socket, acker: Acknowledger, error: LimitExceededError) -> None:
+        """Answer a request over a limit (after the answers of earlier ones), then end the
+        connection: its further bytes follow a length the server did not accept."""
+        log.warning("request refused, connection closed: %s", error)
+        if not (acker.drain() and self._answer_error(sock, str(error), "limit")):
+            return
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            # Bytes the client sent meanwhile are read and dropped (a bounded number, for a
+            # bounded time), so that closing does not reset the connection before the client
+            # read the answer.
+            sock.settimeout(_LINGER_S)
+            scratch = bytearray(64 * 1024)
+            dropped = 0
+            while dropped < _LINGER_BYTES:
+                count = sock.recv_into(scratch)
+                if not count:
+                    break
+                dropped += count
+        except OSError:
+            pass
+
     # ------------------------------------------------------------------ catalog
 
     def _ping(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
-        answer = {"ok": True, "rank": self.rank, "pid": os.getpid(), "node": self.node}
+        answer: dict[str, Any] = {"ok": True, "rank": self.rank, "pid": os.getpid()}
         if self.reserve is not None:
             answer["memory_reserve"] = self.reserve.stats()
         send_frame(sock, answer)
@@ -248,22 +330,20 @@ class MochiServer:
     def _append(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
         partition = self.partition(header)
         count = _field(header, "count", int, 1)
-        segments = _field(header, "segments", int, 0)
         meta_sizes, offset = _table(payload, 0, "I", count)
         data_sizes, offset = _table(payload, offset, "Q", count)
-        pairs, offset = _table(payload, offset, "Q", 2 * segments)
         metadata = payload[offset:]
         if sum(meta_sizes) != metadata.nbytes:
             raise RequestError("metadata sizes do not add up to the metadata sent")
         total = sum(data_sizes)
-        remote = list(zip(pairs[0::2], pairs[1::2], strict=True))
-        if sum(length for _, length in remote) != total:
-            raise RequestError("data segments do not add up to the data sizes")
-        data = self._landing(total, partition)
-        path = "vm" if total else "none"
+        check_limit("an append's data", total, self.config.max_batch_data, "max_batch_data")
         started = time.perf_counter()
-        if total and not self._pull_on_node(header, remote, data):
-            path = "bulk"
+        if not total:
+            path, data = "none", memoryview(b"")
+        elif "shared" in header:
+            path, data = "shm", self._from_shared(header, total, partition)
+        else:
+            path, data = "bulk", self._landing(total, partition)
             self._pull_over_connection(header, data)
         pulled = time.perf_counter() - started
         first, ticket = partition.write(meta_sizes, metadata, data_sizes, data)
@@ -284,11 +364,17 @@ class MochiServer:
             raise ConnectionError("connection lost")
         reader: FrameReader = self._connection.reader
         while True:
-            frame = reader.header()
-            if frame.get("op") == "bulk":
-                break
-            if frame.get("op") != "append":
-                raise ProtocolError(f"expected the bulk frame of {data.nbytes} bytes")
+            try:
+                # The bulk frame may be as long as the batch (checked against max_batch_data).
+                frame = reader.header(max(reader.max_payload, data.nbytes))
+                if frame.get("op") == "bulk":
+                    break
+                if frame.get("op") != "append":
+                    raise ProtocolError(f"expected the bulk frame of {data.nbytes} bytes")
+                if reader.pending > reader.max_payload:
+                    raise FrameTooLargeError("payload", reader.pending, reader.max_payload)
+            except FrameTooLargeError as error:
+                raise frame_limit_error(error) from None
             self._connection.early.append((frame, reader.payload()))
         if reader.pending != data.nbytes:
             raise ProtocolError(f"expected a bulk frame of {data.nbytes} bytes")
@@ -304,27 +390,54 @@ class MochiServer:
         return self._scratch_view(size)
 
     def _scratch_view(self, size: int) -> memoryview:
-        """``size`` bytes of this connection's reusable buffer (fresh beyond MAX_SCRATCH)."""
+        """``size`` bytes of this connection's reusable buffer (fresh beyond MAX_SCRATCH); its
+        pages are committed as data is received into them, not when a batch is announced."""
         if size > MAX_SCRATCH:
-            return memoryview(bytearray(size))
-        scratch: bytearray | None = getattr(self._scratch, "buffer", None)
-        if scratch is None or len(scratch) < size:
-            scratch = bytearray(max(size, 1 << 20))
+            return memory_access.lazy_buffer(size)
+        scratch: memoryview | None = getattr(self._scratch, "buffer", None)
+        if scratch is None or scratch.nbytes < size:
+            scratch = memory_access.lazy_buffer(max(size, 1 << 20))
             self._scratch.buffer = scratch
-        return memoryview(scratch)[:size]
+        return scratch[:size]
 
-    def _pull_on_node(
-        self, header: dict[str, Any], remote: list[tuple[int, int]], data: memoryview
-    ) -> bool:
-        pid = header.get("pid")
-        if header.get("node") != self.node or not isinstance(pid, int) or pid <= 0:
-            return False
+    def _share(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
+        """Map the shared memory (a sealed memfd) the client sent with this frame."""
+        fd = self._connection.reader.take_fd()
+        if fd is None:
+            raise RequestError(
+                "a share request needs a memfd attached (SCM_RIGHTS, on the Unix socket)"
+            )
+        if self._connection.shared is not None:
+            os.close(fd)
+            raise RequestError("this connection already shares memory (one area per connection)")
         try:
-            memory_access.read_remote(pid, remote, data)
-        except OSError as error:
-            log.info("on-node pull from pid %s failed (%s): using the bulk stream", pid, error)
-            return False
-        return True
+            self._connection.shared = map_shared(fd, self.config.max_shared_bytes)
+        except (SharedMemoryError, OSError) as error:
+            raise RequestError(f"shared memory refused: {error}") from None
+        send_frame(sock, {"ok": True})
+
+    def _from_shared(self, header: dict[str, Any], size: int, partition: Partition) -> memoryview:
+        """The ``size`` bytes at offset ``header["shared"]`` of the connection's shared memory,
+        checked to lie inside it; copied out for partitions that keep data in memory (the
+        client reuses the area once answered)."""
+        shared: mmap.mmap | None = self._connection.shared
+        if shared is None:
+            raise RequestError("the request names shared memory, but none was shared")
+        offset = _field(header, "shared", int, 0)
+        if offset + size > len(shared):
+            raise RequestError(
+                f"shared range [{offset}, {offset + size}) lies outside the "
+                f"{len(shared)} bytes shared"
+            )
+        source = memoryview(shared)[offset : offset + size]
+        if not isinstance(partition, MemoryPartition):
+            return source  # written to the chunk before the answer: no copy of ours
+        landing = self._landing(size, partition)
+        # ctypes releases the GIL for the copy.
+        ctypes.memmove(
+            memory_access.buffer_address(landing), memory_access.buffer_address(source), size
+        )
+        return landing
 
     def _read(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
         """Send the requested byte ranges straight from where they are stored (memory, or the
@@ -470,7 +583,7 @@ class MochiServer:
 
 
 class _Handler(socketserver.BaseRequestHandler):
-    server: _TCPServer
+    server: _TCPServer | _UnixServer
 
     def handle(self) -> None:
         self.server.mochi.serve_connection(self.request)
@@ -484,6 +597,15 @@ class _TCPServer(socketserver.ThreadingTCPServer):
     def __init__(self, address: tuple[str, int], mochi: MochiServer) -> None:
         self.mochi = mochi
         super().__init__(address, _Handler)
+
+
+class _UnixServer(socketserver.ThreadingUnixStreamServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, name: str, mochi: MochiServer) -> None:
+        self.mochi = mochi
+        super().__init__("\0" + name, _Handler)
 
 
 def member_file(root: Path, rank: int) -> Path:
@@ -507,20 +629,30 @@ def run(config: ServerConfig, rank: int) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    thread = threading.Thread(target=tcp.serve_forever, kwargs={"poll_interval": 0.2})
-    thread.start()
+    local = f"diaspora-mochi/{uuid.uuid4().hex}"
+    unix = _UnixServer(local, mochi)
+    servers = (tcp, unix)
+    threads = [
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2})
+        for server in servers
+    ]
+    for thread in threads:
+        thread.start()
     announce = member_file(config.root, rank)
     announce.parent.mkdir(parents=True, exist_ok=True)
     temporary = announce.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"address": address, "rank": rank, "pid": os.getpid()}))
+    entry = {"address": address, "local": local, "rank": rank, "pid": os.getpid()}
+    temporary.write_text(json.dumps(entry))
     os.replace(temporary, announce)
     log.info("member %d listening on %s", rank, address)
     stop.wait()
     log.info("member %d stopping", rank)
-    tcp.shutdown()
-    tcp.server_close()
+    for server in servers:
+        server.shutdown()
+        server.server_close()
     mochi.close()
-    thread.join()
+    for thread in threads:
+        thread.join()
     announce.unlink(missing_ok=True)
 
 

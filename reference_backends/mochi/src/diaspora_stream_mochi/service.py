@@ -16,6 +16,7 @@ from typing import Any
 
 from diaspora_stream.backend.services import process_alive
 
+from .access import load_or_create_token
 from .client import MemberClient
 from .config import GroupMember, ServerConfig, read_group_file, write_group_file
 from .errors import ConfigurationError, ServerUnavailableError
@@ -58,6 +59,7 @@ def start(config: ServerConfig, foreground: bool = False) -> list[GroupMember]:
             f"({running[0].address}); stop it first with 'diaspora-mochi stop'"
         )
     config.root.mkdir(parents=True, exist_ok=True)
+    token = load_or_create_token(config.root) if config.access_token else None
     for rank in range(config.servers):
         member_file(config.root, rank).unlink(missing_ok=True)
     encoded = json.dumps(config.as_dict())
@@ -80,7 +82,7 @@ def start(config: ServerConfig, foreground: bool = False) -> list[GroupMember]:
         for process in processes:
             process.terminate()
         raise
-    write_group_file(config.group_file, members, config.root)
+    write_group_file(config.group_file, members, config.root, token)
     if foreground:
         _run_in_foreground(config, processes)
     return members
@@ -96,7 +98,9 @@ def _wait_listening(config: ServerConfig, processes: list[subprocess.Popen[bytes
             path = member_file(config.root, rank)
             if path.exists():
                 data = json.loads(path.read_text())
-                members[rank] = GroupMember(data["address"], rank, data["pid"])
+                members[rank] = GroupMember(
+                    data["address"], rank, data["pid"], data.get("local", "")
+                )
             elif process.poll() is not None:
                 log = (config.root / f"server-{rank}.out").read_text(errors="replace")
                 raise ConfigurationError(

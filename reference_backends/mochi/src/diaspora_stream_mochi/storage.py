@@ -22,10 +22,16 @@ The index is a cache: at opening it is kept up to its last complete batch
 (records pointing past their chunk's end are dropped), then the batches the chunks hold beyond
 it are indexed again, and a torn batch at a chunk's end (a crash while writing it) is cut off.
 What remains is every acknowledged event, and no part of a batch.
+
+A failed write (a full disk) leaves the partition as it was: batches are written at the
+offset the partition computed (never appended where the file happens to end), and a write cut
+short is cut off the chunk before the error is reported. A failed index write only leaves the
+index file behind: the next commit writes what it misses (the chunks stay the truth).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import struct
 import sys
@@ -42,6 +48,8 @@ from typing import Any
 from .protocol import FileRange
 
 __all__ = ["FilePartition", "MemoryPartition", "Partition"]
+
+log = logging.getLogger("diaspora_stream_mochi.server")
 
 _RECORD = struct.Struct("<IIQQQ")
 #: In an index record's chunk field: this event is the last of its batch.
@@ -259,6 +267,7 @@ class FilePartition(Partition):
         self._index_fd = os.open(directory / "index.bin", os.O_RDWR | os.O_CREAT, 0o644)
         self._readers: dict[int, int] = {}
         self._index = bytearray()
+        self._index_on_disk = 0  # bytes of the index file known to match ``_index``
         #: Written batches awaiting commit: (ticket, index records), in write order.
         self._pending: list[tuple[int, bytearray]] = []
         self._pending_events = 0
@@ -303,6 +312,7 @@ class FilePartition(Partition):
             os.ftruncate(self._index_fd, 0)
             _write_all(self._index_fd, [memoryview(self._index)], 0)
             os.fsync(self._index_fd)
+        self._index_on_disk = len(self._index)
         self._chunk = chunks[-1] if chunks else 0
         self._open_writer()
 
@@ -332,9 +342,8 @@ class FilePartition(Partition):
         return offset
 
     def _open_writer(self) -> None:
-        self._writer = os.open(
-            self._chunk_path(self._chunk), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
-        )
+        # Not O_APPEND: a batch goes exactly where its index records say it is.
+        self._writer = os.open(self._chunk_path(self._chunk), os.O_WRONLY | os.O_CREAT, 0o644)
         self._writer_end = os.fstat(self._writer).st_size
 
     @property
@@ -361,7 +370,12 @@ class FilePartition(Partition):
                 self._chunk += 1
                 self._open_writer()
             start = self._writer_end
-            _write_all(self._writer, [memoryview(header), memoryview(tables), metadata, data])
+            views = [memoryview(header), memoryview(tables), metadata, data]
+            try:
+                _write_all(self._writer, views, start)
+            except OSError:
+                os.ftruncate(self._writer, start)  # nothing of a failed batch stays behind
+                raise
             self._writer_end = start + _BATCH.size + body
             metadata_at = start + _BATCH.size + len(tables)
             records = _index_records(
@@ -394,11 +408,26 @@ class FilePartition(Partition):
                 done = [item for item in self._pending if item[0] <= target]
                 del self._pending[: len(done)]
                 for _, records in done:
-                    _write_all(self._index_fd, [memoryview(records)], len(self._index))
                     self._index += records
                     self._pending_events -= len(records) // _RECORD.size
                 self._durable = target
+                self._save_index()
                 self.appended.notify_all()
+
+    def _save_index(self) -> None:
+        """Write the index records the index file misses (lock held). On failure the file
+        is cut back to what it held: reopening rebuilds the rest from the chunks."""
+        on_disk = self._index_on_disk
+        try:
+            _write_all(self._index_fd, [memoryview(self._index)[on_disk:]], on_disk)
+        except OSError as error:
+            log.warning("index of %s behind its chunks (%s): retried later", self.directory, error)
+            try:
+                os.ftruncate(self._index_fd, on_disk)
+            except OSError:
+                pass  # records past on_disk point into the chunks and are checked at reopening
+            return
+        self._index_on_disk = len(self._index)
 
     def _record(self, event_id: int) -> tuple[int, int, int, int, int]:
         field, meta_size, meta_offset, data_offset, data_size = _RECORD.unpack_from(
