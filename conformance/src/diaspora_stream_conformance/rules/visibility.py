@@ -5,6 +5,8 @@ Each test states its rule in the first line of its docstring.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -58,10 +60,18 @@ def _check_stored(events: list[Any], first: int, count: int) -> None:
         assert data_bytes(event) == _payload(i), f"event {i} came back with other bytes"
 
 
-def _producer(topic: TopicHandle, driver: Driver, batch: Any, pool_size: int) -> Producer:
-    """A producer with ``batch`` and a pool of ``pool_size`` threads (none for 0)."""
+@contextlib.contextmanager
+def _producer(topic: TopicHandle, driver: Driver, batch: Any, pool_size: int) -> Iterator[Producer]:
+    """A producer with ``batch`` and a pool of ``pool_size`` threads (none for 0), closed and
+    its pool shut down afterwards."""
     pool = driver.make_thread_pool(pool_size) if pool_size else None
-    return topic.producer("visibility", batch_size=batch, thread_pool=pool)
+    producer = topic.producer("visibility", batch_size=batch, thread_pool=pool)
+    try:
+        yield producer
+    finally:
+        producer.close()
+        if pool is not None:
+            pool.shutdown()
 
 
 class VisibilityRules(ConformanceBase):
@@ -117,23 +127,23 @@ class VisibilityRules(ConformanceBase):
         waiting = topic.consumer(consumer_name("waiting"))
         pending_pull = waiting.pull()
         assert pending_pull.wait(0) is None, "a consumer of an empty topic got an event"
-        producer = _producer(topic, driver, batch, pool_size)
-        futures = _push_without_waiting(producer, 0, EVENTS)
-        assert producer.flush().wait(WAIT_MS) is True, "flush did not complete"
-        pending = [n for n, future in enumerate(futures) if not future.completed]
-        assert not pending, (
-            f"flush completed while the push futures of events {pending} were still pending: "
-            "a flush covers every event pushed before it"
-        )
-        _check_stored(read_all(topic, EVENTS), 0, EVENTS)
-        first = pending_pull.wait(WAIT_MS)
-        assert first is not None, "a pull pending before the flush got no event after it"
-        _check_stored([first, *take(waiting, EVENTS - 1)], 0, EVENTS)
-        more = _push_without_waiting(producer, EVENTS, 5)
-        assert producer.flush().wait(WAIT_MS) is True, "a second flush did not complete"
-        assert all(future.completed for future in more)
-        _check_stored(take(waiting, 5), EVENTS, 5)
-        _check_stored(read_all(topic, EVENTS + 5), 0, EVENTS + 5)
+        with _producer(topic, driver, batch, pool_size) as producer:
+            futures = _push_without_waiting(producer, 0, EVENTS)
+            assert producer.flush().wait(WAIT_MS) is True, "flush did not complete"
+            pending = [n for n, future in enumerate(futures) if not future.completed]
+            assert not pending, (
+                f"flush completed while the push futures of events {pending} were still pending: "
+                "a flush covers every event pushed before it"
+            )
+            _check_stored(read_all(topic, EVENTS), 0, EVENTS)
+            first = pending_pull.wait(WAIT_MS)
+            assert first is not None, "a pull pending before the flush got no event after it"
+            _check_stored([first, *take(waiting, EVENTS - 1)], 0, EVENTS)
+            more = _push_without_waiting(producer, EVENTS, 5)
+            assert producer.flush().wait(WAIT_MS) is True, "a second flush did not complete"
+            assert all(future.completed for future in more)
+            _check_stored(take(waiting, 5), EVENTS, 5)
+            _check_stored(read_all(topic, EVENTS + 5), 0, EVENTS + 5)
 
     @MUST
     @pytest.mark.parametrize("pool_size", list(POOL_SIZES.values()), ids=list(POOL_SIZES))
@@ -146,11 +156,11 @@ class VisibilityRules(ConformanceBase):
         documented promise: a batch is sent as soon as the previous one is stored).
         """
         topic = driver.open_topic(diaspora_backend.create_topic(driver, num_partitions=2))
-        producer = _producer(topic, driver, AdaptiveBatchSize, pool_size)
-        _push_without_waiting(producer, 0, EVENTS)
-        consumer = topic.consumer(consumer_name("no-flush"))
-        _check_stored(take(consumer, EVENTS), 0, EVENTS)
-        producer.flush().wait(WAIT_MS)
+        with _producer(topic, driver, AdaptiveBatchSize, pool_size) as producer:
+            _push_without_waiting(producer, 0, EVENTS)
+            consumer = topic.consumer(consumer_name("no-flush"))
+            _check_stored(take(consumer, EVENTS), 0, EVENTS)
+            producer.flush().wait(WAIT_MS)
 
     @MUST
     def test_flush_covers_events_pushed_by_other_threads(
