@@ -71,8 +71,11 @@ def _backend_params() -> list[Any]:
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     """The backend under test (see the module docstring)."""
     name: str = request.param
-    options = _env_json("DIASPORA_TEST_BACKEND_ARGS") if os.environ.get(
-        "DIASPORA_TEST_BACKEND", "").strip() else {}
+    options = (
+        _env_json("DIASPORA_TEST_BACKEND_ARGS")
+        if os.environ.get("DIASPORA_TEST_BACKEND", "").strip()
+        else {}
+    )
     if name.split(":", 1)[0] == "files" and "root_path" not in options:
         options["root_path"] = str(tmp_path / "diaspora_data")
     result = Backend(name, options, _env_json("DIASPORA_TEST_TOPIC_ARGS"))

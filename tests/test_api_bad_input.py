@@ -73,16 +73,16 @@ def test_json_conversions(make_topic: MakeTopic) -> None:
     producer.push([True, False])
     producer.flush().wait()
     assert _stored_metadata(topic) == [
-        {"t": [1, 2], "b": "aGk=", "3": None, "f": 1.5}, None, [True, False],
+        {"t": [1, 2], "b": "aGk=", "3": None, "f": 1.5},
+        None,
+        [True, False],
     ]
 
 
 # ----------------------------------------------------------------------------- data
 
 
-@pytest.mark.parametrize(
-    "data", [12, "text", {"a": 1}, [b"a", 3], (b"a", "b"), 1.5], ids=repr
-)
+@pytest.mark.parametrize("data", [12, "text", {"a": 1}, [b"a", 3], (b"a", "b"), 1.5], ids=repr)
 def test_non_buffer_data_raises_type_error(topic: TopicHandle, data: Any) -> None:
     producer = topic.producer()
     with pytest.raises(TypeError):
@@ -352,9 +352,7 @@ def test_data_selector_returning_nonsense(
 # -------------------------------------------------------------------------- options
 
 
-@pytest.mark.parametrize(
-    "options", [{"no_such_option": 1}, "not-a-dict", [1, 2]], ids=repr
-)
+@pytest.mark.parametrize("options", [{"no_such_option": 1}, "not-a-dict", [1, 2]], ids=repr)
 def test_bad_memory_driver_options(options: Any) -> None:
     with pytest.raises((Exception, TypeError)):
         Driver(backend="memory", options=options)
@@ -387,8 +385,13 @@ def test_backend_must_be_a_string() -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"num_partitions": 0}, {"num_partitions": -1}, {"num_partitions": "2"},
-     {"num_partitions": 1.5}, {"num_partitions": True}],
+    [
+        {"num_partitions": 0},
+        {"num_partitions": -1},
+        {"num_partitions": "2"},
+        {"num_partitions": 1.5},
+        {"num_partitions": True},
+    ],
     ids=repr,
 )
 def test_bad_topic_options(driver: Driver, options: Any) -> None:
@@ -406,8 +409,12 @@ def test_topic_options_must_be_an_object(driver: Driver) -> None:
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"batch_size": -1}, {"batch_size": "10"}, {"batch_size": 2**64},
-        {"max_num_batches": -2}, {"ordering": "strict"}, {"thread_pool": 3},
+        {"batch_size": -1},
+        {"batch_size": "10"},
+        {"batch_size": 2**64},
+        {"max_num_batches": -2},
+        {"ordering": "strict"},
+        {"thread_pool": 3},
         {"options": "x"},
     ],
     ids=repr,
@@ -420,7 +427,9 @@ def test_bad_producer_arguments(topic: TopicHandle, kwargs: dict[str, Any]) -> N
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"batch_size": -1}, {"max_num_batches": "2"}, {"thread_pool": "pool"},
+        {"batch_size": -1},
+        {"max_num_batches": "2"},
+        {"thread_pool": "pool"},
         {"data_selector": 3, "data_allocator": None},
         {"data_selector": None, "data_allocator": "alloc"},
     ],

@@ -222,9 +222,11 @@ def test_d3_stacked_sub_views_are_relative(topic: TopicHandle) -> None:
     producer.flush().wait()
     consumer = topic.consumer(
         "c",
-        data_selector=lambda md, d: d.make_sub_view(offset=10, size=50)
-        .make_sub_view(offset=5, size=10)
-        .make_unstructured_view(segments=[(1, 2), (6, 3)]),
+        data_selector=lambda md, d: (
+            d.make_sub_view(offset=10, size=50)
+            .make_sub_view(offset=5, size=10)
+            .make_unstructured_view(segments=[(1, 2), (6, 3)])
+        ),
     )
     event = pull_one(consumer)
     assert _data(event) == data[16:18] + data[21:24]
@@ -352,7 +354,9 @@ def test_d5_name_module_components_and_reopen(backend: Backend, make_topic: Make
     name = topic.name
     # Metadata always carries "type" (the validator's own metadata() omits it).
     assert topic.validator.metadata() == {
-        "type": "test_max_value:api_test_components", "max_value": 5, "max_bytes": 1 << 20,
+        "type": "test_max_value:api_test_components",
+        "max_value": 5,
+        "max_bytes": 1 << 20,
     }
     info = backend.driver().list_topics()[name]
     for key, (type_name, _) in NAME_MODULE.items():
@@ -474,7 +478,12 @@ def test_d6_resume_after_acknowledged_event_per_partition(
     resumed = topic.consumer("worker")
     rest = drain(resumed)
     assert sorted((e.partition_index, e.event_id) for e in rest) == [
-        (0, 3), (0, 4), (1, 1), (1, 2), (1, 3), (1, 4),
+        (0, 3),
+        (0, 4),
+        (1, 1),
+        (1, 2),
+        (1, 3),
+        (1, 4),
     ]
     assert sorted(e.metadata["i"] for e in rest) == [3, 5, 6, 7, 8, 9]
     # Another name starts from the beginning.

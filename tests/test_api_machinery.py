@@ -215,9 +215,7 @@ def test_waiting_on_a_push_future_sends_only_its_batch(make_topic: MakeTopic) ->
 
 
 @pytest.mark.parametrize("threads", [0, 2])
-def test_adaptive_batches_become_visible_without_flush(
-    make_topic: MakeTopic, threads: int
-) -> None:
+def test_adaptive_batches_become_visible_without_flush(make_topic: MakeTopic, threads: int) -> None:
     topic = make_topic(num_partitions=1)
     pool = topic.driver.make_thread_pool(threads) if threads else None
     producer = topic.producer(batch_size=AdaptiveBatchSize, thread_pool=pool)
@@ -324,9 +322,7 @@ def test_strict_ordering_with_eight_threads(
 
 def test_loose_ordering_delivers_everything(make_topic: MakeTopic) -> None:
     topic = make_topic(num_partitions=2)
-    producer = topic.producer(
-        ordering=Ordering.Loose, thread_pool=topic.driver.make_thread_pool(8)
-    )
+    producer = topic.producer(ordering=Ordering.Loose, thread_pool=topic.driver.make_thread_pool(8))
     futures = [producer.push({"i": i}, bytes([i % 256]) * (i % 7)) for i in range(1000)]
     assert producer.flush().wait(30000)
     assert all(f.completed for f in futures)
@@ -439,7 +435,10 @@ def test_events_pushed_without_flush_are_stored_at_exit(
     script = _EXIT_SCRIPT.format(backend=backend.name, options=backend.options, topic=name)
     result = subprocess.run(
         [PYTHON, "-c", textwrap.dedent(script), mode],
-        capture_output=True, text=True, env=subprocess_env(), timeout=60,
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "exiting without flush" in result.stdout

@@ -40,10 +40,27 @@ MakeTopic = Callable[..., TopicHandle]
 
 def test_public_names() -> None:
     for name in (
-        "ClientException", "Exception", "AdaptiveBatchSize", "Driver", "Validator", "ThreadPool",
-        "Ordering", "Serializer", "PartitionSelector", "TopicHandle", "Producer", "Consumer",
-        "DataDescriptor", "Event", "FutureUint", "FutureEvent", "FutureFlushed",
-        "FullDataSelector", "ByteArrayAllocator", "StopEventProcessor", "NoMoreEvents",
+        "ClientException",
+        "Exception",
+        "AdaptiveBatchSize",
+        "Driver",
+        "Validator",
+        "ThreadPool",
+        "Ordering",
+        "Serializer",
+        "PartitionSelector",
+        "TopicHandle",
+        "Producer",
+        "Consumer",
+        "DataDescriptor",
+        "Event",
+        "FutureUint",
+        "FutureEvent",
+        "FutureFlushed",
+        "FullDataSelector",
+        "ByteArrayAllocator",
+        "StopEventProcessor",
+        "NoMoreEvents",
     ):
         assert hasattr(api, name), name
     assert api.ClientException is api.Exception
@@ -158,7 +175,11 @@ def test_topic_handle(driver: Driver) -> None:
 def test_create_producer(driver: Driver, topic: TopicHandle) -> None:
     thread_pool = driver.default_thread_pool
     producer = topic.producer(
-        "my_producer", batch_size=32, max_num_batches=4, thread_pool=thread_pool, options={},
+        "my_producer",
+        batch_size=32,
+        max_num_batches=4,
+        thread_pool=thread_pool,
+        options={},
         ordering=Ordering.Loose,
     )
     assert isinstance(producer, Producer)
@@ -365,8 +386,13 @@ def _run_concurrently(
     return produced, consumed, errors
 
 
-def _producer_task(topic: TopicHandle, name: str, metadata: Callable[[int], Any], count: int,
-                   data: Callable[[int], bytes] | None = None) -> Callable[[], int]:
+def _producer_task(
+    topic: TopicHandle,
+    name: str,
+    metadata: Callable[[int], Any],
+    count: int,
+    data: Callable[[int], bytes] | None = None,
+) -> Callable[[], int]:
     def run() -> int:
         producer = topic.producer(name)
         for i in range(count):
@@ -393,8 +419,15 @@ def test_simultaneous_produce_consume(topic: TopicHandle) -> None:
 def test_producer_faster_than_consumer(topic: TopicHandle) -> None:
     produced, consumed, errors = _run_concurrently(
         topic,
-        [_producer_task(topic, "producer", lambda i: {"index": i, "data": f"event_{i}"}, 30,
-                        lambda i: f"Event data {i}".encode())],
+        [
+            _producer_task(
+                topic,
+                "producer",
+                lambda i: {"index": i, "data": f"event_{i}"},
+                30,
+                lambda i: f"Event data {i}".encode(),
+            )
+        ],
         30,
         consumer_delay_s=0.01,
     )
@@ -481,9 +514,10 @@ def test_data_descriptor_basics() -> None:
     assert flat == [(100, 200)]
     assert isinstance(flat[0], tuple)
     # the documented alias
-    assert descriptor.make_strided_view(
-        offset=0, num_blocks=4, block_size=64, gap_size=192
-    ).flatten() == stride.flatten()
+    assert (
+        descriptor.make_strided_view(offset=0, num_blocks=4, block_size=64, gap_size=192).flatten()
+        == stride.flatten()
+    )
     with pytest.raises(TypeError):
         DataDescriptor(location="x", size=3)  # type: ignore[call-overload]
 
@@ -544,7 +578,8 @@ def test_partition_selector_from_metadata() -> None:
 def test_component_metadata_round_trip() -> None:
     assert Validator.from_metadata().metadata() == {"type": "default"}
     assert Validator.from_metadata(type="schema", schema=OBJECT_SCHEMA).metadata() == {
-        "type": "schema", "schema": OBJECT_SCHEMA,
+        "type": "schema",
+        "schema": OBJECT_SCHEMA,
     }
     assert Serializer.from_metadata().metadata() == {"type": "default"}
     assert PartitionSelector.from_metadata().metadata() == {"type": "default"}
@@ -561,7 +596,8 @@ def test_schema_validator_on_a_topic(make_topic: MakeTopic) -> None:
     assert producer.push({"name": "b"}).wait(timeout_ms=1000) == 1
     producer.flush().wait()
     assert [e.metadata for e in drain(topic.consumer("c"))] == [
-        {"name": "a", "age": 3}, {"name": "b"},
+        {"name": "a", "age": 3},
+        {"name": "b"},
     ]
 
 

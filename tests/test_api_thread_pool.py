@@ -114,8 +114,13 @@ def test_priority_order(make_pool: Callable[[int], ThreadPool]) -> None:
 
     pool.push_work(blocker)
     assert started.wait(2)
-    for name, priority in [("low", 1), ("top1", MAX_PRIORITY), ("high", 1000), ("mid", 100),
-                           ("top2", MAX_PRIORITY)]:
+    for name, priority in [
+        ("low", 1),
+        ("top1", MAX_PRIORITY),
+        ("high", 1000),
+        ("mid", 100),
+        ("top2", MAX_PRIORITY),
+    ]:
         pool.push_work(lambda name=name: order.append(name), priority)
     release.set()
     assert _wait_for(lambda: len(order) == 5, 5)

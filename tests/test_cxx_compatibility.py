@@ -27,7 +27,8 @@ from diaspora_stream.api import (
 )
 
 FIXTURE = (
-    Path(os.environ["DIASPORA_FIXTURES"]) if "DIASPORA_FIXTURES" in os.environ
+    Path(os.environ["DIASPORA_FIXTURES"])
+    if "DIASPORA_FIXTURES" in os.environ
     else Path(__file__).resolve().parent / "fixtures"
 ) / "cxx-files-v0.5.2"
 
@@ -77,7 +78,11 @@ def _push_like_the_fixture_script(root: Path) -> None:
     producer = driver.open_topic("plain").producer("golden", batch_size=4)
     for i in range(12):
         metadata = {
-            "i": i, "name": "événement-" + str(i), "f": i / 3, "big": 2**53 + i, "neg": -i,
+            "i": i,
+            "name": "événement-" + str(i),
+            "f": i / 3,
+            "big": 2**53 + i,
+            "neg": -i,
             "nested": {"z": [1, None, True, "x"], "a": {}},
         }
         data: Any
@@ -105,7 +110,8 @@ def _push_like_the_fixture_script(root: Path) -> None:
 
 def _files_under(root: Path) -> list[str]:
     return sorted(
-        str(path.relative_to(root)) for path in root.rglob("*")
+        str(path.relative_to(root))
+        for path in root.rglob("*")
         if path.is_file() and "consumers" not in path.parts
     )
 

@@ -33,7 +33,10 @@ pytestmark = pytest.mark.skipif(not _files_installed(), reason="the files backen
 def run_example(name: str, *args: str | Path) -> str:
     result = subprocess.run(
         [sys.executable, str(CODE_DIR / name), *map(str, args)],
-        capture_output=True, text=True, env=subprocess_env(), timeout=120,
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=120,
     )
     assert result.returncode == 0, f"{name} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
@@ -42,8 +45,11 @@ def run_example(name: str, *args: str | Path) -> str:
 def test_usage_message() -> None:
     for name in ("producer.py", "consumer.py", "energy_topic.py"):
         result = subprocess.run(
-            [sys.executable, str(CODE_DIR / name)], capture_output=True, text=True,
-            env=subprocess_env(), timeout=60,
+            [sys.executable, str(CODE_DIR / name)],
+            capture_output=True,
+            text=True,
+            env=subprocess_env(),
+            timeout=60,
         )
         assert result.returncode == 1
         assert "Usage:" in result.stderr
@@ -122,12 +128,11 @@ def test_energy_topic(tmp_path: Path) -> None:
         ("partition-selector.json", "energy_partition_selector"),
     ]:
         assert json.loads((topic_dir / file_name).read_text()) == {
-            "energy_max": 100, "type": type_name,
+            "energy_max": 100,
+            "type": type_name,
         }
     # ... and the serializer stores one byte of metadata per event.
-    sizes = [
-        (topic_dir / "partitions" / f"{p:08d}" / "metadata").read_bytes() for p in range(4)
-    ]
+    sizes = [(topic_dir / "partitions" / f"{p:08d}" / "metadata").read_bytes() for p in range(4)]
     assert sizes == [bytes([5]), bytes([42, 42, 30]), bytes([55]), bytes([80, 99])]
 
     # Running it again reopens the topic and re-creates its components.

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
+from diaspora_stream import api
 from diaspora_stream.api import Driver
 from diaspora_stream.backend.log import AppendRecord, LogTopic
 from diaspora_stream.backends.memory import MemoryDriver, MemoryTopic
@@ -98,7 +99,9 @@ def test_a_failed_append_fails_only_its_batch() -> None:
     producer = driver.open_topic("t").producer(batch_size=2)
     futures = [producer.push({"i": i}) for i in range(6)]
     GATE.set()
-    assert producer.flush().wait(10_000)
+    with pytest.raises(api.EventsNotStored, match="append refused") as raised:
+        producer.flush().wait(10_000)
+    assert raised.value.failed == 2
     assert [futures[i].wait(10_000) for i in (0, 1, 4, 5)] == [0, 1, 2, 3]
     for future in futures[2:4]:
         with pytest.raises(Exception, match="append refused"):

@@ -30,10 +30,12 @@ from .event import Event
 from .exceptions import (
     ClientException,
     ClosedError,
+    EventsNotStored,
     Exception,  # noqa: A004 - the reference's public name
     InvalidArgument,
     InvalidMetadata,
     StopEventProcessor,
+    Unreachable,
     UnsupportedError,
 )
 from .futures import FutureEvent, FutureFlushed, FutureUint
@@ -62,6 +64,7 @@ __all__ = [
     "Driver",
     "DriverInterface",
     "Event",
+    "EventsNotStored",
     "Exception",
     "FullDataSelector",
     "FutureEvent",
@@ -85,6 +88,7 @@ __all__ = [
     "TopicConfig",
     "TopicHandle",
     "TopicHandleInterface",
+    "Unreachable",
     "UnsupportedError",
     "Validator",
     "ValidatorInterface",

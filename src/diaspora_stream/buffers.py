@@ -25,6 +25,11 @@ def _as_byte_view(obj: Any, what: str) -> memoryview:
             f"{what} must support the buffer protocol (bytes, bytearray, memoryview, numpy "
             f"array...) or be a list/tuple of such objects, got {type(obj).__name__}"
         ) from None
+    except ValueError as error:  # a released memoryview: its buffer is gone
+        raise InvalidArgument(
+            f"{what} is a buffer that cannot be read ({error}); pass data whose buffer is "
+            "still alive (a memoryview must not be released before the push)"
+        ) from None
     if view.c_contiguous:
         if view.format == "B" and view.ndim == 1:
             return view

@@ -18,6 +18,8 @@ __all__ = [
     "InvalidArgument",
     "UnsupportedError",
     "ClosedError",
+    "EventsNotStored",
+    "Unreachable",
     "StopEventProcessor",
 ]
 
@@ -43,6 +45,29 @@ class UnsupportedError(Exception):
 
 class ClosedError(Exception):
     """The producer, consumer, topic or driver was used after it was closed."""
+
+
+class EventsNotStored(Exception):
+    """A flush covered events that the backend failed to store.
+
+    ``failed`` is how many events pushed before the flush were not stored; ``first_cause`` the
+    error of the first of them (also this exception's ``__cause__``). Each push future of a
+    lost event raises its own error; the events must be pushed again once the cause is fixed.
+    """
+
+    def __init__(self, failed: int, first_cause: BaseException) -> None:
+        super().__init__(
+            f"{failed} event(s) pushed before this flush were not stored (first cause: "
+            f"{first_cause}); their push futures raise their own errors: push them again "
+            "once the cause is fixed"
+        )
+        self.failed = failed
+        self.first_cause = first_cause
+        self.__cause__ = first_cause
+
+
+class Unreachable(Exception):
+    """The backend's service could not be reached within the documented time."""
 
 
 class StopEventProcessor(builtins.Exception):

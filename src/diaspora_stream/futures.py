@@ -186,7 +186,8 @@ class FutureFlushed(_Future[bool]):
 
     def wait(self, timeout_ms: int = -1) -> bool:
         """Return ``True`` once everything pushed before the flush is stored, ``False`` on
-        timeout."""
+        timeout; raise :class:`~diaspora_stream.exceptions.EventsNotStored` if any of those
+        events could not be stored."""
         return self._completion.wait(timeout_ms)
 
 

@@ -21,7 +21,14 @@ import orjson
 
 from .exceptions import InvalidArgument, InvalidMetadata
 
-__all__ = ["dumps_compact", "dumps_pretty", "loads", "to_json_value", "format_float"]
+__all__ = [
+    "dumps_compact",
+    "dumps_metadata",
+    "dumps_pretty",
+    "loads",
+    "to_json_value",
+    "format_float",
+]
 
 _ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 _orjson_dumps = orjson.dumps
@@ -186,6 +193,41 @@ def dumps_compact(value: Any) -> bytes:
     if (_E in encoded or _POINT in encoded) and _may_differ_from_nlohmann(encoded):
         return _encode_text(_dumps_exact(value, None))
     return encoded
+
+
+def dumps_metadata(value: Any) -> bytes:
+    """:func:`dumps_compact` for event metadata: NaN and infinities are refused.
+
+    The C++ reference stores them as ``null``, which silently changes the event (deviation:
+    see the documentation's differences); raises :class:`InvalidMetadata` naming the key.
+    """
+    encoded = dumps_compact(value)
+    # Both encoders write non-finite floats as null: look for them only then.
+    if encoded.find(b"null") >= 0:
+        path = _non_finite_path(value, "")
+        if path is not None:
+            raise InvalidMetadata(
+                f"Metadata value at {path or 'the top level'} is not a finite number (NaN or "
+                "infinity), which JSON cannot hold; store it as a string or as null explicitly"
+            )
+    return encoded
+
+
+def _non_finite_path(value: Any, path: str) -> str | None:
+    """Where in ``value`` a NaN or infinity is (``key 'a'/'b'/0``), or ``None``."""
+    if isinstance(value, float):
+        return path if not math.isfinite(value) else None
+    if isinstance(value, dict):
+        items: Any = ((f"{key!r}", item) for key, item in value.items())
+    elif isinstance(value, (list, tuple)):
+        items = ((str(index), item) for index, item in enumerate(value))
+    else:
+        return None
+    for key, item in items:
+        found = _non_finite_path(item, f"{path}/{key}" if path else f"key {key}")
+        if found is not None:
+            return found
+    return None
 
 
 def dumps_pretty(value: Any) -> bytes:

@@ -83,7 +83,9 @@ class Producer:
         return self._push(metadata, segments, size, partition)
 
     def flush(self) -> FutureFlushed:
-        """Send every pushed event; the future completes when they are all stored."""
+        """Send every pushed event; the future completes when they are all stored, or raises
+        :class:`~diaspora_stream.exceptions.EventsNotStored` (how many were not stored and the
+        first cause) when any event pushed before the flush could not be stored."""
         return self._impl.flush()
 
     def close(self) -> None:

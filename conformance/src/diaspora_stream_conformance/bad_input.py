@@ -310,6 +310,29 @@ class BadInputTests(ConformanceBase):
         known.check_intact(producer)
 
     @MUST
+    def test_non_finite_metadata(self, driver: Driver, diaspora_backend: BackendUnderTest) -> None:
+        """Metadata holding NaN or an infinity raises Exception naming the key; nothing stored."""
+        known = KnownEvents(diaspora_backend, driver)
+        producer = known.topic.producer()
+        for value in (float("nan"), float("inf"), float("-inf")):
+            error = error_of_push(producer, {"ok": True, "reading": [1.0, value]}, b"x")
+            assert_error(error, DiasporaException, "'reading'")
+        known.check_intact(producer)
+
+    @MUST
+    def test_released_memoryview_data(
+        self, driver: Driver, diaspora_backend: BackendUnderTest
+    ) -> None:
+        """A released memoryview as data raises Exception saying the buffer cannot be read."""
+        known = KnownEvents(diaspora_backend, driver)
+        producer = known.topic.producer()
+        released = memoryview(b"gone")
+        released.release()
+        for data in (released, [b"ok", released]):
+            assert_error(error_of_push(producer, {"ok": True}, data), DiasporaException, "buffer")
+        known.check_intact(producer)
+
+    @MUST
     def test_non_buffer_data(self, driver: Driver, diaspora_backend: BackendUnderTest) -> None:
         """Data that is not a buffer (or a list of buffers) raises, naming the buffer protocol."""
         known = KnownEvents(diaspora_backend, driver)
@@ -395,6 +418,17 @@ class BadInputTests(ConformanceBase):
         known.check_intact(producer)
 
     # ----------------------------------------------------------------- consuming
+
+    @MUST
+    def test_out_of_range_targets(self, driver: Driver, diaspora_backend: BackendUnderTest) -> None:
+        """consumer(targets=[i]) with i outside the topic's partitions raises Exception naming i."""
+        known = KnownEvents(diaspora_backend, driver)
+        for target in (known.num_partitions, 5, -1):
+            error = _raises(
+                functools.partial(known.topic.consumer, consumer_name(), targets=[target])
+            )
+            assert_error(error, DiasporaException, str(target))
+        known.check_intact()
 
     @MUST
     def test_out_of_range_views(self, driver: Driver, diaspora_backend: BackendUnderTest) -> None:

@@ -30,6 +30,7 @@ from .rules.boundaries import BoundaryRules
 from .rules.components import ComponentRules
 from .rules.consuming import ConsumingRules
 from .rules.elsewhere import ElsewhereRules
+from .rules.failures import FailureRules
 from .rules.handles import HandleRules
 from .rules.input_views import InputViewRules
 from .rules.names import NameRules
@@ -64,6 +65,7 @@ class BehaviourTests(
     HandleRules,
     ProducingRules,
     VisibilityRules,
+    FailureRules,
     TimeRules,
     ConsumingRules,
     SelectionRules,

@@ -59,6 +59,8 @@ class _ShortRepr(reprlib.Repr):
         self.maxlevel = 3
 
     def repr1(self, x: Any, level: int) -> str:
+        if isinstance(x, memoryview) and _released(x):
+            return "<released memoryview>"
         if isinstance(x, (bytes, bytearray, memoryview)):
             return f"<{memoryview(x).nbytes} bytes>"
         if isinstance(x, _FUTURES):  # its state when returned says nothing: the class only
@@ -69,6 +71,14 @@ class _ShortRepr(reprlib.Repr):
 
 
 _short = _ShortRepr().repr
+
+
+def _released(view: memoryview) -> bool:
+    try:
+        view.nbytes  # noqa: B018 - raises on a released view
+    except ValueError:
+        return True
+    return False
 
 
 @dataclass

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from broken_clients import CLIENT_BUGS
+from broken_failures import FAILURE_BUGS
 from broken_persistent import PERSISTENT_BUGS
 from broken_storage import STORAGE_BUGS
 from scaffolding import (
@@ -697,6 +698,7 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
     *STORAGE_BUGS,
     *CLIENT_BUGS,
     *PERSISTENT_BUGS,
+    *FAILURE_BUGS,
 )
 
 #: The memory backend without a bug, reached exactly like the broken ones.

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..backend.full import ProducerInterface
 from ..backend.log import AppendRecord
+from ..backend.losses import FlushTally, LossLedger
 from ..backend.preparation import EventPreparer, component_error
 from ..constants import AdaptiveBatchSize, Ordering
 from ..exceptions import ClosedError
@@ -80,6 +81,7 @@ class _Batch:
             completion.set_result(first_id + position)
 
     def fail(self, error: BaseException) -> None:
+        self.producer._losses.lost(len(self.records), error)
         self.records = []
         self.completion.set_error(error)
         for completion, _ in self.listeners:
@@ -87,10 +89,11 @@ class _Batch:
 
 
 class _FlushMarker:
-    __slots__ = ("completion", "then")
+    __slots__ = ("completion", "tally", "then")
 
-    def __init__(self, then: Callable[[], None] | None = None) -> None:
+    def __init__(self, tally: FlushTally, then: Callable[[], None] | None = None) -> None:
         self.completion = Completion()
+        self.tally = tally  # the events lost before the flush completes
         self.then = then  # run once the flush completed (successfully or not)
 
 
@@ -149,6 +152,7 @@ class LogProducer(ProducerInterface):
         self._turns = itertools.count()
         self._next_turn = 0
         self._completer: threading.Thread | None = None
+        self._losses = LossLedger()
         _live_producers.add(self)
 
     # ---------------------------------------------------------------- push
@@ -456,9 +460,14 @@ class LogProducer(ProducerInterface):
             for index in range(self._num_partitions):
                 self._log.sync(index)
         except Exception as error:  # noqa: BLE001 - reported through the future
-            marker.completion.set_error(component_error("Flush", error))
+            synced: BaseException | None = component_error("Flush", error)
         else:
+            synced = None
+        failure = self._losses.close_flush(marker.tally) or synced
+        if failure is None:
             marker.completion.set_result(True)
+        else:
+            marker.completion.set_error(failure)
         if marker.then is not None:
             marker.then()
 
@@ -467,7 +476,7 @@ class LogProducer(ProducerInterface):
     def flush(self) -> FutureFlushed:
         if self._closed:
             raise ClosedError(f"Producer {self.name!r} is closed")
-        return FutureFlushed(self._queue_flush(_FlushMarker()))
+        return FutureFlushed(self._queue_flush(_FlushMarker(self._losses.open_flush())))
 
     def _queue_flush(self, marker: _FlushMarker) -> Completion:
         with self._lock:
@@ -480,7 +489,7 @@ class LogProducer(ProducerInterface):
             # Kept alive (and waited for at exit) until everything pushed is stored, even when
             # the last reference was dropped and work is still queued on a pool or the sender.
             _draining.add(self)
-            marker = _FlushMarker(then=lambda: _draining.discard(self))
+            marker = _FlushMarker(self._losses.open_flush(), then=lambda: _draining.discard(self))
             with self._cond:
                 self._closed = True
                 self._cond.notify_all()

@@ -50,7 +50,9 @@ class ProducerInterface(ABC):
 
     @abstractmethod
     def flush(self) -> FutureFlushed:
-        """Send everything pushed so far; the future completes when it is stored."""
+        """Send everything pushed so far; the future completes when it is stored, and raises
+        :class:`~diaspora_stream.exceptions.EventsNotStored` (built with
+        :class:`~diaspora_stream.backend.losses.LossLedger`) if any of it was not."""
 
     @abstractmethod
     def close(self, wait: bool = True) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..components.partition_selectors import DefaultPartitionSelector
 from ..components.serializers import DefaultSerializer, pack_length
 from ..exceptions import Exception as DiasporaException
-from ..json_codec import dumps_compact
+from ..json_codec import dumps_metadata
 
 if TYPE_CHECKING:
     from .full import TopicHandleInterface
@@ -98,7 +98,7 @@ class EventPreparer:
             step = "Partition selector"
             index = self._select(metadata, partition)
             step = "Serializer"
-            text = dumps_compact(metadata)
+            text = dumps_metadata(metadata)
         except Exception as error:  # noqa: BLE001 - wrapped with the component's name
             raise component_error(step, error) from None
         return index, pack_length(len(text)) + text

@@ -2,7 +2,8 @@
 
 Both store metadata the same way, byte-compatible with the C++ reference: the length of the
 compact JSON text as an 8-byte little-endian unsigned integer, then the text itself (sorted
-keys, no spaces, UTF-8; see :func:`diaspora_stream.json_codec.dumps_compact`).
+keys, no spaces, UTF-8; see :func:`diaspora_stream.json_codec.dumps_compact`). NaN and
+infinities are refused (:func:`diaspora_stream.json_codec.dumps_metadata`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, ClassVar
 import orjson
 
 from ..exceptions import Exception as DiasporaError
-from ..json_codec import dumps_compact
+from ..json_codec import dumps_metadata
 from .interfaces import SerializerInterface
 from .validators import _compile_schema, _schema_from_config
 
@@ -33,7 +34,7 @@ class _LengthPrefixedJsonSerializer(SerializerInterface):
 
     def serialize(self, metadata: Any) -> bytes:
         """Return the 8-byte little-endian length of the compact JSON of ``metadata``, then it."""
-        text = dumps_compact(metadata)
+        text = dumps_metadata(metadata)
         return _pack_length(len(text)) + text
 
     def deserialize(self, blob: bytes | bytearray | memoryview) -> Any:

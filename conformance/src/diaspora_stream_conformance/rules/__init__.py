@@ -11,6 +11,7 @@ from .boundaries import BoundaryRules
 from .components import ComponentRules
 from .consuming import ConsumingRules
 from .elsewhere import ElsewhereRules
+from .failures import FailureRules
 from .handles import HandleRules
 from .input_views import InputViewRules
 from .names import NameRules
@@ -27,6 +28,7 @@ RULE_FAMILIES: tuple[type, ...] = (
     HandleRules,
     ProducingRules,
     VisibilityRules,
+    FailureRules,
     TimeRules,
     ConsumingRules,
     SelectionRules,
@@ -46,6 +48,7 @@ __all__ = [
     "ComponentRules",
     "ConsumingRules",
     "ElsewhereRules",
+    "FailureRules",
     "HandleRules",
     "InputViewRules",
     "NameRules",

@@ -44,6 +44,12 @@ OPTIONS: dict[str, Option] = {
         int, DEFAULT_MAX_EVENT_BYTES, "largest record (event) new topics and clients accept"
     ),
     "timeout_ms": Option(int, 30000, "how long topic administration may wait for the cluster"),
+    "delivery_timeout_ms": Option(
+        int,
+        300000,
+        "how long a pushed event may wait to be stored before its push future and the flushes "
+        "covering it fail (librdkafka's message.timeout.ms, which wins when given in 'kafka')",
+    ),
 }
 
 _UNSUPPORTED_OCTOPUS_OPTIONS = {
@@ -93,6 +99,7 @@ class KafkaConfig:
     replication_factor: int
     max_event_bytes: int
     timeout_ms: int
+    delivery_timeout_ms: int
 
     @property
     def bootstrap_servers(self) -> str:
@@ -117,7 +124,7 @@ class KafkaConfig:
                 '{"kafka": {"bootstrap.servers": "host:port"}} (for a local test broker, run '
                 "python -m diaspora_stream_kafka.local_broker run)"
             )
-        for name in ("num_partitions", "max_event_bytes", "timeout_ms"):
+        for name in ("num_partitions", "max_event_bytes", "timeout_ms", "delivery_timeout_ms"):
             if values[name] < 1:
                 raise DiasporaException(
                     f"Option {name!r} of the kafka driver must be a positive integer, "
@@ -142,6 +149,7 @@ class KafkaConfig:
             replication_factor=values["replication_factor"],
             max_event_bytes=values["max_event_bytes"],
             timeout_ms=values["timeout_ms"],
+            delivery_timeout_ms=values["delivery_timeout_ms"],
         )
 
     def client_settings(self, options: Mapping[str, Any], owner: str) -> dict[str, Any]:

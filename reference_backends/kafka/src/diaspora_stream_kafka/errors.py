@@ -6,6 +6,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
 from diaspora_stream.exceptions import Exception as DiasporaException
+from diaspora_stream.exceptions import Unreachable
 
 __all__ = ["KafkaUnreachable", "diaspora_error", "kafka_error_of"]
 
@@ -19,7 +20,7 @@ _UNREACHABLE = {
 }
 
 
-class KafkaUnreachable(DiasporaException):
+class KafkaUnreachable(Unreachable):
     """The Kafka cluster did not answer in time."""
 
 

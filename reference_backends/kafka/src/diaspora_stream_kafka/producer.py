@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import KafkaError, KafkaException, Message
 from diaspora_stream.backend.full import ProducerInterface
+from diaspora_stream.backend.losses import FlushTally, LossLedger
 from diaspora_stream.backend.preparation import EventPreparer
 from diaspora_stream.constants import AdaptiveBatchSize, MaxNumBatchesInfinity
 from diaspora_stream.exceptions import ClosedError
@@ -47,7 +48,10 @@ def producer_settings(
     """librdkafka settings of a producer: the driver's and the producer's own ``kafka``
     options, batching from ``batch_size``/``max_num_batches``, idempotence and ``acks=all``."""
     config = topic.driver.config
-    settings: dict[str, Any] = {"message.max.bytes": str(config.max_event_bytes + 1024)}
+    settings: dict[str, Any] = {
+        "message.max.bytes": str(config.max_event_bytes + 1024),
+        "message.timeout.ms": str(config.delivery_timeout_ms),
+    }
     if batch_size != AdaptiveBatchSize and batch_size > 0:
         # Batches of at most batch_size records, sent without lingering: a full one at once,
         # a partial one as soon as a produce request can carry it.
@@ -64,10 +68,11 @@ def producer_settings(
 
 
 class _FlushMarker:
-    __slots__ = ("completion", "sequence")
+    __slots__ = ("completion", "sequence", "tally")
 
-    def __init__(self, sequence: int) -> None:
+    def __init__(self, sequence: int, tally: FlushTally) -> None:
         self.sequence = sequence
+        self.tally = tally
         self.completion = Completion()
 
 
@@ -100,6 +105,7 @@ class KafkaProducer(ProducerInterface):
             deque() for _ in range(topic.num_partitions)
         ]
         self._flushes: deque[_FlushMarker] = deque()
+        self._losses = LossLedger()
         self._closed = False
         self._closing: Completion | None = None
         self._on_delivery = self._delivered
@@ -130,9 +136,11 @@ class KafkaProducer(ProducerInterface):
                     queue.pop()  # librdkafka's queue is full: wait for room below
                 except KafkaException as error:
                     queue.pop()
-                    completion.set_error(
-                        diaspora_error(error, "Pushing the event", self._bootstrap)
-                    )
+                    failure = diaspora_error(error, "Pushing the event", self._bootstrap)
+                    # Numbered like a sent record, so only the flushes after it report it.
+                    self._next_sequence = sequence + 1
+                    self._losses.lost(1, failure, sequence)
+                    completion.set_error(failure)
                     return FutureUint(completion)
                 else:
                     self._next_sequence = sequence + 1
@@ -152,11 +160,12 @@ class KafkaProducer(ProducerInterface):
                 self._bootstrap,
             )
         with self._lock:
-            _sequence, completion = self._pending[partition].popleft()
+            sequence, completion = self._pending[partition].popleft()
             # The event's future completes before any flush that waits for it.
             if failure is None:
                 completion.set_result(offset)
             else:
+                self._losses.lost(1, failure, sequence)
                 completion.set_error(failure)
             if self._flushes:
                 self._complete_flushes()
@@ -165,7 +174,12 @@ class KafkaProducer(ProducerInterface):
         """Complete the flushes whose records were all reported (lock held)."""
         oldest = min((queue[0][0] for queue in self._pending if queue), default=None)
         while self._flushes and (oldest is None or oldest >= self._flushes[0].sequence):
-            self._flushes.popleft().completion.set_result(True)
+            marker = self._flushes.popleft()
+            lost = self._losses.close_flush(marker.tally)
+            if lost is None:
+                marker.completion.set_result(True)
+            else:
+                marker.completion.set_error(lost)
 
     # ----------------------------------------------------------- flush/close
 
@@ -176,7 +190,7 @@ class KafkaProducer(ProducerInterface):
 
     def _queue_flush(self) -> Completion:
         with self._lock:
-            marker = _FlushMarker(self._next_sequence)
+            marker = _FlushMarker(self._next_sequence, self._losses.open_flush(self._next_sequence))
             self._flushes.append(marker)
             self._complete_flushes()
         return marker.completion

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from diaspora_stream.exceptions import Exception as DiasporaException
+from diaspora_stream.exceptions import Unreachable
 
 __all__ = [
     "AccessDeniedError",
@@ -40,7 +41,7 @@ class RemoteError(DiasporaException):
     """The server answered a request with an error (its message says what was wrong)."""
 
 
-class ServerUnavailableError(DiasporaException):
+class ServerUnavailableError(Unreachable):
     """A mochi server could not be reached, or stopped answering, within the timeout."""
 
 
