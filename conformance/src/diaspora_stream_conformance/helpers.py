@@ -23,6 +23,7 @@ from diaspora_stream.api import (
 )
 
 from .backend import BackendUnderTest
+from .time_bound import SuiteTimeout
 
 __all__ = [
     "LOWER",
@@ -30,11 +31,14 @@ __all__ = [
     "UPPER",
     "WAIT_MS",
     "alphabet_topic",
+    "OVERSHOOT_S",
+    "WaitOvershot",
     "assert_no_more_events",
     "bounded_call",
     "consumer_name",
     "data_bytes",
     "event_key",
+    "pull_within",
     "push_and_flush",
     "read_all",
     "run_in_threads",
@@ -42,10 +46,12 @@ __all__ = [
     "take",
 ]
 
+#: How long a test waits for something that must happen (an event, a flush), in ms.
 WAIT_MS = 10_000
-
-
+#: How long a test watches for events that must *not* arrive, in ms.
 QUIET_MS = 100
+#: Seconds a timed wait may return after its timeout before the suite calls it overshot.
+OVERSHOOT_S = 5.0
 
 
 LOWER = b"abcdefghijklmnopqrstuvwxyz"
@@ -75,11 +81,30 @@ def event_key(event: Event) -> tuple[int, int, str, bytes]:
     )
 
 
+class WaitOvershot(SuiteTimeout):
+    """A timed wait returned long after its timeout: counted as a hang of the timed call (so
+    the circuit breaker ends a run on a backend whose waits overshoot, as on one that hangs)."""
+
+
+def pull_within(consumer: Consumer, timeout_ms: int) -> Event | None:
+    """``consumer.pull().wait(timeout_ms)``, failing with :class:`WaitOvershot` if it returns
+    more than :data:`OVERSHOOT_S` seconds after its timeout."""
+    started = time.monotonic()
+    event: Event | None = consumer.pull().wait(timeout_ms)
+    elapsed = time.monotonic() - started
+    if elapsed > timeout_ms / 1000 + OVERSHOOT_S:
+        raise WaitOvershot(
+            f"pull().wait({timeout_ms}) returned after {elapsed:.1f} s: a timed wait must return "
+            "within its timeout, in milliseconds"
+        )
+    return event
+
+
 def take(consumer: Consumer, count: int, wait_ms: int = WAIT_MS) -> list[Event]:
     """Pull ``count`` events, failing if one does not arrive within ``wait_ms``."""
     events: list[Event] = []
     while len(events) < count:
-        event = consumer.pull().wait(wait_ms)
+        event = pull_within(consumer, wait_ms)
         assert event is not None and event.event_id is not None, (
             f"only {len(events)} of {count} expected events arrived "
             f"(the next pull waited {wait_ms} ms)"
@@ -90,7 +115,7 @@ def take(consumer: Consumer, count: int, wait_ms: int = WAIT_MS) -> list[Event]:
 
 def assert_no_more_events(consumer: Consumer, quiet_ms: int = QUIET_MS) -> None:
     """Check that no further event arrives within ``quiet_ms``."""
-    extra = consumer.pull().wait(quiet_ms)
+    extra = pull_within(consumer, quiet_ms)
     assert extra is None or extra.event_id is None, f"unexpected extra event: {extra!r}"
 
 

@@ -9,6 +9,7 @@ one thing: what flush covers, when a batch is sent, how a timeout is read, which
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -228,6 +229,19 @@ class _MicrosecondsFuture(FutureEvent):
         return super().wait(timeout_ms // 1000 if timeout_ms > 0 else timeout_ms)
 
 
+class _OvershootingFuture(FutureEvent):
+    __slots__ = ()
+
+    #: Seconds a wait that found nothing sleeps past its timeout.
+    OVERSHOOT_S = 8.0
+
+    def wait(self, timeout_ms: int = -1) -> Any:
+        event = super().wait(timeout_ms)
+        if event is None and timeout_ms >= 0:
+            time.sleep(self.OVERSHOOT_S)
+        return event
+
+
 class WaitInSecondsHandle(_WrappingHandle):
     """pull().wait(t) reads t as seconds (a port from an API that counts in seconds)."""
 
@@ -249,6 +263,16 @@ class WaitInMicrosecondsHandle(_WrappingHandle):
 
     def wrap_consumer(self, consumer: ConsumerInterface) -> ConsumerInterface:
         return type("Micro", (_DelegatingConsumer,), {"future_class": _MicrosecondsFuture})(
+            consumer
+        )
+
+
+class WaitOvershootsHandle(_WrappingHandle):
+    """pull().wait(t) that finds no event returns 8 s after its timeout (a retry loop that
+    sleeps before giving up)."""
+
+    def wrap_consumer(self, consumer: ConsumerInterface) -> ConsumerInterface:
+        return type("Overshoot", (_DelegatingConsumer,), {"future_class": _OvershootingFuture})(
             consumer
         )
 
@@ -321,6 +345,12 @@ CLIENT_BUGS: tuple[BrokenBackend, ...] = (
         "pull().wait(t) waits t microseconds",
         ("TimeRules::test_pull_wait_waits_for_an_event_arriving_within_the_timeout",),
         full_level_driver(WaitInMicrosecondsHandle),
+    ),
+    BrokenBackend(
+        "meta-wait-overshoots",
+        "pull().wait(t) that finds no event returns 8 s after its timeout",
+        (_TIMEOUT,),
+        full_level_driver(WaitOvershootsHandle),
     ),
     BrokenBackend(
         "meta-flush-wait-ignores-timeout",

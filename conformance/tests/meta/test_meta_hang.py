@@ -1,5 +1,5 @@
-"""Meta-test: a whole ``ci`` run on a backend that hangs ends quickly, with failures that name
-the call that did not return.
+"""Meta-tests: a whole ``ci`` run on a backend that hangs, or whose waits overshoot their
+timeouts, ends quickly, with failures that name the call that did not return in time.
 
 The backend (:mod:`broken_hanging`) is the memory backend whose ``pull().wait(timeout)`` never
 times out. The suite runs on it in a pytest subprocess with a short time bound
@@ -90,3 +90,43 @@ def test_hanging_backend_ends_the_run_quickly_naming_the_hung_call(
     ), first
     assert "did not return within" in first
     assert "did not return within" in output
+
+
+def test_overshooting_backend_ends_the_run_in_minutes(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a backend whose empty waits return 8 s late, the whole run (no -x, default time
+    bound) ends in minutes: each late wait fails its test at once, and after three the circuit
+    breaker fails the rest."""
+    for variable in _PLUGIN_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("PYTHONPATH", str(META_DIR))
+    pytester.makeini("[pytest]\n")
+    started = time.monotonic()
+    result = pytester.runpytest_subprocess(
+        "-c",
+        "tox.ini",
+        "--rootdir",
+        str(pytester.path),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--pyargs",
+        "diaspora_stream_conformance",
+        "--diaspora-backend",
+        "meta-wait-overshoots:broken_backends",
+        "--diaspora-profile",
+        "ci",
+        "--diaspora-report",
+        "report",
+        timeout=600,
+    )
+    elapsed = time.monotonic() - started
+    output = "\n".join(result.outlines + result.errlines)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output[-3000:]
+    assert elapsed < 300, f"the run took {elapsed:.0f} s"
+    report = json.loads((pytester.path / "report" / "conformance.json").read_text())
+    messages = [r["message"] for r in report["results"] if r["outcome"] == "failed"]
+    late = [m for m in messages if "returned after" in m and "timeout" in m]
+    assert late, messages[:5]
+    assert any(m.startswith("not run: the backend hung in 3") for m in messages), messages[:8]
