@@ -83,7 +83,6 @@ class LogConsumer(ConsumerInterface):
         self._cursor = 0
         self._lock = threading.RLock()
         self._closed = False
-        self._acknowledger = self._acknowledge
         # Backends that fetch the selections of a batch at once get them a batch at a time.
         # Only with the library's allocators: a user's allocator is called at pull time, as
         # documented (whole-data reads with the default allocator use _read_ahead already).
@@ -171,7 +170,7 @@ class LogConsumer(ConsumerInterface):
                     record.event_id,
                     self._partition_info[partition],
                     partition,
-                    self._acknowledger,
+                    self._acknowledge,
                 )
         metadata = self._deserialize(record.metadata)
         data = select_event_data(
@@ -190,7 +189,7 @@ class LogConsumer(ConsumerInterface):
             record.event_id,
             self._partition_info[partition],
             partition,
-            self._acknowledger,
+            self._acknowledge,
         )
 
     def _select_ahead(self, partition: int) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import weakref
 from array import array
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -31,7 +32,7 @@ from diaspora_stream.backend.log import AppendRecord, StoredRecord
 from diaspora_stream.exceptions import Exception as DiasporaException
 
 from . import index
-from .fileio import pread_into, pwrite_all
+from .fileio import close_descriptors, pread_into, pwrite_all
 from .layout import DATA_FILE, FILE_MODE, INDEX_FILE, METADATA_FILE
 from .locking import flocked, shared_lock_for
 
@@ -90,6 +91,9 @@ class PartitionFiles:
             raise
         self.writable = writable
         self._lock = self._shared_lock.lock
+        # A handle dropped without close() still closes its files; the lock is not taken then
+        # (no one else can use an unreachable handle, and a collection may run under the lock).
+        self._closer = weakref.finalize(self, close_descriptors, tuple(fds))
         # Size of the index at a moment when no append was in progress (-1: unknown).
         self._committed_size = -1
         # Sizes the metadata and data files had: they never shrink below what complete index
@@ -400,11 +404,7 @@ class PartitionFiles:
     def close(self) -> None:
         """Close the three files (waits for an append in progress through this process)."""
         with self._lock:
-            for fd in (self._data, self._metadata, self._index):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+            self._closer()
 
 
 def _merge(segments: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
