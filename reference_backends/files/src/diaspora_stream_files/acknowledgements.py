@@ -130,6 +130,11 @@ def _read_position(path: str) -> int | None:
             return _parse_position(stream.read(_POSITION_SIZE), path)
     except FileNotFoundError:
         return None
+    except OSError as error:
+        raise DiasporaException(
+            f"Could not read the acknowledgement file {path}: {error.strerror or error}; it "
+            "must be a regular file (remove it to restart that consumer from the beginning)"
+        ) from None
 
 
 def _parse_position(text: bytes, path: str) -> int | None:

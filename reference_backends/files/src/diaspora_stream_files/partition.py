@@ -26,12 +26,12 @@ from array import array
 from collections.abc import Sequence
 from contextlib import ExitStack
 from itertools import pairwise
-from operator import add
 
 from diaspora_stream.backend.log import AppendRecord, StoredRecord
 from diaspora_stream.exceptions import Exception as DiasporaException
 
 from . import index
+from .corruption import CorruptedFileError, corrupted
 from .fileio import close_descriptors, pread_into, pwrite_all
 from .layout import DATA_FILE, FILE_MODE, INDEX_FILE, METADATA_FILE
 from .locking import flocked, shared_lock_for
@@ -42,6 +42,7 @@ __all__ = ["PartitionFiles", "FLUSH_BEHAVIORS"]
 FLUSH_BEHAVIORS = ("immediate", "on_flush", "buffered")
 
 _RECORD = index.RECORD_SIZE
+_FILE_NAMES = (DATA_FILE, METADATA_FILE, INDEX_FILE)
 
 
 def _open_file(path: str, kind: str) -> tuple[int, bool]:
@@ -73,13 +74,14 @@ class PartitionFiles:
         """
         self.directory = directory
         self.label = label
+        self.paths = {name: os.path.join(directory, name) for name in _FILE_NAMES}
         self._use_file_locking = use_file_locking
         self._durable_appends = flush_behavior == "immediate"
         self._sync_on_flush = flush_behavior != "buffered"
         fds: list[int] = []
         try:
             writable = True
-            for name in (DATA_FILE, METADATA_FILE, INDEX_FILE):
+            for name in _FILE_NAMES:
                 fd, file_writable = _open_file(os.path.join(directory, name), name)
                 fds.append(fd)
                 writable = writable and file_writable
@@ -255,27 +257,37 @@ class PartitionFiles:
         return size
 
     def read(self, start: int, max_count: int) -> list[StoredRecord]:
-        """Up to ``max_count`` complete records from id ``start``, metadata as memoryviews."""
+        """Up to ``max_count`` complete records from id ``start``, metadata as memoryviews.
+
+        The records (and the one before ``start``) are checked to follow each other in the
+        metadata and data files, and to end within them: a damaged index raises
+        :class:`CorruptedFileError` instead of giving wrong bytes or huge sizes.
+        """
         count = self.event_count()
         if start >= count or max_count <= 0:
             return []
         stop = min(count, start + max_count)
-        raw = os.pread(self._index, (stop - start) * _RECORD, start * _RECORD)
+        first = start - 1 if start else 0
+        raw = os.pread(self._index, (stop - first) * _RECORD, first * _RECORD)
         fields = index.decode(raw)
-        if not fields:
+        if len(fields) // index.FIELDS <= start - first:
             return []
+        broken = index.first_discontinuity(fields, first)
+        if broken is not None:
+            event, detail = broken
+            raise corrupted(self.paths[INDEX_FILE], event * _RECORD, f"Corrupted index: {detail}")
+        if start != first:
+            fields = fields[index.FIELDS :]
         stop = start + len(fields) // index.FIELDS
         offsets = fields[0::4]
         sizes = fields[1::4]
-        low = min(offsets)
-        high = max(map(add, offsets, sizes))
-        if high > self._metadata_size_seen:
-            self._metadata_size_seen = os.fstat(self._metadata).st_size
-            if high > self._metadata_size_seen:
-                self._raise_metadata_beyond_end(start, offsets, sizes, self._metadata_size_seen)
+        low = offsets[0]
+        high = offsets[-1] + sizes[-1]
+        self._check_within("metadata", stop - 1, high)
+        self._check_within("data", stop - 1, fields[-2] + fields[-1])
         blob = os.pread(self._metadata, high - low, low)
         if len(blob) != high - low:
-            self._raise_metadata_beyond_end(start, offsets, sizes, low + len(blob))
+            raise DiasporaException(f"The metadata file of {self.label} changed while being read")
         view = memoryview(blob)
         return [
             StoredRecord(event_id, view[offset - low : offset - low + size], data_size, data_at)
@@ -284,17 +296,24 @@ class PartitionFiles:
             )
         ]
 
-    def _raise_metadata_beyond_end(
-        self, start: int, offsets: array, sizes: array, available: int
-    ) -> None:
-        for position, (offset, size) in enumerate(zip(offsets, sizes, strict=True)):
-            if offset + size > available:
-                raise DiasporaException(
-                    "Corrupted metadata index: entry points beyond end of file "
-                    f"({self.label}, event {start + position}: metadata bytes "
-                    f"[{offset}, {offset + size}) but the metadata file has {available} bytes)"
-                )
-        raise DiasporaException(f"The metadata file of {self.label} changed while being read")
+    def _check_within(self, kind: str, event_id: int, end: int) -> None:
+        """Raise unless the ``kind`` file holds ``end`` bytes (where event ``event_id`` ends)."""
+        seen = self._metadata_size_seen if kind == "metadata" else self._data_size_seen
+        if end <= seen:
+            return
+        fd = self._metadata if kind == "metadata" else self._data
+        size = os.fstat(fd).st_size
+        if kind == "metadata":
+            self._metadata_size_seen = size
+        else:
+            self._data_size_seen = size
+        if end > size:
+            raise corrupted(
+                self.paths[INDEX_FILE],
+                event_id * _RECORD,
+                f"Corrupted {kind} index: entry points beyond end of file ({self.label}, event "
+                f"{event_id} ends at byte {end} of the {kind} file, which has {size} bytes)",
+            )
 
     def read_data(
         self,
@@ -313,14 +332,7 @@ class PartitionFiles:
                 f"Invalid record locator {base!r} for {self.label}: pass a record returned by "
                 "read() of this backend"
             )
-        if base + size > self._data_size_seen:
-            self._data_size_seen = os.fstat(self._data).st_size
-            if base + size > self._data_size_seen:
-                raise DiasporaException(
-                    "Corrupted data index: entry points beyond end of file "
-                    f"({self.label}, event {record.event_id}: data bytes [{base}, {base + size}) "
-                    f"but the data file has {self._data_size_seen} bytes)"
-                )
+        self._check_within("data", record.event_id, base + size)
         if len(segments) == 1 and len(destination) == 1:
             # Fast path: one range into one byte buffer (the common full-data read).
             offset, length = segments[0]
@@ -338,10 +350,7 @@ class PartitionFiles:
                     if got != length:
                         got += pread_into(self._data, (target_view[got:],), base + offset + got)
                     if got != length:
-                        raise DiasporaException(
-                            f"Failed to read data segment: read {got} bytes, expected {length} "
-                            f"({self.label}, event {record.event_id})"
-                        )
+                        raise self._short_read(record, got, length, base + offset)
                 return
         views = [
             view if view.ndim == 1 and view.format == "B" else view.cast("B")
@@ -374,10 +383,17 @@ class PartitionFiles:
                     filled = 0
             got = pread_into(self._data, pieces, base + offset)
             if got != length:
-                raise DiasporaException(
-                    f"Failed to read data segment: read {got} bytes, expected {length} "
-                    f"({self.label}, event {record.event_id})"
-                )
+                raise self._short_read(record, got, length, base + offset)
+
+    def _short_read(
+        self, record: StoredRecord, got: int, length: int, offset: int
+    ) -> CorruptedFileError:
+        return corrupted(
+            self.paths[DATA_FILE],
+            offset,
+            f"Failed to read data segment: read {got} bytes, expected {length} ({self.label}, "
+            f"event {record.event_id}; the data file was truncated)",
+        )
 
     def read_contiguous_data(self, records: Sequence[StoredRecord]) -> list[memoryview] | None:
         """The whole data of ``records`` with one read into one buffer (the views are slices of
