@@ -30,6 +30,7 @@ from ..backend.selection import SelectionPlan, plan_selection, select_event_data
 from ..constants import AdaptiveBatchSize
 from ..event import FULL_DATA_ALLOCATOR, Event
 from ..exceptions import ClosedError
+from ..exceptions import Exception as DiasporaException
 from ..futures import FutureEvent
 from ..thread_pool import ThreadPool
 
@@ -172,7 +173,7 @@ class LogConsumer(ConsumerInterface):
                     partition,
                     self._acknowledge,
                 )
-        metadata = self._deserialize(record.metadata)
+        metadata = self._deserialize_stored(partition, record)
         data = select_event_data(
             metadata,
             record.data_size,
@@ -191,6 +192,16 @@ class LogConsumer(ConsumerInterface):
             partition,
             self._acknowledge,
         )
+
+    def _deserialize_stored(self, partition: int, record: StoredRecord) -> Any:
+        """The record's metadata; a plain library error says where the record is stored."""
+        try:
+            return self._deserialize(record.metadata)
+        except DiasporaException as error:
+            if type(error) is not DiasporaException:
+                raise
+            where = self._log.locate(partition, record)
+            raise DiasporaException(f"{error} (stored at {where})") from None
 
     def _select_ahead(self, partition: int) -> None:
         """Plan the selections of the next buffered records of ``partition``, then fetch them
