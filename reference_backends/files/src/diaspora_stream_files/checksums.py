@@ -76,9 +76,9 @@ class ChecksumFile:
                 self.path,
                 missing * RECORD_SIZE,
                 f"Missing checksum of event {missing}: the file ends before it (the event was "
-                "written without integrity mode, or the file was truncated); read with the "
-                "driver option integrity set to false, or append once in integrity mode to "
-                "compute the missing checksums from the stored bytes",
+                "written without integrity mode, or the file was truncated)",
+                "read with the driver option integrity set to false, or append once in "
+                "integrity mode to compute the missing checksums from the stored bytes",
             )
         return list(_RECORD.iter_unpack(raw))
 

@@ -15,13 +15,13 @@ _ADVICE = (
 class CorruptedFileError(DiasporaException):
     """A partition file is damaged: the message names the file and the byte offset."""
 
-    def __init__(self, path: str, offset: int, detail: str) -> None:
-        """``detail`` says what is wrong at byte ``offset`` of ``path``."""
-        super().__init__(f"{detail} (file {path}, byte offset {offset}); {_ADVICE}")
+    def __init__(self, path: str, offset: int, detail: str, advice: str = _ADVICE) -> None:
+        """``detail`` says what is wrong at byte ``offset`` of ``path``, ``advice`` what to do."""
+        super().__init__(f"{detail} (file {path}, byte offset {offset}); {advice}")
         self.path = path
         self.offset = offset
 
 
-def corrupted(path: str, offset: int, detail: str) -> CorruptedFileError:
+def corrupted(path: str, offset: int, detail: str, advice: str = _ADVICE) -> CorruptedFileError:
     """The error for ``detail`` found at byte ``offset`` of ``path``."""
-    return CorruptedFileError(path, offset, detail)
+    return CorruptedFileError(path, offset, detail, advice)
