@@ -248,8 +248,8 @@ class PartitionFiles:
         assert self._checksums is not None
         known = self._checksums.count()
         if known >= count:
-            if known > count or os.fstat(self._checksums.fd).st_size != count * CHECKSUM_RECORD:
-                os.ftruncate(self._checksums.fd, count * CHECKSUM_RECORD)
+            if os.fstat(self._checksums.fd).st_size != count * CHECKSUM_RECORD:
+                os.ftruncate(self._checksums.fd, count * CHECKSUM_RECORD)  # a torn tail
             return
         first = max(known - 1, 0)
         fields = self._checked_fields(first, count)
