@@ -460,13 +460,14 @@ def test_truncated_files_are_reported(
         ):
             reader.read(0, 0, 2)
     else:
-        stored = reader.read(0, 0, 2)
+        # Found when the records are read: no buffer is allocated for data that is not there.
+        stored = reader.read(0, 0, 1)
         buffer = memoryview(bytearray(5))
         reader.read_data(0, stored[0], [(0, 5)], [buffer])
         with pytest.raises(
             DiasporaException, match=r"Corrupted data index: entry points beyond end of file"
         ):
-            reader.read_data(0, stored[1], [(0, 5)], [buffer])
+            reader.read(0, 0, 2)
     with pytest.raises(DiasporaException, match=f"Corrupted {kind} index.*nothing was written"):
         reader.append(0, [record(b"third", b"x")])
     assert snapshot(tmp_path) == before

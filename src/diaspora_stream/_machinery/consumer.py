@@ -30,6 +30,7 @@ from ..backend.selection import SelectionPlan, plan_selection, select_event_data
 from ..constants import AdaptiveBatchSize
 from ..event import FULL_DATA_ALLOCATOR, Event
 from ..exceptions import ClosedError
+from ..exceptions import Exception as DiasporaException
 from ..futures import FutureEvent
 from ..thread_pool import ThreadPool
 
@@ -83,7 +84,6 @@ class LogConsumer(ConsumerInterface):
         self._cursor = 0
         self._lock = threading.RLock()
         self._closed = False
-        self._acknowledger = self._acknowledge
         # Backends that fetch the selections of a batch at once get them a batch at a time.
         # Only with the library's allocators: a user's allocator is called at pull time, as
         # documented (whole-data reads with the default allocator use _read_ahead already).
@@ -171,9 +171,9 @@ class LogConsumer(ConsumerInterface):
                     record.event_id,
                     self._partition_info[partition],
                     partition,
-                    self._acknowledger,
+                    self._acknowledge,
                 )
-        metadata = self._deserialize(record.metadata)
+        metadata = self._deserialize_stored(partition, record)
         data = select_event_data(
             metadata,
             record.data_size,
@@ -190,8 +190,18 @@ class LogConsumer(ConsumerInterface):
             record.event_id,
             self._partition_info[partition],
             partition,
-            self._acknowledger,
+            self._acknowledge,
         )
+
+    def _deserialize_stored(self, partition: int, record: StoredRecord) -> Any:
+        """The record's metadata; a plain library error says where the record is stored."""
+        try:
+            return self._deserialize(record.metadata)
+        except DiasporaException as error:
+            if type(error) is not DiasporaException:
+                raise
+            where = self._log.locate(partition, record)
+            raise DiasporaException(f"{error} (stored at {where})") from None
 
     def _select_ahead(self, partition: int) -> None:
         """Plan the selections of the next buffered records of ``partition``, then fetch them

@@ -118,6 +118,11 @@ class LogTopic(ABC):
         """JSON object describing a partition (``event.partition``); ``{}`` by default."""
         return {}
 
+    def locate(self, partition: int, record: StoredRecord) -> str:
+        """Where ``record`` is stored, added to errors about its content (e.g. metadata the
+        serializer rejects); a backend names its file and byte offset if it has them."""
+        return f"partition {partition}, event {record.event_id}"
+
     @abstractmethod
     def append(self, partition: int, records: Sequence[AppendRecord]) -> int:
         """Append ``records`` to ``partition`` atomically for readers; return the first id."""

@@ -14,9 +14,11 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import weakref
 
 from diaspora_stream.exceptions import Exception as DiasporaException
 
+from .fileio import close_descriptors
 from .layout import CONSUMERS_DIR, consumer_dir_name, partition_dir_name
 
 __all__ = ["AcknowledgementStore"]
@@ -42,6 +44,7 @@ class AcknowledgementStore:
         self._known: dict[tuple[str, int], int] = {}
         # (consumer name, partition) -> open position file.
         self._fds: dict[tuple[str, int], int] = {}
+        self._closer = weakref.finalize(self, _close_all, self._fds)
 
     def _directory(self, consumer_name: str) -> str:
         return os.path.join(self._root, consumer_dir_name(consumer_name))
@@ -82,9 +85,7 @@ class AcknowledgementStore:
     def close(self) -> None:
         """Close the position files kept open by :meth:`store`."""
         with _process_lock:
-            for fd in self._fds.values():
-                os.close(fd)
-            self._fds.clear()
+            self._closer()
 
     def load(self, consumer_name: str, num_partitions: int) -> dict[int, int]:
         """``{partition: last acknowledged id}`` of ``consumer_name`` (partitions without one
@@ -116,6 +117,12 @@ class AcknowledgementStore:
         return positions
 
 
+def _close_all(fds: dict[tuple[str, int], int]) -> None:
+    """Close the position files of a store (without the process lock: see the finalizer)."""
+    close_descriptors(fds.values())
+    fds.clear()
+
+
 def _read_position(path: str) -> int | None:
     """The position stored in ``path``, or ``None`` if there is none."""
     try:
@@ -123,6 +130,11 @@ def _read_position(path: str) -> int | None:
             return _parse_position(stream.read(_POSITION_SIZE), path)
     except FileNotFoundError:
         return None
+    except OSError as error:
+        raise DiasporaException(
+            f"Could not read the acknowledgement file {path}: {error.strerror or error}; it "
+            "must be a regular file (remove it to restart that consumer from the beginning)"
+        ) from None
 
 
 def _parse_position(text: bytes, path: str) -> int | None:

@@ -28,6 +28,12 @@ OPTIONS: dict[str, Option] = {
         "buffered",
         "immediate: fsync after every append; on_flush: fsync on flush; buffered: never fsync",
     ),
+    "integrity": Option(
+        bool,
+        False,
+        "keep a CRC-32 of each event's metadata and data in a side file of each partition "
+        "(ignored by the C++ driver) and verify every read against it",
+    ),
 }
 
 
@@ -38,6 +44,7 @@ class FilesConfig:
     root_path: str
     use_file_locking: bool
     flush_behavior: str
+    integrity: bool = False
 
     @classmethod
     def from_options(cls, options: Any) -> FilesConfig:
@@ -54,4 +61,6 @@ class FilesConfig:
                 "Option 'root_path' of the files driver is empty; give the directory that "
                 "holds (or will hold) the topics"
             )
-        return cls(values["root_path"], values["use_file_locking"], flush_behavior)
+        return cls(
+            values["root_path"], values["use_file_locking"], flush_behavior, values["integrity"]
+        )

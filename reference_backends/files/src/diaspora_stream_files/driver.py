@@ -49,7 +49,8 @@ class FilesDriver(LogDriver):
 
     Options (all optional): ``root_path`` (``"./diaspora_data"``), ``use_file_locking``
     (``True``), ``flush_behavior`` (``"immediate"``, ``"on_flush"`` or ``"buffered"``, the
-    default). Unknown options and values of the wrong type are rejected.
+    default), ``integrity`` (``False``; true keeps and verifies a checksum of every event).
+    Unknown options and values of the wrong type are rejected.
     """
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
@@ -198,6 +199,7 @@ class FilesDriver(LogDriver):
                         f"topic {name!r}, partition {partition}",
                         use_file_locking=self.config.use_file_locking,
                         flush_behavior=self.config.flush_behavior,
+                        integrity=self.config.integrity,
                     )
                 )
         except BaseException as error:

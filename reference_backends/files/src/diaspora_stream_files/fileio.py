@@ -8,10 +8,10 @@ driver fails on such batches, reference-api.md §5.7); these helpers never pass 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["MAX_IOVECS", "pwrite_all", "pread_into"]
+__all__ = ["MAX_IOVECS", "pwrite_all", "pread_into", "close_descriptors"]
 
 #: Most buffers given to one ``os.pwritev``/``os.preadv`` call (Linux ``IOV_MAX``).
 MAX_IOVECS = 1024
@@ -76,3 +76,12 @@ def pread_into(fd: int, destinations: Sequence[memoryview], offset: int) -> int:
                 pending[start] = pending[start][got:]
                 got = 0
     return total
+
+
+def close_descriptors(fds: Iterable[int]) -> None:
+    """Close each of ``fds``, ignoring those already closed (usable as a finalizer)."""
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass

@@ -13,6 +13,7 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
+from operator import add
 
 __all__ = [
     "RECORD_SIZE",
@@ -21,6 +22,7 @@ __all__ = [
     "encode",
     "decode",
     "decode_one",
+    "first_discontinuity",
 ]
 
 #: Size in bytes of one index record.
@@ -58,3 +60,30 @@ def decode(raw: bytes | memoryview) -> array:
 def decode_one(raw: bytes) -> tuple[int, int, int, int]:
     """``(metadata_offset, metadata_size, data_offset, data_size)`` of one 32-byte record."""
     return _RECORD.unpack(raw)
+
+
+def first_discontinuity(fields: array, first_id: int) -> tuple[int, str] | None:
+    """``(event id, detail)`` of the first record of ``fields`` (records from ``first_id``)
+    that does not start where the previous one ends, or ``None`` if all are contiguous.
+
+    Writers append metadata and data back to back from offset 0 (reference-api.md §5.3), so
+    every record starts where the previous one ends; a damaged record breaks this chain.
+    """
+    for field, what in ((0, "metadata"), (2, "data")):
+        offsets = fields[field::FIELDS]
+        sizes = fields[field + 1 :: FIELDS]
+        if not offsets:
+            continue
+        if first_id == 0 and offsets[0] != 0:
+            return 0, f"event 0 has its {what} at offset {offsets[0]} instead of 0"
+        ends = list(map(add, offsets[:-1], sizes[:-1]))
+        following = offsets[1:].tolist()
+        if ends != following:
+            pairs = enumerate(zip(ends, following, strict=True))
+            position = next(i for i, (end, offset) in pairs if end != offset)
+            event = first_id + position + 1
+            return event, (
+                f"event {event} has its {what} at offset {following[position]} but event "
+                f"{event - 1} ends at {ends[position]}"
+            )
+    return None

@@ -20,18 +20,23 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
 import os
+import weakref
+import zlib
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from itertools import pairwise
-from operator import add
+from typing import Any, NamedTuple
 
 from diaspora_stream.backend.log import AppendRecord, StoredRecord
 from diaspora_stream.exceptions import Exception as DiasporaException
 
 from . import index
-from .fileio import pread_into, pwrite_all
+from .checksums import CHECKSUMS_FILE, ChecksumFile, crc_of, crc_of_range
+from .checksums import RECORD_SIZE as CHECKSUM_RECORD
+from .corruption import CorruptedFileError, corrupted
+from .fileio import close_descriptors, pread_into, pwrite_all
 from .layout import DATA_FILE, FILE_MODE, INDEX_FILE, METADATA_FILE
 from .locking import flocked, shared_lock_for
 
@@ -41,6 +46,7 @@ __all__ = ["PartitionFiles", "FLUSH_BEHAVIORS"]
 FLUSH_BEHAVIORS = ("immediate", "on_flush", "buffered")
 
 _RECORD = index.RECORD_SIZE
+_FILE_NAMES = (DATA_FILE, METADATA_FILE, INDEX_FILE)
 
 
 def _open_file(path: str, kind: str) -> tuple[int, bool]:
@@ -64,25 +70,40 @@ class PartitionFiles:
     """The three files of one partition, open for the lifetime of a topic handle."""
 
     def __init__(
-        self, directory: str, label: str, *, use_file_locking: bool, flush_behavior: str
+        self,
+        directory: str,
+        label: str,
+        *,
+        use_file_locking: bool,
+        flush_behavior: str,
+        integrity: bool = False,
     ) -> None:
         """Open or create ``data``, ``metadata`` and ``index`` in ``directory``.
 
         ``label`` names the partition in error messages (e.g. ``topic 'a', partition 0``).
+        ``integrity``: keep and verify the checksums of every event (see :mod:`.checksums`).
         """
         self.directory = directory
         self.label = label
+        self.paths = {name: os.path.join(directory, name) for name in _FILE_NAMES}
         self._use_file_locking = use_file_locking
         self._durable_appends = flush_behavior == "immediate"
         self._sync_on_flush = flush_behavior != "buffered"
         fds: list[int] = []
         try:
             writable = True
-            for name in (DATA_FILE, METADATA_FILE, INDEX_FILE):
+            for name in _FILE_NAMES:
                 fd, file_writable = _open_file(os.path.join(directory, name), name)
                 fds.append(fd)
                 writable = writable and file_writable
-            self._data, self._metadata, self._index = fds
+            self._data, self._metadata, self._index = fds[:3]
+            self._checksums: ChecksumFile | None = None
+            if integrity:
+                path = os.path.join(directory, CHECKSUMS_FILE)
+                fd, file_writable = _open_file(path, CHECKSUMS_FILE)
+                fds.append(fd)
+                writable = writable and file_writable
+                self._checksums = ChecksumFile(fd, path)
             self._shared_lock = shared_lock_for(self._index)
         except BaseException:
             for fd in fds:
@@ -90,6 +111,9 @@ class PartitionFiles:
             raise
         self.writable = writable
         self._lock = self._shared_lock.lock
+        # A handle dropped without close() still closes its files; the lock is not taken then
+        # (no one else can use an unreachable handle, and a collection may run under the lock).
+        self._closer = weakref.finalize(self, close_descriptors, tuple(fds))
         # Size of the index at a moment when no append was in progress (-1: unknown).
         self._committed_size = -1
         # Sizes the metadata and data files had: they never shrink below what complete index
@@ -109,9 +133,12 @@ class PartitionFiles:
         metadata: list[bytes | memoryview] = []
         data: list[memoryview] = []
         sizes: list[int] = []
+        checksums: list[tuple[int, int]] = []
         for position, record in enumerate(records):
             blob = record.metadata
             metadata.append(blob)
+            if self._checksums is not None:
+                checksums.append((zlib.crc32(blob), crc_of(record.data)))
             sizes.append(len(blob) if type(blob) is bytes else memoryview(blob).nbytes)
             data_size = 0
             for segment in record.data:
@@ -151,10 +178,18 @@ class PartitionFiles:
             try:
                 pwrite_all(self._metadata, metadata, metadata_end)
                 pwrite_all(self._data, data, data_end)
+                if self._checksums is not None:
+                    pwrite_all(
+                        self._checksums.fd,
+                        (ChecksumFile.encode(checksums),),
+                        first * CHECKSUM_RECORD,
+                    )
                 if self._durable_appends:
                     # Metadata and data reach the disk before the index that points to them.
                     os.fsync(self._data)
                     os.fsync(self._metadata)
+                    if self._checksums is not None:
+                        os.fsync(self._checksums.fd)
                 pwrite_all(self._index, (index.encode(fields),), index_end)
                 if self._durable_appends:
                     os.fsync(self._index)
@@ -199,19 +234,44 @@ class PartitionFiles:
                 )
         if index_size != count * _RECORD:
             os.ftruncate(self._index, count * _RECORD)
+        if self._checksums is not None:
+            self._recover_checksums(count)
         if metadata_size_now > metadata_end:
             os.ftruncate(self._metadata, metadata_end)
         if data_size_now > data_end:
             os.ftruncate(self._data, data_end)
         return count, metadata_end, data_end
 
+    def _recover_checksums(self, count: int) -> None:
+        """Under the write locks: make the checksums file hold exactly ``count`` records,
+        computing those of events appended without integrity mode from the stored bytes."""
+        assert self._checksums is not None
+        known = self._checksums.count()
+        if known >= count:
+            if os.fstat(self._checksums.fd).st_size != count * CHECKSUM_RECORD:
+                os.ftruncate(self._checksums.fd, count * CHECKSUM_RECORD)  # a torn tail
+            return
+        first = max(known - 1, 0)
+        fields = self._checked_fields(first, count)
+        if known:
+            fields = fields[index.FIELDS :]
+        records = [fields[i : i + index.FIELDS] for i in range(0, len(fields), index.FIELDS)]
+        computed = [
+            (
+                crc_of_range(self._metadata, metadata_offset, metadata_size),
+                crc_of_range(self._data, data_offset, data_size),
+            )
+            for metadata_offset, metadata_size, data_offset, data_size in records
+        ]
+        os.ftruncate(self._checksums.fd, known * CHECKSUM_RECORD)
+        pwrite_all(self._checksums.fd, (ChecksumFile.encode(computed),), known * CHECKSUM_RECORD)
+
     def _undo(self, index_end: int, metadata_end: int, data_end: int) -> None:
         """Best effort after a failed append: cut every file back to its size before it."""
-        for fd, size in (
-            (self._index, index_end),
-            (self._data, data_end),
-            (self._metadata, metadata_end),
-        ):
+        undone = [(self._index, index_end), (self._data, data_end), (self._metadata, metadata_end)]
+        if self._checksums is not None:
+            undone.append((self._checksums.fd, index_end // _RECORD * CHECKSUM_RECORD))
+        for fd, size in undone:
             try:
                 os.ftruncate(fd, size)
             except OSError:
@@ -221,7 +281,9 @@ class PartitionFiles:
         """fsync the three files, unless ``flush_behavior`` is ``"buffered"``."""
         if not self._sync_on_flush:
             return
-        files = ((self._data, "data"), (self._metadata, "metadata"), (self._index, "index"))
+        files = [(self._data, "data"), (self._metadata, "metadata"), (self._index, "index")]
+        if self._checksums is not None:
+            files.insert(2, (self._checksums.fd, CHECKSUMS_FILE))
         for fd, kind in files:
             try:
                 os.fsync(fd)
@@ -251,46 +313,96 @@ class PartitionFiles:
         return size
 
     def read(self, start: int, max_count: int) -> list[StoredRecord]:
-        """Up to ``max_count`` complete records from id ``start``, metadata as memoryviews."""
+        """Up to ``max_count`` complete records from id ``start``, metadata as memoryviews.
+
+        The records (and the one before ``start``) are checked to follow each other in the
+        metadata and data files, and to end within them: a damaged index raises
+        :class:`CorruptedFileError` instead of giving wrong bytes or huge sizes.
+        """
         count = self.event_count()
         if start >= count or max_count <= 0:
             return []
         stop = min(count, start + max_count)
-        raw = os.pread(self._index, (stop - start) * _RECORD, start * _RECORD)
-        fields = index.decode(raw)
-        if not fields:
+        first = start - 1 if start else 0
+        fields = self._checked_fields(first, stop)
+        if len(fields) // index.FIELDS <= start - first:
             return []
+        if start != first:
+            fields = fields[index.FIELDS :]
         stop = start + len(fields) // index.FIELDS
         offsets = fields[0::4]
         sizes = fields[1::4]
-        low = min(offsets)
-        high = max(map(add, offsets, sizes))
-        if high > self._metadata_size_seen:
-            self._metadata_size_seen = os.fstat(self._metadata).st_size
-            if high > self._metadata_size_seen:
-                self._raise_metadata_beyond_end(start, offsets, sizes, self._metadata_size_seen)
+        low = offsets[0]
+        high = offsets[-1] + sizes[-1]
         blob = os.pread(self._metadata, high - low, low)
         if len(blob) != high - low:
-            self._raise_metadata_beyond_end(start, offsets, sizes, low + len(blob))
+            raise DiasporaException(f"The metadata file of {self.label} changed while being read")
         view = memoryview(blob)
+        locators: Sequence[Any] = fields[2::4]
+        if self._checksums is not None:
+            expected = self._checksums.load(start, stop)
+            for event_id, offset, size, (metadata_crc, _) in zip(
+                range(start, stop), offsets, sizes, expected, strict=True
+            ):
+                actual = zlib.crc32(view[offset - low : offset - low + size])
+                self._checksums.verify(
+                    event_id, "metadata", metadata_crc, actual, self.paths[METADATA_FILE], offset
+                )
+            locators = [
+                DataLocation(data_at, data_crc)
+                for data_at, (_, data_crc) in zip(locators, expected, strict=True)
+            ]
         return [
-            StoredRecord(event_id, view[offset - low : offset - low + size], data_size, data_at)
-            for event_id, offset, size, data_at, data_size in zip(
-                range(start, stop), offsets, sizes, fields[2::4], fields[3::4], strict=True
+            StoredRecord(event_id, view[offset - low : offset - low + size], data_size, locator)
+            for event_id, offset, size, locator, data_size in zip(
+                range(start, stop), offsets, sizes, locators, fields[3::4], strict=True
             )
         ]
 
-    def _raise_metadata_beyond_end(
-        self, start: int, offsets: array, sizes: array, available: int
-    ) -> None:
-        for position, (offset, size) in enumerate(zip(offsets, sizes, strict=True)):
-            if offset + size > available:
-                raise DiasporaException(
-                    "Corrupted metadata index: entry points beyond end of file "
-                    f"({self.label}, event {start + position}: metadata bytes "
-                    f"[{offset}, {offset + size}) but the metadata file has {available} bytes)"
-                )
-        raise DiasporaException(f"The metadata file of {self.label} changed while being read")
+    def _checked_fields(self, first: int, stop: int) -> array:
+        """Fields of the complete index records ``first`` to ``stop - 1`` (fewer if the index is
+        shorter), checked to follow each other and to end within the metadata and data files."""
+        fields = index.decode(os.pread(self._index, (stop - first) * _RECORD, first * _RECORD))
+        if not fields:
+            return fields
+        broken = index.first_discontinuity(fields, first)
+        if broken is not None:
+            event, detail = broken
+            raise corrupted(self.paths[INDEX_FILE], event * _RECORD, f"Corrupted index: {detail}")
+        last = first + len(fields) // index.FIELDS - 1
+        self._check_within("metadata", last, fields[-4] + fields[-3])
+        self._check_within("data", last, fields[-2] + fields[-1])
+        return fields
+
+    def locate(self, event_id: int) -> str:
+        """Where the metadata of event ``event_id`` is: file and byte offset (for messages)."""
+        raw = os.pread(self._index, _RECORD, event_id * _RECORD)
+        if len(raw) != _RECORD:
+            return f"{self.label}, event {event_id}"
+        metadata_offset = index.decode_one(raw)[0]
+        return (
+            f"file {self.paths[METADATA_FILE]}, byte offset {metadata_offset} ({self.label}, "
+            f"event {event_id})"
+        )
+
+    def _check_within(self, kind: str, event_id: int, end: int) -> None:
+        """Raise unless the ``kind`` file holds ``end`` bytes (where event ``event_id`` ends)."""
+        seen = self._metadata_size_seen if kind == "metadata" else self._data_size_seen
+        if end <= seen:
+            return
+        fd = self._metadata if kind == "metadata" else self._data
+        size = os.fstat(fd).st_size
+        if kind == "metadata":
+            self._metadata_size_seen = size
+        else:
+            self._data_size_seen = size
+        if end > size:
+            raise corrupted(
+                self.paths[INDEX_FILE],
+                event_id * _RECORD,
+                f"Corrupted {kind} index: entry points beyond end of file ({self.label}, event "
+                f"{event_id} ends at byte {end} of the {kind} file, which has {size} bytes)",
+            )
 
     def read_data(
         self,
@@ -302,22 +414,17 @@ class PartitionFiles:
 
         The ranges, in order, fill the destination views contiguously (view 0 first).
         """
-        base = record.locator
+        base, crc = self._location(record)
         size = record.data_size
-        if not isinstance(base, int):
-            raise DiasporaException(
-                f"Invalid record locator {base!r} for {self.label}: pass a record returned by "
-                "read() of this backend"
-            )
-        if base + size > self._data_size_seen:
-            self._data_size_seen = os.fstat(self._data).st_size
-            if base + size > self._data_size_seen:
-                raise DiasporaException(
-                    "Corrupted data index: entry points beyond end of file "
-                    f"({self.label}, event {record.event_id}: data bytes [{base}, {base + size}) "
-                    f"but the data file has {self._data_size_seen} bytes)"
-                )
-        if len(segments) == 1 and len(destination) == 1:
+        self._check_within("data", record.event_id, base + size)
+        fill: Callable[[list[memoryview], int], int]
+        if crc is not None:
+            # Integrity mode: the whole data is read and verified before any byte is given.
+            verified = self._verified_data(record.event_id, base, size, crc)
+            fill = functools.partial(_copy_into, verified)
+        else:
+            fill = functools.partial(_pread_at, self._data, base)
+        if crc is None and len(segments) == 1 and len(destination) == 1:
             # Fast path: one range into one byte buffer (the common full-data read).
             offset, length = segments[0]
             view = destination[0]
@@ -334,10 +441,7 @@ class PartitionFiles:
                     if got != length:
                         got += pread_into(self._data, (target_view[got:],), base + offset + got)
                     if got != length:
-                        raise DiasporaException(
-                            f"Failed to read data segment: read {got} bytes, expected {length} "
-                            f"({self.label}, event {record.event_id})"
-                        )
+                        raise self._short_read(record, got, length, base + offset)
                 return
         views = [
             view if view.ndim == 1 and view.format == "B" else view.cast("B")
@@ -368,43 +472,100 @@ class PartitionFiles:
                 if filled == len(view):
                     target += 1
                     filled = 0
-            got = pread_into(self._data, pieces, base + offset)
+            got = fill(pieces, offset)
             if got != length:
-                raise DiasporaException(
-                    f"Failed to read data segment: read {got} bytes, expected {length} "
-                    f"({self.label}, event {record.event_id})"
-                )
+                raise self._short_read(record, got, length, base + offset)
+
+    def _location(self, record: StoredRecord) -> tuple[int, int | None]:
+        """``(data offset, expected data CRC or None)`` of a record returned by :meth:`read`."""
+        locator = record.locator
+        if isinstance(locator, DataLocation):
+            return locator.offset, locator.crc
+        if isinstance(locator, int):
+            return locator, None
+        raise DiasporaException(
+            f"Invalid record locator {locator!r} for {self.label}: pass a record returned by "
+            "read() of this backend"
+        )
+
+    def _verified_data(self, event_id: int, base: int, size: int, crc: int) -> memoryview:
+        """The whole data of event ``event_id``, checked against its CRC ``crc``."""
+        buffer = memoryview(bytearray(size))
+        got = pread_into(self._data, (buffer,), base)
+        if got != size:
+            raise corrupted(
+                self.paths[DATA_FILE], base + got, f"Data of event {event_id} is cut short"
+            )
+        self._verify_data(event_id, base, buffer, crc)
+        return buffer
+
+    def _verify_data(self, event_id: int, base: int, data: memoryview, crc: int) -> None:
+        assert self._checksums is not None
+        self._checksums.verify(event_id, "data", crc, zlib.crc32(data), self.paths[DATA_FILE], base)
+
+    def _short_read(
+        self, record: StoredRecord, got: int, length: int, offset: int
+    ) -> CorruptedFileError:
+        return corrupted(
+            self.paths[DATA_FILE],
+            offset,
+            f"Failed to read data segment: read {got} bytes, expected {length} ({self.label}, "
+            f"event {record.event_id}; the data file was truncated)",
+        )
 
     def read_contiguous_data(self, records: Sequence[StoredRecord]) -> list[memoryview] | None:
         """The whole data of ``records`` with one read into one buffer (the views are slices of
         it), or ``None`` if they are not contiguous in the data file (records of one partition
         written in sequence are)."""
+        locations = [self._location(record) for record in records]
         contiguous = all(
-            isinstance(before.locator, int) and before.locator + before.data_size == after.locator
-            for before, after in pairwise(records)
+            before[0] + record.data_size == after[0]
+            for before, after, record in zip(locations, locations[1:], records, strict=False)
         )
         if not records or not contiguous:
             return None
         first = records[0]
         total = sum(record.data_size for record in records)
+        self._check_within("data", records[-1].event_id, locations[0][0] + total)
         buffer = memoryview(bytearray(total))
-        span = StoredRecord(first.event_id, b"", total, first.locator)
+        span = StoredRecord(first.event_id, b"", total, locations[0][0])
         self.read_data(span, ((0, total),), (buffer,))
         views = []
         offset = 0
-        for record in records:
-            views.append(buffer[offset : offset + record.data_size])
+        for record, (base, crc) in zip(records, locations, strict=True):
+            view = buffer[offset : offset + record.data_size]
+            if crc is not None:
+                self._verify_data(record.event_id, base, view, crc)
+            views.append(view)
             offset += record.data_size
         return views
 
     def close(self) -> None:
         """Close the three files (waits for an append in progress through this process)."""
         with self._lock:
-            for fd in (self._data, self._metadata, self._index):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+            self._closer()
+
+
+class DataLocation(NamedTuple):
+    """Locator of a record read in integrity mode: where its data is and its CRC-32."""
+
+    offset: int
+    crc: int
+
+
+def _pread_at(fd: int, base: int, pieces: list[memoryview], offset: int) -> int:
+    """Fill ``pieces`` from byte ``base + offset`` of ``fd``; the number of bytes read."""
+    return pread_into(fd, pieces, base + offset)
+
+
+def _copy_into(source: memoryview, pieces: list[memoryview], offset: int) -> int:
+    """Fill ``pieces`` from ``source[offset:]``; the number of bytes copied."""
+    copied = 0
+    for piece in pieces:
+        length = len(piece)
+        piece[:] = source[offset + copied : offset + copied + length]
+        copied += length
+    return copied
 
 
 def _merge(segments: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -74,6 +74,10 @@ class FilesTopic(LogTopic):
         _check_count("max_count", max_count)
         return files.read(start, max_count)
 
+    def locate(self, partition: int, record: StoredRecord) -> str:
+        """The metadata file of ``partition`` and the byte offset of ``record``'s metadata."""
+        return self._partition(partition).locate(record.event_id)
+
     def read_data(
         self,
         partition: int,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import select
 import socket
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,6 +37,8 @@ class Connection:
         #: Whether the server ends this connection after an answer (a request over a limit).
         self.ended = False
         self.sock = self._open_local() or self._open_tcp()
+        # A connection dropped without close() (with its pool or driver) closes its socket.
+        self._closer = weakref.finalize(self, _close_socket, self.sock)
         self.local = self.sock.family == socket.AF_UNIX
         self.sock.settimeout(member.timeout)
         self.reader = FrameReader(self.sock)
@@ -128,14 +131,19 @@ class Connection:
         # Dropped, not closed: a thread may still be copying into it (it goes with the last
         # reference).
         self.shared = None
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        try:
-            self.sock.close()
-        except OSError:
-            pass
+        self._closer()
+
+
+def _close_socket(sock: socket.socket) -> None:
+    """Shut ``sock`` down (waking a thread blocked on it) and close it."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    try:
+        sock.close()
+    except OSError:
+        pass
 
 
 class MemberClient:

@@ -11,6 +11,7 @@ received straight into the destination buffers: one request per batch of events.
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 from array import array
@@ -139,7 +140,13 @@ class MochiDriver(LogDriver):
         self.timeout = float(timeout)
         self.on_node = transport == "auto" and sys.platform == "linux"
         self._members = [
-            MemberClient(member, self.group_file, self.timeout, self._resolve, self.on_node)
+            MemberClient(
+                member,
+                self.group_file,
+                self.timeout,
+                functools.partial(_resolve_member, self.group_file),
+                self.on_node,
+            )
             for member in read_group_file(self.group_file)
         ]
         self._closed = False
@@ -154,14 +161,6 @@ class MochiDriver(LogDriver):
     @classmethod
     def create(cls, options: dict[str, Any]) -> MochiDriver:
         return cls(options)
-
-    def _resolve(self, rank: int) -> Any:
-        """The current entry of member ``rank`` in the group file (after a restart)."""
-        try:
-            members = read_group_file(self.group_file)
-        except ConfigurationError:
-            return None
-        return members[rank] if rank < len(members) else None
 
     def member(self, rank: int) -> MemberClient:
         """The connection pool of member ``rank``."""
@@ -223,6 +222,19 @@ class MochiDriver(LogDriver):
         self._closed = True
         for member in self._members:
             member.close()
+
+
+def _resolve_member(group_file: Path, rank: int) -> Any:
+    """The current entry of member ``rank`` in ``group_file`` (after a restart).
+
+    A function of the file only, not a method: the driver's member clients hold it, and a
+    driver dropped without close() must not be kept alive by them.
+    """
+    try:
+        members = read_group_file(group_file)
+    except ConfigurationError:
+        return None
+    return members[rank] if rank < len(members) else None
 
 
 class MochiTopic(LogTopic):

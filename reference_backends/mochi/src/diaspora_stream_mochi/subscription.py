@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import weakref
 from array import array
 from collections import deque
 from itertools import accumulate
@@ -62,21 +63,22 @@ class Subscription:
         self._send_lock = threading.Lock()
         self._error: DiasporaException | None = None
         self._closed = False
-        self._reader = threading.Thread(target=self._receive, daemon=True, name="mochi-feed")
+        # The reader holds the subscription only weakly: a subscription dropped without close()
+        # is collected, and its finalizer closes the connection, which ends the reader.
+        self._closer = weakref.finalize(self, self._connection.close)
+        self._reader = threading.Thread(
+            target=_receive,
+            args=(self._connection, weakref.ref(self)),
+            daemon=True,
+            name="mochi-feed",
+        )
         self._reader.start()
 
-    def _receive(self) -> None:
-        try:
-            while True:
-                header, payload = self._connection.receive()
-                if header.get("op") != "batch":
-                    raise DiasporaException(f"unexpected message {header.get('op')!r} in a feed")
-                self._add_batch(int(header["first_id"]), int(header["count"]), payload)
-        except DiasporaException as error:
-            with self._lock:
-                if not self._closed:
-                    self._error = error
-                self._arrived.notify_all()
+    def _fail(self, error: DiasporaException) -> None:
+        with self._lock:
+            if not self._closed:
+                self._error = error
+            self._arrived.notify_all()
 
     def _add_batch(self, first_id: int, count: int, payload: memoryview) -> None:
         meta_sizes = array("I")
@@ -139,4 +141,22 @@ class Subscription:
         """Stop the feed (the server ends it when the connection closes)."""
         with self._lock:
             self._closed = True
-        self._connection.close()
+        self._closer()
+
+
+def _receive(connection: Connection, subscription: weakref.ref[Subscription]) -> None:
+    """The reader thread of a subscription: hands each pushed batch to it while it lives."""
+    try:
+        while True:
+            header, payload = connection.receive()
+            if header.get("op") != "batch":
+                raise DiasporaException(f"unexpected message {header.get('op')!r} in a feed")
+            target = subscription()
+            if target is None:
+                return
+            target._add_batch(int(header["first_id"]), int(header["count"]), payload)
+            del target
+    except DiasporaException as error:
+        target = subscription()
+        if target is not None:
+            target._fail(error)
