@@ -8,33 +8,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
 from diaspora_stream.api import Driver, Validator
 from diaspora_stream.api import Exception as DiasporaException
 
-from diaspora_stream_kafka.testing import read_records
-
-
-def octopus_value(metadata: dict[str, Any], data: bytes) -> bytes:
-    """A record value as Octopus writes it with the default serializer (sorted compact JSON)."""
-    text = json.dumps(metadata, separators=(",", ":"), sort_keys=True).encode()
-    serialized = struct.pack("<Q", len(text)) + text
-    return struct.pack("<QQ", len(serialized), len(data)) + serialized + data
-
-
-def create_raw_topic(bootstrap: str, *topics: tuple[str, int]) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    futures = admin.create_topics([NewTopic(name, count, 1) for name, count in topics])
-    for future in futures.values():
-        future.result()
-
-
-def produce_raw(bootstrap: str, topic: str, values: list[bytes], partition: int = 0) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap})
-    for value in values:
-        producer.produce(topic, value, partition=partition)
-    assert producer.flush(30) == 0
+from diaspora_stream_kafka.testing import (
+    create_raw_topic,
+    octopus_value,
+    produce_raw,
+    read_records,
+)
 
 
 def test_events_are_octopus_records(

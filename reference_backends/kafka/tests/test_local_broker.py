@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,43 @@ def test_cluster_ids_never_look_like_options() -> None:
 
     ids = [new_cluster_id() for _ in range(2000)]  # about 30 would start with "-" unfiltered
     assert all(len(cluster_id) == 22 and not cluster_id.startswith("-") for cluster_id in ids)
+
+
+def test_start_again_on_a_stopped_brokers_state_dir_keeps_its_port_and_topics(
+    tmp_path: Path,
+) -> None:
+    command = [sys.executable, "-m", "diaspora_stream_kafka.local_broker"]
+    state = ["--state-dir", str(tmp_path / "state")]
+
+    def run(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*command, *arguments], capture_output=True, text=True, timeout=240, env=os.environ
+        )
+
+    first = run("start", *state)
+    assert first.returncode == 0, first.stderr
+    bootstrap = first.stdout.strip()
+    try:
+        from diaspora_stream.api import Driver
+
+        Driver(backend="kafka", options={"kafka": {"bootstrap.servers": bootstrap}}).create_topic(
+            "kept"
+        )
+    finally:
+        assert run("stop", *state).returncode == 0
+    again = run("start", *state)
+    try:
+        assert again.returncode == 0, again.stderr
+        assert again.stdout.strip() == bootstrap
+        driver = Driver(backend="kafka", options={"kafka": {"bootstrap.servers": bootstrap}})
+        assert "kept" in driver.list_topics()
+    finally:
+        assert run("stop", *state).returncode == 0
+    port = int(bootstrap.rpartition(":")[2])
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        refused = run("start", *state)
+    assert refused.returncode != 0
+    assert f"port {port}" in refused.stderr and "--port" in refused.stderr

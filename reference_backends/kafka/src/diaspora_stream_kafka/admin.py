@@ -42,12 +42,17 @@ class KafkaAdmin:
         self.config = config
         self.names = names
         self._timeout_s = config.timeout_ms / 1000
-        self._client = AdminClient(dict(config.kafka))
+        try:
+            self._client = AdminClient(dict(config.kafka))
+        except KafkaException as error:
+            raise diaspora_error(
+                error, "Creating the kafka driver", config.bootstrap_servers
+            ) from None
 
     def _error(self, error: BaseException, doing: str) -> DiasporaException:
         return diaspora_error(error, doing, self.config.bootstrap_servers)
 
-    def _retrying(self, call: Callable[[], T]) -> T:
+    def retrying(self, call: Callable[[], T]) -> T:
         """``call()``, again while it fails with an error Kafka calls retriable (stale
         metadata after a broker restart, a leader election...), until the timeout."""
         deadline = time.monotonic() + self._timeout_s
@@ -167,7 +172,7 @@ class KafkaAdmin:
             return counts
 
         try:
-            return self._retrying(describe)
+            return self.retrying(describe)
         except KafkaException as error:
             raise self._error(error, f"Describing Kafka topics {list(kafka_topics)}") from None
 
@@ -240,7 +245,7 @@ class KafkaAdmin:
             return {tp.topic: future.result().offset for tp, future in futures.items()}
 
         try:
-            return self._retrying(query)
+            return self.retrying(query)
         except KafkaException as error:
             raise self._error(error, doing) from None
 
@@ -259,7 +264,7 @@ class KafkaAdmin:
             return {tp.partition: future.result().offset for tp, future in futures.items()}
 
         try:
-            return self._retrying(query)
+            return self.retrying(query)
         except KafkaException as error:
             raise self._error(error, f"Reading the offsets of {kafka_topic!r}") from None
 

@@ -13,6 +13,12 @@ overtaken by one of a later partition.
 
 The data selection is cut out of the fetched record value without copying it when the
 consumer has no allocator (``event.data`` is a read-only view of the record).
+
+A record that is not an event costs only itself (:mod:`.bad_records`): it keeps its place in
+the delivery order, and the pull whose turn it is raises (or skips it, with
+``skip_bad_records``). A pull that waits while the cluster cannot be reached raises once that
+has lasted the driver's ``timeout_ms`` (:mod:`.reachability`). ``close()`` wakes the threads
+waiting in a pull: they raise ``ClosedError``, as on every backend.
 """
 
 from __future__ import annotations
@@ -27,21 +33,25 @@ from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from diaspora_stream.backend.full import ConsumerInterface, DataAllocator, DataSelector
+from diaspora_stream.backend.options import Option, parse_options
 from diaspora_stream.backend.pulls import pull_future
 from diaspora_stream.backend.selection import copy_segments, select_event_data
 from diaspora_stream.constants import AdaptiveBatchSize, MaxNumBatchesInfinity, NoMoreEvents
 from diaspora_stream.event import Event
 from diaspora_stream.exceptions import ClosedError
+from diaspora_stream.exceptions import Exception as DiasporaException
 from diaspora_stream.futures import FutureEvent
 
+from .bad_records import NotAnEvent, pass_over
 from .errors import diaspora_error
 from .fetching import fetch_available, position
-from .records import CorruptRecord, decode
+from .reachability import Reachability
+from .records import HEADER_SIZE, CorruptRecord, decode
 
 if TYPE_CHECKING:
     from .topic import KafkaTopicHandle
 
-__all__ = ["KafkaConsumer", "consumer_settings"]
+__all__ = ["CONSUMER_OPTIONS", "KafkaConsumer", "consumer_settings"]
 
 #: Records fetched from librdkafka's queue at once.
 DEFAULT_FETCH = 1024
@@ -49,6 +59,14 @@ _WAIT_SLICE_S = 0.1
 #: Consumers not closed yet: closed at exit, while the interpreter can still run the callbacks
 #: librdkafka makes when a consumer is destroyed.
 _open_consumers: weakref.WeakSet[KafkaConsumer] = weakref.WeakSet()
+
+#: What ``topic.consumer(options=...)`` accepts on Kafka (other names are passed over).
+CONSUMER_OPTIONS: dict[str, Option] = {
+    "kafka": Option(dict, {}, "librdkafka settings of this consumer, over the driver's"),
+    "skip_bad_records": Option(
+        bool, False, "skip records that are not events with a logged warning instead of raising"
+    ),
+}
 
 
 def consumer_settings(
@@ -80,14 +98,20 @@ def consumer_settings(
 
 
 class _Record:
-    """A fetched record: its value and where the data starts in it."""
+    """A fetched record: its value and where the data starts in it, or, for a record that is
+    not an event, what is wrong with it."""
 
-    __slots__ = ("data_offset", "data_size", "offset", "value")
+    __slots__ = ("data_offset", "data_size", "offset", "problem", "value")
 
     def __init__(self, value: bytes, offset: int) -> None:
         self.value = value
         self.offset = offset
-        self.data_offset, self.data_size = decode(value)
+        self.problem: str | None = None
+        try:
+            self.data_offset, self.data_size = decode(value)
+        except CorruptRecord as problem:
+            self.problem = str(problem)
+            self.data_offset, self.data_size = 0, 0
 
 
 class KafkaConsumer(ConsumerInterface):
@@ -108,6 +132,9 @@ class KafkaConsumer(ConsumerInterface):
         self.name = name
         self.data_selector = data_selector
         self.data_allocator = data_allocator
+        self._skip_bad_records = parse_options(
+            options, CONSUMER_OPTIONS, "kafka consumer", allow_unknown=True
+        )["skip_bad_records"]
         self._bootstrap = topic.driver.config.bootstrap_servers
         self._kafka_topic = topic.kafka_topic
         self._deserialize = topic.serializer.deserialize
@@ -123,10 +150,18 @@ class KafkaConsumer(ConsumerInterface):
         self._closed = False
         self._buffers: dict[int, deque[_Record]] = {p: deque() for p in self._targets}
         self._cursor = 0
+        settings = consumer_settings(topic, name, batch_size, max_num_batches, options)
+        self._reachability = Reachability(
+            self._timeout_s,
+            self._ask_cluster,
+            f"Consumer {name!r} of topic {topic.name!r}",
+            self._bootstrap,
+            chained=settings.get("error_cb"),
+        )
+        settings["error_cb"] = self._reachability.on_error
         try:
-            self._client = Consumer(
-                consumer_settings(topic, name, batch_size, max_num_batches, options)
-            )
+            self._client = Consumer(settings)
+            self._released = False
             self._next_offset = self._start_offsets()
             # Learn the partitions' leader now: after assign() alone, librdkafka's periodic
             # metadata timer would find it only up to a second later.
@@ -138,11 +173,17 @@ class KafkaConsumer(ConsumerInterface):
             raise diaspora_error(error, f"Creating consumer {name!r}", self._bootstrap) from None
         _open_consumers.add(self)
 
+    def _ask_cluster(self, timeout_s: float) -> None:
+        """A metadata request: raises ``KafkaException`` if the cluster does not answer."""
+        self._client.list_topics(self._kafka_topic, timeout=timeout_s)
+
     def _start_offsets(self) -> dict[int, int]:
         """Where the group committed each targeted partition (its first stored offset if
         never): explicit offsets, which librdkafka starts fetching from at once."""
-        committed = self._client.committed(
-            [TopicPartition(self._kafka_topic, p) for p in self._targets], timeout=self._timeout_s
+        wanted = [TopicPartition(self._kafka_topic, p) for p in self._targets]
+        # Retried: a broker that just started answers "not coordinator" for a while.
+        committed = self.topic.driver.admin.retrying(
+            lambda: self._client.committed(wanted, timeout=self._timeout_s)
         )
         offsets = {tp.partition: tp.offset for tp in committed if tp.offset >= 0}
         fresh = [p for p in self._targets if p not in offsets]
@@ -159,17 +200,25 @@ class KafkaConsumer(ConsumerInterface):
         return pull_future(self._claim)
 
     def _claim(self, deadline: float | None) -> Event | None:
-        """The next event in round-robin order, fetching until ``deadline`` (None: forever)."""
-        with self._lock:
-            while True:
+        """The next event in round-robin order, fetching until ``deadline`` (None: forever).
+
+        The lock is taken for one slice of the wait at a time, so that ``close()`` (which
+        marks the consumer closed first) gets it and the waiting threads see the mark.
+        """
+        while True:
+            with self._lock:
                 if self._closed:
                     raise ClosedError(f"Consumer {self.name!r} is closed")
                 slot = self._next_slot()
                 if slot is not None:
-                    return self._deliver(slot)
+                    event = self._deliver(slot)
+                    if event is not None:
+                        return event
+                    continue  # a bad record was skipped
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return None
+                self._reachability.check()
                 self._fetch_records(_WAIT_SLICE_S if remaining is None else min(remaining, 1.0))
 
     def _next_slot(self) -> int | None:
@@ -217,21 +266,19 @@ class KafkaConsumer(ConsumerInterface):
                 if problem.fatal():
                     raise diaspora_error(KafkaException(problem), "Consuming", self._bootstrap)
                 continue  # transient: librdkafka retries by itself
+            self._reachability.heard_from_cluster()
             partition, offset = position(message)
             buffer = buffers.get(partition)
             if buffer is None:
                 continue
-            try:
-                record = _Record(message.value() or b"", offset)
-            except CorruptRecord as problem:
-                raise CorruptRecord(
-                    f"Record {offset} of partition {partition} of topic {self.topic.name!r} is "
-                    f"not a Diaspora event: {problem}"
-                ) from None
-            buffer.append(record)
+            # Buffered even if it is not an event: it is reported on its turn, and the
+            # records fetched with it are delivered after it.
+            buffer.append(_Record(message.value() or b"", offset))
             next_offset[partition] = offset + 1
 
-    def _deliver(self, slot: int) -> Event:
+    def _deliver(self, slot: int) -> Event | None:
+        """The event of the first buffered record of partition ``slot``; ``None`` if that
+        record is not an event and is skipped (it raises :class:`NotAnEvent` otherwise)."""
         partition = self._targets[slot]
         buffer = self._buffers[partition]
         record = buffer[0]
@@ -239,8 +286,13 @@ class KafkaConsumer(ConsumerInterface):
             buffer.popleft()
             self._cursor = (slot + 1) % len(self._targets)
             return Event(None, [], NoMoreEvents, self._partition_info[partition], partition)
-        value = memoryview(record.value)
-        metadata = self._deserialize(value[16 : record.data_offset])
+        try:
+            metadata = self._metadata_of(record, partition)
+        except NotAnEvent as problem:
+            buffer.popleft()
+            self._cursor = (slot + 1) % len(self._targets)
+            pass_over(problem, self._skip_bad_records)
+            return None
         data = select_event_data(
             metadata,
             record.data_size,
@@ -260,6 +312,23 @@ class KafkaConsumer(ConsumerInterface):
             self._partition_info[partition],
             partition,
             self._acknowledge,
+        )
+
+    def _metadata_of(self, record: _Record, partition: int) -> Any:
+        """The deserialized metadata of ``record``; :class:`NotAnEvent` if it has none."""
+        problem = record.problem
+        if problem is None:
+            try:
+                return self._deserialize(memoryview(record.value)[HEADER_SIZE : record.data_offset])
+            except DiasporaException as error:
+                problem = f"its metadata cannot be deserialized ({error})"
+        raise NotAnEvent(
+            problem,
+            topic=self.topic.name,
+            kafka_topic=self._kafka_topic,
+            partition=partition,
+            offset=record.offset,
+            acknowledge=self._acknowledge,
         )
 
     # ------------------------------------------------ DataSource of the events
@@ -296,17 +365,20 @@ class KafkaConsumer(ConsumerInterface):
     def __del__(self) -> None:
         # librdkafka consumers destroyed without close() can abort the process (the garbage
         # collector may do it in any thread): close it first.
-        if not getattr(self, "_closed", True):
+        if not getattr(self, "_released", True):
             try:
                 self.close()
             except Exception:  # noqa: BLE001 - never raise from a finalizer
                 pass
 
     def close(self) -> None:
+        # Marked closed before the lock is taken: a thread waiting in a pull holds the lock a
+        # slice of its wait at a time, sees the mark, and raises ClosedError.
+        self._closed = True
         with self._lock:
-            if self._closed:
+            if self._released:
                 return
-            self._closed = True
+            self._released = True
             _open_consumers.discard(self)
             self._buffers.clear()
             self._client.close()

@@ -6,9 +6,9 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
 from diaspora_stream.exceptions import Exception as DiasporaException
-from diaspora_stream.exceptions import Unreachable
+from diaspora_stream.exceptions import InvalidArgument, Unreachable
 
-__all__ = ["KafkaUnreachable", "diaspora_error", "kafka_error_of"]
+__all__ = ["InvalidKafkaSetting", "KafkaUnreachable", "diaspora_error", "kafka_error_of"]
 
 _UNREACHABLE = {
     KafkaError._TRANSPORT,
@@ -22,6 +22,16 @@ _UNREACHABLE = {
 
 class KafkaUnreachable(Unreachable):
     """The Kafka cluster did not answer in time."""
+
+
+class InvalidKafkaSetting(InvalidArgument):
+    """librdkafka refused a setting (an unknown name, or a value it does not take)."""
+
+
+def _is_setting_error(error: KafkaError) -> bool:
+    # librdkafka's configuration errors: "No such configuration property: "x"" and
+    # "Invalid value ... for configuration property "x"" (other _INVALID_ARG errors are not).
+    return error.code() == KafkaError._INVALID_ARG and "configuration property" in error.str()
 
 
 def kafka_error_of(error: Any) -> KafkaError | None:
@@ -43,6 +53,12 @@ def diaspora_error(error: Any, doing: str, bootstrap_servers: str) -> DiasporaEx
             f"{doing} failed: the Kafka cluster at bootstrap.servers={bootstrap_servers} did not "
             f"answer ({reason}); check that a broker runs there (a local test broker: python -m "
             "diaspora_stream_kafka.local_broker run)"
+        )
+    elif kafka_error is not None and _is_setting_error(kafka_error):
+        wrapped = InvalidKafkaSetting(
+            f"{doing} failed: librdkafka refused a setting of the 'kafka' options: {reason}; "
+            "fix or remove it (librdkafka's CONFIGURATION.md lists the settings and values; "
+            "an error may give an alias's name, e.g. queue.buffering.max.ms for linger.ms)"
         )
     else:
         wrapped = DiasporaException(f"{doing} failed: {reason}")

@@ -8,19 +8,29 @@ for the rest of the session, so driver options can be built from it
 
 from __future__ import annotations
 
+import json
 import os
+import struct
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from confluent_kafka import Consumer, Message, TopicPartition
-from confluent_kafka.admin import AdminClient, OffsetSpec
+from confluent_kafka import Consumer, Message, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
 from .local_broker import LocalBroker
 
-__all__ = ["BOOTSTRAP_VARIABLE", "driver_options", "read_records", "session_broker"]
+__all__ = [
+    "BOOTSTRAP_VARIABLE",
+    "create_raw_topic",
+    "driver_options",
+    "octopus_value",
+    "produce_raw",
+    "read_records",
+    "session_broker",
+]
 
 #: ``host:port`` of a running broker to use instead of starting one.
 BOOTSTRAP_VARIABLE = "DIASPORA_KAFKA_BOOTSTRAP_SERVERS"
@@ -75,3 +85,27 @@ def read_records(bootstrap: str, kafka_topic: str, partition: int = 0) -> list[M
         return records
     finally:
         reader.close()
+
+
+def octopus_value(metadata: dict[str, Any], data: bytes) -> bytes:
+    """A record value as Octopus writes it with the default serializer (sorted compact JSON)."""
+    text = json.dumps(metadata, separators=(",", ":"), sort_keys=True).encode()
+    serialized = struct.pack("<Q", len(text)) + text
+    return struct.pack("<QQ", len(serialized), len(data)) + serialized + data
+
+
+def create_raw_topic(bootstrap: str, *topics: tuple[str, int]) -> None:
+    """Create Kafka topics ``(name, partitions)`` as another Kafka tool would (no info topic)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    futures = admin.create_topics([NewTopic(name, count, 1) for name, count in topics])
+    for future in futures.values():
+        future.result()
+
+
+def produce_raw(bootstrap: str, topic: str, values: list[bytes], partition: int = 0) -> None:
+    """Write ``values`` as records of one partition with a plain confluent-kafka producer."""
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for value in values:
+        producer.produce(topic, value, partition=partition)
+    if producer.flush(30) != 0:
+        raise RuntimeError(f"records for {topic!r} were not delivered within 30 s")

@@ -7,7 +7,13 @@ import socket
 import uuid
 from pathlib import Path
 
-__all__ = ["LOG4J2_PROPERTIES", "free_port", "new_cluster_id", "server_properties"]
+__all__ = [
+    "LOG4J2_PROPERTIES",
+    "free_port",
+    "new_cluster_id",
+    "server_properties",
+    "stored_ports",
+]
 
 #: Broker logging into ``<logs>/server.log`` only (the properties format needs no YAML jar).
 LOG4J2_PROPERTIES = """\
@@ -81,3 +87,24 @@ def server_properties(data_directory: Path, port: int, controller_port: int) -> 
         "socket.request.max.bytes": str(256 * 2**20),
     }
     return "".join(f"{key}={value}\n" for key, value in settings.items())
+
+
+def stored_ports(properties: Path) -> tuple[int, int] | None:
+    """``(client port, controller port)`` of a ``server.properties`` written by
+    :func:`server_properties`, or ``None`` if there is none (or it is not one of ours)."""
+    try:
+        lines = properties.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    ports: dict[str, int] = {}
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip() == "listeners":
+            for listener in value.split(","):
+                name, _, address = listener.strip().partition("://")
+                port = address.rpartition(":")[2]
+                if port.isdigit():
+                    ports[name] = int(port)
+    if "PLAINTEXT" not in ports or "CONTROLLER" not in ports:
+        return None
+    return ports["PLAINTEXT"], ports["CONTROLLER"]

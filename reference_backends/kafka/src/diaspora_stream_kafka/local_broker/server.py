@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from .config import LOG4J2_PROPERTIES, free_port, new_cluster_id, server_properties
+from .config import LOG4J2_PROPERTIES, free_port, new_cluster_id, server_properties, stored_ports
 from .errors import BrokerUnavailable
 from .jars import ensure_jars, find_executable
 
@@ -34,7 +34,9 @@ class LocalBroker:
     ``start()`` formats the storage (the first time), starts the JVM and returns once the admin
     API answers; ``stop()`` shuts it down cleanly (SIGTERM, then SIGKILL after a grace period);
     ``restart()`` stops and starts it again on the same ports and data, as an operator would.
-    Without ``directory`` a temporary one is made and removed by ``close()``.
+    Without ``directory`` a temporary one is made and removed by ``close()``. A directory that
+    already holds a broker keeps its ports: its controller port always (the KRaft quorum was
+    formatted with it), its client port unless ``port`` gives another.
     """
 
     def __init__(
@@ -48,8 +50,18 @@ class LocalBroker:
     ) -> None:
         self._owns_directory = directory is None
         self.directory = Path(directory or tempfile.mkdtemp(prefix="diaspora-kafka-broker-"))
-        self.port = port or free_port()
-        self.controller_port = controller_port or free_port()
+        stored = stored_ports(self.directory / "server.properties")
+        if stored is None:
+            self.port = port or free_port()
+            self.controller_port = controller_port or free_port()
+        else:
+            if controller_port and controller_port != stored[1]:
+                raise BrokerUnavailable(
+                    f"the broker in {self.directory} was formatted with controller port "
+                    f"{stored[1]}, which cannot change: leave controller_port out, or use a new "
+                    "directory"
+                )
+            self.port, self.controller_port = port or stored[0], stored[1]
         self.start_timeout_s = start_timeout_s
         self._log = log
         self._process: subprocess.Popen[bytes] | None = None
@@ -84,15 +96,17 @@ class LocalBroker:
     # -------------------------------------------------------------- lifecycle
 
     def _format(self) -> None:
+        """Write the configuration (with this object's ports) and, the first time, format the
+        storage."""
         properties = self.directory / "server.properties"
         data = self.directory / "data"
-        if (data / "meta.properties").is_file():
-            return
         (self.directory / "logs").mkdir(parents=True, exist_ok=True)
         (self.directory / "log4j2.properties").write_text(LOG4J2_PROPERTIES, encoding="utf-8")
         properties.write_text(
             server_properties(data, self.port, self.controller_port), encoding="utf-8"
         )
+        if (data / "meta.properties").is_file():
+            return
         command = self._java_command(
             "kafka.tools.StorageTool", "format", "--standalone",
             "-t", new_cluster_id(), "-c", str(properties),
@@ -108,6 +122,7 @@ class LocalBroker:
         """Start the broker and wait until its admin API answers."""
         if self._process is not None and self._process.poll() is None:
             return self
+        self._check_ports_free()
         self._format()
         command = self._java_command(
             "kafka.Kafka", str(self.directory / "server.properties"), broker=True
@@ -128,6 +143,21 @@ class LocalBroker:
             raise
         self._log(f"Kafka broker ready in {time.monotonic() - started:.1f} s")
         return self
+
+    def _check_ports_free(self) -> None:
+        """Fail at once, saying what to do, if another process listens on a port of ours."""
+        if _accepts_connections("127.0.0.1", self.port):
+            raise BrokerUnavailable(
+                f"port {self.port} of 127.0.0.1, the client port of the broker in "
+                f"{self.directory}, is in use by another process: stop that process, or give "
+                "the broker another port (--port N on the command line, LocalBroker(port=N))"
+            )
+        if _accepts_connections("127.0.0.1", self.controller_port):
+            raise BrokerUnavailable(
+                f"port {self.controller_port} of 127.0.0.1, the controller port the broker in "
+                f"{self.directory} was formatted with, is in use by another process: stop that "
+                "process, or start a broker in a new directory"
+            )
 
     def _fail_start(self, why: str) -> BrokerUnavailable:
         tail = ""
