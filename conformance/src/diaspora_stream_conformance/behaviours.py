@@ -25,21 +25,6 @@ from .helpers import (
 )
 from .python_components import EnvelopeSerializer, KeyPartitionSelector, RequiredKeyValidator
 from .rules import RULE_FAMILIES
-from .rules.acknowledgements import AcknowledgementRules
-from .rules.boundaries import BoundaryRules
-from .rules.components import ComponentRules
-from .rules.consuming import ConsumingRules
-from .rules.elsewhere import ElsewhereRules
-from .rules.failures import FailureRules
-from .rules.handles import HandleRules
-from .rules.input_views import InputViewRules
-from .rules.names import NameRules
-from .rules.producing import ProducingRules
-from .rules.selection import SelectionRules
-from .rules.threads import ThreadRules
-from .rules.timing import TimeRules
-from .rules.topics import TopicRules
-from .rules.visibility import VisibilityRules
 
 __all__ = [
     "BehaviourTests",
@@ -60,21 +45,5 @@ __all__ = [
 ]
 
 
-class BehaviourTests(
-    TopicRules,
-    HandleRules,
-    ProducingRules,
-    VisibilityRules,
-    FailureRules,
-    TimeRules,
-    ConsumingRules,
-    SelectionRules,
-    AcknowledgementRules,
-    ThreadRules,
-    BoundaryRules,
-    InputViewRules,
-    NameRules,
-    ElsewhereRules,
-    ComponentRules,
-):
+class BehaviourTests(*RULE_FAMILIES):  # type: ignore[misc]
     """Every rule family of the catalogue (see :mod:`.rules`)."""

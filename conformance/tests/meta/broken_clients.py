@@ -27,13 +27,19 @@ from diaspora_stream.backends.memory import MemoryDriver
 from diaspora_stream.futures import Completion, FutureEvent, FutureFlushed, FutureUint
 from diaspora_stream.thread_pool import ThreadPool
 
-__all__ = ["CLIENT_BUGS"]
+__all__ = [
+    "CLIENT_BUGS",
+    "DelegatingConsumer",
+    "DelegatingProducer",
+    "WrappingHandle",
+    "full_level_driver",
+]
 
 
 # ------------------------------------------------------------------ full-level wrappers
 
 
-class _WrappingHandle(LogTopicHandle):
+class WrappingHandle(LogTopicHandle):
     """A memory topic behind the full-level interface, whose producers and consumers are
     wrapped by :meth:`wrap_producer` and :meth:`wrap_consumer` (identity by default)."""
 
@@ -48,7 +54,7 @@ class _WrappingHandle(LogTopicHandle):
     ) -> ProducerInterface:
         """The generic producer, wrapped."""
         return self.wrap_producer(
-            lambda size=batch_size, order=ordering: super(_WrappingHandle, self).make_producer(
+            lambda size=batch_size, order=ordering: super(WrappingHandle, self).make_producer(
                 name, size, max_num_batches, order, thread_pool, options
             ),
             batch_size,
@@ -90,7 +96,7 @@ class _WrappingHandle(LogTopicHandle):
         return consumer
 
 
-def full_level_driver(handle_class: type[_WrappingHandle]) -> type[LogDriverAdapter]:
+def full_level_driver(handle_class: type[WrappingHandle]) -> type[LogDriverAdapter]:
     """A full-level driver over a new memory driver whose topics are ``handle_class``."""
 
     class Driver(LogDriverAdapter):
@@ -113,7 +119,7 @@ def full_level_driver(handle_class: type[_WrappingHandle]) -> type[LogDriverAdap
     return Driver
 
 
-class _DelegatingProducer(ProducerInterface):
+class DelegatingProducer(ProducerInterface):
     """Forwards everything to ``inner``."""
 
     def __init__(self, inner: ProducerInterface) -> None:
@@ -131,7 +137,7 @@ class _DelegatingProducer(ProducerInterface):
         self.inner.close(wait)
 
 
-class _DelegatingConsumer(ConsumerInterface):
+class DelegatingConsumer(ConsumerInterface):
     """Forwards everything to ``inner``, handing out pulls as :attr:`future_class`."""
 
     future_class: ClassVar[type[FutureEvent]] = FutureEvent
@@ -149,19 +155,19 @@ class _DelegatingConsumer(ConsumerInterface):
 # --------------------------------------------------------------------- visibility bugs
 
 
-class FlushMarksOnlyHandle(_WrappingHandle):
+class FlushMarksOnlyHandle(WrappingHandle):
     """flush() answers "done" at once without sending the pending batches (they are sent
     when full, or when someone waits on one of their push futures)."""
 
     def wrap_producer(self, make: Any, batch_size: int, ordering: int) -> ProducerInterface:
-        class FlushMarksOnly(_DelegatingProducer):
+        class FlushMarksOnly(DelegatingProducer):
             def flush(self) -> FutureFlushed:
                 return FutureFlushed(Completion.resolved(True))
 
         return FlushMarksOnly(make())
 
 
-class FlushLastPartitionHandle(_WrappingHandle):
+class FlushLastPartitionHandle(WrappingHandle):
     """Each partition has its own batcher, and flush() flushes the batcher of the partition
     pushed to last ("flush the current batch")."""
 
@@ -170,7 +176,7 @@ class FlushLastPartitionHandle(_WrappingHandle):
         batchers = [make() for _ in range(count)]
         rotation = itertools.count()
 
-        class LastPartitionFlush(_DelegatingProducer):
+        class LastPartitionFlush(DelegatingProducer):
             last = 0  # the partition pushed to last
 
             def push(
@@ -194,7 +200,7 @@ class FlushLastPartitionHandle(_WrappingHandle):
         return LastPartitionFlush(batchers[0])
 
 
-class AdaptiveNeverSendsHandle(_WrappingHandle):
+class AdaptiveNeverSendsHandle(WrappingHandle):
     """AdaptiveBatchSize is implemented as a very large fixed batch: nothing is sent before
     a flush."""
 
@@ -242,42 +248,40 @@ class _OvershootingFuture(FutureEvent):
         return event
 
 
-class WaitInSecondsHandle(_WrappingHandle):
+class WaitInSecondsHandle(WrappingHandle):
     """pull().wait(t) reads t as seconds (a port from an API that counts in seconds)."""
 
     def wrap_consumer(self, consumer: ConsumerInterface) -> ConsumerInterface:
-        return type("Seconds", (_DelegatingConsumer,), {"future_class": _SecondsFuture})(consumer)
+        return type("Seconds", (DelegatingConsumer,), {"future_class": _SecondsFuture})(consumer)
 
 
-class WaitZeroBlocksHandle(_WrappingHandle):
+class WaitZeroBlocksHandle(WrappingHandle):
     """pull().wait(0) blocks like a negative timeout ("<= 0 means forever")."""
 
     def wrap_consumer(self, consumer: ConsumerInterface) -> ConsumerInterface:
-        return type("ZeroBlocks", (_DelegatingConsumer,), {"future_class": _ZeroBlocksFuture})(
+        return type("ZeroBlocks", (DelegatingConsumer,), {"future_class": _ZeroBlocksFuture})(
             consumer
         )
 
 
-class WaitInMicrosecondsHandle(_WrappingHandle):
+class WaitInMicrosecondsHandle(WrappingHandle):
     """pull().wait(t) reads t as microseconds: waits give up a thousand times too early."""
 
     def wrap_consumer(self, consumer: ConsumerInterface) -> ConsumerInterface:
-        return type("Micro", (_DelegatingConsumer,), {"future_class": _MicrosecondsFuture})(
-            consumer
-        )
+        return type("Micro", (DelegatingConsumer,), {"future_class": _MicrosecondsFuture})(consumer)
 
 
-class WaitOvershootsHandle(_WrappingHandle):
+class WaitOvershootsHandle(WrappingHandle):
     """pull().wait(t) that finds no event returns 8 s after its timeout (a retry loop that
     sleeps before giving up)."""
 
     def wrap_consumer(self, consumer: ConsumerInterface) -> ConsumerInterface:
-        return type("Overshoot", (_DelegatingConsumer,), {"future_class": _OvershootingFuture})(
+        return type("Overshoot", (DelegatingConsumer,), {"future_class": _OvershootingFuture})(
             consumer
         )
 
 
-class FlushWaitIgnoresTimeoutHandle(_WrappingHandle):
+class FlushWaitIgnoresTimeoutHandle(WrappingHandle):
     """flush().wait(t) blocks until the flush completes, whatever t."""
 
     def wrap_producer(self, make: Any, batch_size: int, ordering: int) -> ProducerInterface:
@@ -287,7 +291,7 @@ class FlushWaitIgnoresTimeoutHandle(_WrappingHandle):
             def wait(self, timeout_ms: int = -1) -> bool:
                 return super().wait(-1)
 
-        class BlockingFlush(_DelegatingProducer):
+        class BlockingFlush(DelegatingProducer):
             def flush(self) -> FutureFlushed:
                 return BlockingFlushFuture(self.inner.flush()._completion)
 
@@ -297,7 +301,7 @@ class FlushWaitIgnoresTimeoutHandle(_WrappingHandle):
 # ------------------------------------------------------------------------ thread bugs
 
 
-class StrictAsLooseHandle(_WrappingHandle):
+class StrictAsLooseHandle(WrappingHandle):
     """Ordering.Strict is accepted but events are stored as they are prepared (Loose)."""
 
     def wrap_producer(self, make: Any, batch_size: int, ordering: int) -> ProducerInterface:

@@ -9,15 +9,13 @@ bug). Registered by name when this module is imported: ``"hanging:broken_hanging
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from typing import Any
 
+from broken_clients import DelegatingConsumer, WrappingHandle, full_level_driver
+
 from diaspora_stream.api import FutureEvent, register_driver
-from diaspora_stream.backend.full import ConsumerInterface, DataAllocator, DataSelector
-from diaspora_stream.backend.log_adapter import LogDriverAdapter, LogTopicHandle
-from diaspora_stream.backends.memory import MemoryDriver
+from diaspora_stream.backend.full import ConsumerInterface
 from diaspora_stream.futures import Completion
-from diaspora_stream.thread_pool import ThreadPool
 
 __all__ = ["BACKEND", "HangingDriver"]
 
@@ -44,62 +42,21 @@ class _BlockingPull(Completion):
         return super().wait(0)
 
 
-class _HangingConsumer(ConsumerInterface):
+class _HangingConsumer(DelegatingConsumer):
     """The memory backend's consumer, with blocking waits."""
 
-    def __init__(self, consumer: ConsumerInterface) -> None:
-        self._consumer = consumer
-
     def pull(self) -> FutureEvent:
-        return FutureEvent(_BlockingPull(self._consumer.pull()))
-
-    def close(self) -> None:
-        self._consumer.close()
+        return FutureEvent(_BlockingPull(self.inner.pull()))
 
 
-class _HangingHandle(LogTopicHandle):
+class _HangingHandle(WrappingHandle):
     """A memory topic handle making :class:`_HangingConsumer` consumers."""
 
-    def make_consumer(
-        self,
-        name: str,
-        batch_size: int,
-        max_num_batches: int,
-        thread_pool: ThreadPool,
-        data_selector: DataSelector | None,
-        data_allocator: DataAllocator | None,
-        targets: Sequence[int] | None,
-        options: dict[str, Any],
-    ) -> ConsumerInterface:
-        return _HangingConsumer(
-            super().make_consumer(
-                name,
-                batch_size,
-                max_num_batches,
-                thread_pool,
-                data_selector,
-                data_allocator,
-                targets,
-                options,
-            )
-        )
+    def wrap_consumer(self, consumer: ConsumerInterface) -> ConsumerInterface:
+        return _HangingConsumer(consumer)
 
 
-class HangingDriver(LogDriverAdapter):
-    """The memory backend (at the full level) whose consumers' waits never time out."""
-
-    def __init__(self) -> None:
-        super().__init__(MemoryDriver())
-
-    @classmethod
-    def create(cls, options: dict[str, Any]) -> HangingDriver:
-        MemoryDriver.create(options)  # the memory backend's option checks
-        return cls()
-
-    def open_topic(self, name: str) -> LogTopicHandle:
-        plain = super().open_topic(name)
-        assert isinstance(plain, LogTopicHandle)
-        return _HangingHandle(plain.log_topic)
-
+#: The memory backend (at the full level) whose consumers' waits never time out.
+HangingDriver = full_level_driver(_HangingHandle)
 
 register_driver("hanging", HangingDriver)

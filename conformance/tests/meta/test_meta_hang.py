@@ -35,11 +35,14 @@ _PLUGIN_VARIABLES = (
 pytest_plugins = ["pytester"]
 
 
-def test_hanging_backend_ends_the_run_quickly_naming_the_hung_call(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The run ends in well under RUN_TIMEOUT_S; the hung tests fail naming the wait call and
-    the limit; after three hangs the other tests fail at once, saying why."""
+def _run_whole_suite(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    backend: str,
+    *options: str,
+    timeout: float,
+) -> tuple[pytest.RunResult, float]:
+    """Run the whole suite (no ``-x``) on ``backend`` in a subprocess; the result and seconds."""
     for variable in _PLUGIN_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("PYTHONPATH", str(META_DIR))
@@ -56,16 +59,30 @@ def test_hanging_backend_ends_the_run_quickly_naming_the_hung_call(
         "--pyargs",
         "diaspora_stream_conformance",
         "--diaspora-backend",
-        "hanging:broken_hanging",
+        backend,
         "--diaspora-profile",
         "ci",
-        "--diaspora-timeout",
-        str(LIMIT_S),
         "--diaspora-report",
         "report",
+        *options,
+        timeout=timeout,
+    )
+    return result, time.monotonic() - started
+
+
+def test_hanging_backend_ends_the_run_quickly_naming_the_hung_call(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run ends in well under RUN_TIMEOUT_S; the hung tests fail naming the wait call and
+    the limit; after three hangs the other tests fail at once, saying why."""
+    result, elapsed = _run_whole_suite(
+        pytester,
+        monkeypatch,
+        "hanging:broken_hanging",
+        "--diaspora-timeout",
+        str(LIMIT_S),
         timeout=RUN_TIMEOUT_S,
     )
-    elapsed = time.monotonic() - started
     output = "\n".join(result.outlines + result.errlines)
     assert result.ret == pytest.ExitCode.TESTS_FAILED, output[-3000:]
     assert elapsed < RUN_TIMEOUT_S / 2, f"the run took {elapsed:.0f} s"
@@ -98,30 +115,9 @@ def test_overshooting_backend_ends_the_run_in_minutes(
     """On a backend whose empty waits return 8 s late, the whole run (no -x, default time
     bound) ends in minutes: each late wait fails its test at once, and after three the circuit
     breaker fails the rest."""
-    for variable in _PLUGIN_VARIABLES:
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("PYTHONPATH", str(META_DIR))
-    pytester.makeini("[pytest]\n")
-    started = time.monotonic()
-    result = pytester.runpytest_subprocess(
-        "-c",
-        "tox.ini",
-        "--rootdir",
-        str(pytester.path),
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "--pyargs",
-        "diaspora_stream_conformance",
-        "--diaspora-backend",
-        "meta-wait-overshoots:broken_backends",
-        "--diaspora-profile",
-        "ci",
-        "--diaspora-report",
-        "report",
-        timeout=600,
+    result, elapsed = _run_whole_suite(
+        pytester, monkeypatch, "meta-wait-overshoots:broken_backends", timeout=600
     )
-    elapsed = time.monotonic() - started
     output = "\n".join(result.outlines + result.errlines)
     assert result.ret == pytest.ExitCode.TESTS_FAILED, output[-3000:]
     assert elapsed < 300, f"the run took {elapsed:.0f} s"
