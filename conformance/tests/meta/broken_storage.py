@@ -160,6 +160,31 @@ class HandleCachesNextIdTopic(MemoryTopic):
         return first_id
 
 
+class MetadataLength16BitsTopic(MemoryTopic):
+    """Keeps each record's metadata length in 16 bits: metadata of 64 KiB or more is cut to
+    its length modulo 65,536."""
+
+    def append(self, partition: int, records: Sequence[AppendRecord]) -> int:
+        """Append each record's metadata cut as a 16-bit length field would cut it."""
+        cut = [
+            AppendRecord(
+                bytes(record.metadata)[: len(record.metadata) % 65_536],
+                record.data,
+                record.data_size,
+            )
+            for record in records
+        ]
+        return super().append(partition, cut)
+
+
+class TwoDigitPartitionsTopic(MemoryTopic):
+    """Names partitions' storage with two decimal digits: partition 100 shares partition 0's
+    storage (and 101 shares 1's, ...)."""
+
+    def _partition(self, partition: int) -> Any:
+        return super()._partition(partition % 100)
+
+
 def _sanitized(name: str) -> str:
     """``name`` with every character but letters, digits and ``-`` replaced by ``_``."""
     return re.sub(r"[^A-Za-z0-9-]", "_", name)
@@ -263,6 +288,18 @@ STORAGE_BUGS: tuple[BrokenBackend, ...] = (
             "BoundaryRules::test_ten_thousand_events_in_one_batch",
         ),
         memory_driver(BatchCappedTopic),
+    ),
+    BrokenBackend(
+        "meta-metadata-length-16-bits",
+        "metadata lengths are kept in 16 bits: metadata of 64 KiB or more is cut",
+        ("BoundaryRules::test_big_metadata_round_trip",),
+        memory_driver(MetadataLength16BitsTopic),
+    ),
+    BrokenBackend(
+        "meta-two-digit-partitions",
+        "partitions' storage is named with two digits: partition 100 shares partition 0's",
+        ("BoundaryRules::test_many_partitions_keep_their_own_events",),
+        memory_driver(TwoDigitPartitionsTopic),
     ),
     BrokenBackend(
         "meta-unlocked-append",

@@ -35,6 +35,10 @@ BIG_EVENT_SIZES = {
     "32MiB+7": 32 * MiB + 7,
     "64MiB+11": 64 * MiB + 11,
 }
+#: Sizes of metadata strings: around 2^8, 2^16 (a 16-bit length field), past 1 and 4 MiB.
+METADATA_SIZES = (255, 256, 257, 65_533, 65_535, 65_536, 65_537, MiB + 17, 4 * MiB + 5)
+#: Partitions of the many-partitions rule: past 2^7 and past two decimal digits.
+MANY_PARTITIONS = 129
 #: Batch sizes checked: one below, at and one above every power of two from 64 to 16384.
 BATCH_COUNTS = [n for k in range(6, 15) for n in (2**k - 1, 2**k, 2**k + 1)]
 
@@ -162,3 +166,65 @@ class BoundaryRules(ConformanceBase):
         assert [event.event_id for event in events] == list(range(len(expected)))
         for event in events:
             assert data_bytes(event) == b"%d.%d" % (event.metadata["n"], event.metadata["i"])
+
+    @MUST
+    def test_big_metadata_round_trip(
+        self, driver: Driver, diaspora_backend: BackendUnderTest
+    ) -> None:
+        """Metadata of every size around 2^8 and 2^16 bytes, and past 1 and 4 MiB, comes back equal.
+
+        A backend that keeps a metadata length in 8 or 16 bits, or cuts metadata at a fixed
+        frame size, returns other metadata or fails to read it back.
+        """
+        topic = driver.open_topic(diaspora_backend.create_topic(driver))
+        values = [
+            {"size": size, "text": "".join(chr(97 + (n * 7 + size) % 26) for n in range(size))}
+            for size in METADATA_SIZES
+        ]
+        push_and_flush(topic.producer(), [(value, b"%d" % value["size"]) for value in values])
+        events = read_all(topic, len(values))
+        for event, value in zip(events, values, strict=True):
+            got = event.metadata
+            size = value["size"]
+            assert isinstance(got, dict) and got.get("size") == size, (
+                f"the event with a {size}-character metadata string came back as "
+                f"{str(got)[:80]!r}..."
+            )
+            assert got["text"] == value["text"], (
+                f"a {size}-character metadata string came back with {len(got['text'])} "
+                "characters or other ones"
+            )
+            assert data_bytes(event) == b"%d" % size
+
+    @MUST
+    def test_many_partitions_keep_their_own_events(
+        self, driver: Driver, diaspora_backend: BackendUnderTest
+    ) -> None:
+        """A topic of 129 partitions keeps each partition's events apart, with its own ids.
+
+        Partitions past 2^7 or past two decimal digits must not share storage or ids with
+        another partition (a partition index kept in a byte, a two-digit file name).
+        """
+        topic = driver.open_topic(diaspora_backend.create_topic(driver, MANY_PARTITIONS))
+        assert len(topic.partitions) == MANY_PARTITIONS
+        producer = topic.producer(batch_size=MANY_PARTITIONS)
+        futures = [
+            producer.push({"p": p, "k": k}, b"%d/%d" % (p, k), partition=p)
+            for k in range(2)
+            for p in range(MANY_PARTITIONS)
+        ]
+        assert producer.flush().wait(WAIT_MS) is True
+        ids = [future.wait(WAIT_MS) for future in futures]
+        assert ids == [k for k in range(2) for _ in range(MANY_PARTITIONS)], (
+            "each partition's two events must get ids 0 and 1"
+        )
+        events = read_all(topic, 2 * MANY_PARTITIONS, data_allocator=None)
+        placed = sorted(
+            (event.partition_index, event.event_id, event.metadata["p"], event.metadata["k"])
+            for event in events
+        )
+        wrong = [entry for entry in placed if entry[0] != entry[2] or entry[1] != entry[3]]
+        assert not wrong, (
+            f"events stored in another partition or under another id (partition, id, pushed to "
+            f"partition, pushed as k): {wrong[:5]}"
+        )
