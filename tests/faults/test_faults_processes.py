@@ -51,7 +51,15 @@ def test_sigkill_producers_among_several_writers(
         victims = set(rng.sample(range(writers), rng.randint(1, writers)))
         with children() as spawn:
             started = [
-                spawn("producer", backend, options, topic, w, rng.randint(300, 1500), rng.randrange(1 << 30))
+                spawn(
+                    "producer",
+                    backend,
+                    options,
+                    topic,
+                    w,
+                    rng.randint(300, 1500),
+                    rng.randrange(1 << 30),
+                )
                 for w in range(writers)
             ]
             for child in started:
