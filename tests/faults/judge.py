@@ -32,15 +32,21 @@ def read_topic(driver: Driver, topic: str, at_least: int, quiet_ms: int = 1500) 
         consumer.close()
 
 
-def judge_writers(
-    tally: Tally,
-    events: list[Stored],
-    flushed: Mapping[int, int],
-    content: Callable[[int, int], tuple[Any, bytes]] = event_content,
-) -> None:
+def judge_writers(tally: Tally, events: list[Stored], flushed: Mapping[int, int]) -> None:
     """Count in ``tally`` what ``events`` lack or hold wrongly, given that writer ``w`` flushed
     its events ``0..flushed[w]-1`` (events after those may or may not be there)."""
-    tally.events += sum(flushed.values())
+    judge_events(tally, events, {(w, i) for w, count in flushed.items() for i in range(count)})
+
+
+def judge_events(
+    tally: Tally,
+    events: list[Stored],
+    acknowledged: set[tuple[int, int]],
+    content: Callable[[int, int], tuple[Any, bytes]] = event_content,
+) -> None:
+    """Count in ``tally`` what ``events`` lack or hold wrongly, given the ``(writer, i)`` of
+    the events acknowledged (others may or may not be there, but never wrong or twice)."""
+    tally.events += len(acknowledged)
     by_partition: dict[int, list[int]] = defaultdict(list)
     seen: Counter[tuple[int, int]] = Counter()
     for partition, event_id, metadata, data in events:
@@ -58,6 +64,6 @@ def judge_writers(
     twice = {key: count for key, count in seen.items() if count > 1}
     if twice:
         tally.found("duplicated", f"stored more than once: {list(twice)[:10]}", len(twice))
-    missing = [(w, i) for w, count in flushed.items() for i in range(count) if (w, i) not in seen]
+    missing = sorted(key for key in acknowledged if key not in seen)
     if missing:
         tally.found("lost", f"flushed but missing: {missing[:10]}", len(missing))
