@@ -17,6 +17,7 @@ from mochi_service import RunningService, service_config
 from raw_client import PREFIX, append_request, connect, frame_start
 
 from diaspora_stream.api import Driver
+from diaspora_stream.api import Exception as DiasporaException
 from diaspora_stream_mochi.config import read_group_file
 
 KILL_TRIALS = 4
@@ -181,12 +182,35 @@ def test_hostile_frames_neither_crash_the_server_nor_touch_stored_events(
     conclude(tally)
 
 
+def _read_past_foreign_records(
+    tally: Tally, driver: Driver, name: str
+) -> list[tuple[int, dict, bytes]]:
+    """Every event of the canary topic. A raw append that the server accepted holds metadata
+    the topic's serializer cannot read: its pull raises the library's error naming where it
+    is stored, once, and the next pull goes on past it."""
+    consumer = driver.open_topic("canary").consumer(name)
+    events: list[tuple[int, dict, bytes]] = []
+    foreign = 0
+    while True:
+        try:
+            event = consumer.pull().wait(1500)
+        except DiasporaException as error:
+            foreign += 1
+            if foreign > FRAME_TRIALS * 10:
+                tally.found("lost", f"the consumer cannot get past a foreign record: {error}")
+                break
+            continue
+        if event is None:
+            break
+        events.append((event.event_id, event.metadata, b"".join(map(bytes, event.data))))
+    consumer.close()
+    return events
+
+
 def _check_canary(tally: Tally, driver: Driver, canary: dict[int, bytes], name: str) -> None:
     """Every acknowledged canary event is at its id with its bytes (hostile appends that the
     server accepted may sit between them)."""
-    events = read_all(driver, "canary", name)
-    if [event_id for event_id, _, _ in events] != list(range(len(events))):
-        tally.found("torn", f"canary ids not dense: {[e[0] for e in events][:20]}")
+    events = _read_past_foreign_records(tally, driver, name)
     by_id = {event_id: (metadata, data) for event_id, metadata, data in events}
     for event_id, data in canary.items():
         got = by_id.get(event_id)
