@@ -60,6 +60,13 @@ class Pusher:
             if i % 50 == 49:
                 time.sleep(0.01)
 
+    def wait_stored(self, count: int) -> None:
+        """Wait until the first ``count`` pushes are stored (so that a fault has something
+        acknowledged to lose)."""
+        while len(self.futures) < count:
+            time.sleep(0.01)
+        self.futures[count - 1].wait(30_000)
+
     def stop(self) -> None:
         """Stop pushing (the events pushed stay pending)."""
         self._stop.set()
@@ -166,7 +173,8 @@ def test_broker_gone_for_good_is_reported_and_keeps_what_was_acknowledged(
         consumer = driver.open_topic(topic).consumer("watcher")
         pusher = Pusher(driver, topic, trial)
         try:
-            time.sleep(rng.uniform(0.1, 1.0))
+            pusher.wait_stored(100)
+            time.sleep(rng.uniform(0.0, 1.0))
             _take_down(own_broker, rng.random() < 0.5)
             time.sleep(rng.uniform(0.0, 0.3))
         finally:
