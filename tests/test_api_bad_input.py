@@ -510,3 +510,15 @@ def test_subclasses_of_the_builtin_components_are_run_and_checked(make_topic: Ma
     wrong = make_topic(num_partitions=2, partition_selector=_OutOfRangeSelector())
     with pytest.raises(Exception, match="Invalid partition index 7 returned by the partition"):
         wrong.producer().push({"i": 1}).wait(1000)
+
+
+@pytest.mark.parametrize("name", ["\ud800", "a\udfffb"])
+def test_names_that_are_not_valid_unicode_are_typed_errors(topic: TopicHandle, name: str) -> None:
+    """A lone surrogate cannot be written to a file name, JSON or a socket: it is refused as
+    every name (not an untyped UnicodeEncodeError from deep inside a backend)."""
+    with pytest.raises(Exception, match="not valid Unicode"):
+        topic.consumer(name)
+    with pytest.raises(Exception, match="not valid Unicode"):
+        topic.producer(name)
+    with pytest.raises(Exception, match="not valid Unicode"):
+        Driver(backend="memory").create_topic(name)

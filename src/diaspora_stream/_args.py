@@ -30,7 +30,11 @@ def options_argument(name: str, value: Any) -> dict[str, Any]:
 
 
 def name_argument(what: str, value: Any) -> str:
-    """A string name argument."""
+    """A string name argument, valid Unicode (a lone surrogate cannot be stored or sent)."""
     if not isinstance(value, str):
         raise InvalidArgument(f"{what} must be a string, got {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidArgument(f"{what} {value!r} is not valid Unicode: {error.reason}") from None
     return value

@@ -8,20 +8,17 @@ and a fresh driver reads everything back.
 
 from __future__ import annotations
 
-import os
 import shutil
-import struct
 import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from diaspora_stream.api import Driver
 from diaspora_stream.exceptions import Exception as DiasporaException
+from files_damage import PARTITION, flip, make_directory, put, read_back, truncate, write_topic
 
 EVENTS = [({"i": i, "pad": "x" * (3 * i)}, bytes(range(i * 7, i * 7 + 5 * i))) for i in range(5)]
-PARTITION = Path("t") / "partitions" / "00000000"
 FILES = ("index", "metadata", "data", "checksums")
 #: Most memory a read of this tiny topic may take, whatever the damage.
 MEMORY_BOUND = 1 << 20
@@ -39,45 +36,17 @@ class Case:
     offsets: range = range(0)
 
 
-def _flip(offset: int) -> Callable[[Path], None]:
-    def damage(path: Path) -> None:
-        content = bytearray(path.read_bytes())
-        content[offset] ^= 1 << (offset % 8)
-        path.write_bytes(bytes(content))
-
-    return damage
-
-
-def _truncate(size: int) -> Callable[[Path], None]:
-    return lambda path: os.truncate(path, size)
-
-
-def _put(offset: int, value: int) -> Callable[[Path], None]:
-    def damage(path: Path) -> None:
-        with open(path, "r+b") as stream:
-            stream.seek(offset)
-            stream.write(struct.pack("<Q", value))
-
-    return damage
-
-
-def _directory(path: Path) -> None:
-    path.unlink()
-    path.mkdir()
-    (path / "inside").write_bytes(b"x")
-
-
 def _cases(pristine: Path, files: tuple[str, ...]) -> Iterator[Case]:
     for name in files:
         size = (pristine / PARTITION / name).stat().st_size
         for cut in sorted({0, 1, size // 3, size // 2, size - 9, size - 1}):
             if 0 <= cut < size:
-                yield Case(f"{name} truncated to {cut}", name, _truncate(cut), range(cut, size))
+                yield Case(f"{name} truncated to {cut}", name, truncate(cut), range(cut, size))
         for offset in range(size):
             yield Case(
-                f"{name} bit flip at {offset}", name, _flip(offset), range(offset, offset + 1)
+                f"{name} bit flip at {offset}", name, flip(offset), range(offset, offset + 1)
             )
-        yield Case(f"{name} is a directory", name, _directory)
+        yield Case(f"{name} is a directory", name, make_directory)
     last = 32 * (len(EVENTS) - 1)
     for field, what in enumerate(("metadata offset", "metadata size", "data offset", "data size")):
         for value in (2**31, 2**63, 2**64 - 1):
@@ -85,43 +54,15 @@ def _cases(pristine: Path, files: tuple[str, ...]) -> Iterator[Case]:
             yield Case(
                 f"index: last {what} = {value}",
                 "index",
-                _put(offset, value),
+                put(offset, value),
                 range(offset, offset + 8),
             )
             yield Case(
                 f"index: first {what} = {value}",
                 "index",
-                _put(8 * field, value),
+                put(8 * field, value),
                 range(8 * field, 8 * field + 8),
             )
-
-
-def _driver(root: Path, integrity: bool) -> Driver:
-    options: dict[str, object] = {"root_path": str(root)}
-    if integrity:
-        options["integrity"] = True
-    return Driver(backend="files", options=options)
-
-
-def _write_topic(root: Path, integrity: bool) -> None:
-    driver = _driver(root, integrity)
-    driver.create_topic("t", options={"num_partitions": 1})
-    producer = driver.open_topic("t").producer()
-    for metadata, data in EVENTS:
-        producer.push(metadata, data)
-    producer.flush().wait()
-
-
-def _read_back(root: Path, integrity: bool) -> list[tuple[object, bytes]]:
-    driver = _driver(root, integrity)
-    consumer = driver.open_topic("t").consumer("reader")
-    events = []
-    for _ in range(len(EVENTS) + 2):
-        event = consumer.pull().wait(0)
-        if event is None:
-            break
-        events.append((event.metadata, b"".join(bytes(view) for view in event.data)))
-    return events
 
 
 @dataclass
@@ -141,7 +82,7 @@ def _outcome(case: Case, pristine: Path, work: Path, integrity: bool) -> Outcome
     events: list[tuple[object, bytes]] = []
     tracemalloc.start()
     try:
-        events = _read_back(work, integrity)
+        events = read_back(work, integrity, len(EVENTS))
         error = None
     except BaseException as caught:  # noqa: BLE001 - every escape is judged below
         error = caught
@@ -189,8 +130,8 @@ def test_damaged_files_give_typed_errors_bounded_memory_and_no_silent_wrong_byte
     tmp_path: Path, integrity: bool
 ) -> None:
     pristine = tmp_path / "pristine"
-    _write_topic(pristine, integrity)
-    assert _read_back(pristine, integrity) == _expected()
+    write_topic(pristine, integrity, EVENTS)
+    assert read_back(pristine, integrity, len(EVENTS)) == _expected()
     files = FILES if integrity else FILES[:3]
     failures = []
     silent = 0

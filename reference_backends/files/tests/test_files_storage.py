@@ -583,3 +583,28 @@ def test_concurrent_acknowledgements_keep_the_maximum(topic: FilesTopic) -> None
         thread.join()
     assert topic.load_acknowledgements("shared") == {1: 399}
     assert sorted(os.listdir(Path(topic.path) / "consumers" / "shared")) == ["00000001"]
+
+
+def test_a_record_the_serializer_cannot_read_costs_that_record_only(tmp_path: Path) -> None:
+    """A record appended by another writer (raw metadata, without the default serializer's
+    length prefix) raises once, naming where it is stored; the next pull goes on past it."""
+    from diaspora_stream.api import Driver
+    from diaspora_stream.api import Exception as DiasporaException
+
+    options = {"root_path": str(tmp_path / "root")}
+    driver = Driver(backend="files", options=options)
+    driver.create_topic("mixed", options={"num_partitions": 1})
+    producer = driver.open_topic("mixed").producer()
+    producer.push({"i": 0}, b"a")
+    producer.flush().wait()
+    raw = FilesDriver(options).open_topic("mixed")
+    raw.append(0, [AppendRecord(b"{}", (memoryview(b""),), 0)])
+    raw.close()
+    producer.push({"i": 2}, b"c")
+    producer.flush().wait()
+    consumer = driver.open_topic("mixed").consumer("reader")
+    assert consumer.pull().wait(1000).metadata == {"i": 0}
+    with pytest.raises(DiasporaException, match="event 1"):
+        consumer.pull().wait(1000)
+    event = consumer.pull().wait(1000)
+    assert event is not None and (event.event_id, event.metadata) == (2, {"i": 2})

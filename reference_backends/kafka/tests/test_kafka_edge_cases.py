@@ -87,3 +87,15 @@ def test_a_pull_on_a_cluster_gone_away_raises_after_timeout_ms(own_broker: Local
     producer.flush().wait(60000)
     event = consumer.pull().wait(60000)
     assert event is not None and event.metadata == {"back": True}
+
+
+@pytest.mark.parametrize("name", [" ", "\t", "a\0b", " a", "a\n"])
+def test_a_consumer_name_kafka_would_fold_or_abort_on_is_a_typed_error(
+    name: str, driver: Driver, topic_name: Callable[[], str]
+) -> None:
+    """librdkafka cuts a group id at NUL and trims whitespace (an all-blank one aborts the
+    process): such names are refused rather than folded into another consumer's group."""
+    topic = topic_name()
+    driver.create_topic(topic)
+    with pytest.raises(DiasporaException, match="Invalid consumer name"):
+        driver.open_topic(topic).consumer(name)

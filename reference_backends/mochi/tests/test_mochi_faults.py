@@ -4,42 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from diaspora_stream.api import Driver
+from mochi_children import output_lines, read_all, spawn, wait_for
 from mochi_service import RunningService
-
-WORKERS = str(Path(__file__).with_name("mochi_workers.py"))
-
-
-def _spawn(*args: object) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, WORKERS, *map(str, args)])
-
-
-def _wait_for(predicate: Callable[[], bool], what: str, limit: float = 60.0) -> None:
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.02)
-
-
-def _lines(path: Path) -> list[str]:
-    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-
-
-def _read_all(driver: Driver, topic: str, name: str = "reader") -> list[tuple[int, dict, bytes]]:
-    consumer = driver.open_topic(topic).consumer(name)
-    events = []
-    while True:
-        event = consumer.pull().wait(1500)
-        if event is None:
-            return events
-        events.append((event.event_id, event.metadata, bytes(event.data[0])))
 
 
 def test_kill_server_during_production_keeps_every_acknowledged_event_once(
@@ -49,21 +19,21 @@ def test_kill_server_during_production_keeps_every_acknowledged_event_once(
     driver = Driver(backend="mochi", options=service.options())
     driver.create_topic("crash")
     out = tmp_path / "produced.txt"
-    child = _spawn("producer", service.group_file, "crash", 1, 1_000_000, out)
+    child = spawn("producer", service.group_file, "crash", 1, 1_000_000, out)
     try:
-        _wait_for(lambda: len(_lines(out)) >= 400, "400 acknowledged events")
+        wait_for(lambda: len(output_lines(out)) >= 400, "400 acknowledged events")
         service.kill()
         child.wait(timeout=60)
     finally:
         if child.poll() is None:
             child.kill()
-    lines = _lines(out)
+    lines = output_lines(out)
     assert lines[-1].startswith("failed"), lines[-1]
     assert "group file" in lines[-1] and service.group_file in lines[-1]
     acknowledged = dict(tuple(map(int, line.split())) for line in lines[:-1])
     service.start()
     fresh = Driver(backend="mochi", options=service.options())
-    events = _read_all(fresh, "crash")
+    events = read_all(fresh, "crash")
     by_id = {event_id: (metadata, data) for event_id, metadata, data in events}
     assert [event_id for event_id, _, _ in events] == list(range(len(events)))
     seen = [metadata["i"] for _, metadata, _ in events]
@@ -86,13 +56,13 @@ def test_killed_consumer_resumes_after_its_acknowledgement_across_a_server_resta
         producer.push({"i": i}, b"%d" % i)
     producer.flush().wait()
     out = tmp_path / "consumer.txt"
-    child = _spawn("consumer", service.group_file, "resume", "worker", 99, out)
+    child = spawn("consumer", service.group_file, "resume", "worker", 99, out)
     try:
-        _wait_for(lambda: bool(_lines(out)), "the consumer's acknowledgement")
+        wait_for(lambda: bool(output_lines(out)), "the consumer's acknowledgement")
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
-    assert _lines(out) == ["acked 99"]
+    assert output_lines(out) == ["acked 99"]
     service.stop()
     service.start()
     again = Driver(backend="mochi", options=service.options())
@@ -111,13 +81,13 @@ def test_several_producer_processes_into_one_partition(
     driver.create_topic(topic)
     outs = [tmp_path / f"writer-{writer}.txt" for writer in range(3)]
     children = [
-        _spawn("producer", mochi_service.group_file, topic, w, 200, outs[w]) for w in range(3)
+        spawn("producer", mochi_service.group_file, topic, w, 200, outs[w]) for w in range(3)
     ]
     for child in children:
         assert child.wait(timeout=120) == 0
     ids: dict[int, tuple[int, int]] = {}
     for writer, out in enumerate(outs):
-        lines = _lines(out)
+        lines = output_lines(out)
         assert lines[-1] == "done"
         pairs = [tuple(map(int, line.split())) for line in lines[:-1]]
         assert [i for i, _ in pairs] == list(range(200))
@@ -126,7 +96,7 @@ def test_several_producer_processes_into_one_partition(
             assert event_id not in ids
             ids[event_id] = (writer, i)
     assert sorted(ids) == list(range(600))
-    for event_id, metadata, data in _read_all(driver, topic):
+    for event_id, metadata, data in read_all(driver, topic):
         writer, i = ids[event_id]
         assert metadata == {"writer": writer, "i": i}
         assert data == b"%d:%d" % (writer, i)

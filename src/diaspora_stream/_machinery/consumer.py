@@ -48,6 +48,10 @@ SELECT_AHEAD_EVENTS = 256
 _MAX_POLL_INTERVAL = 0.02
 
 
+class _UnreadableRecord(DiasporaException):
+    """A stored record whose metadata the topic's serializer cannot read."""
+
+
 class LogConsumer(ConsumerInterface):
     """Consumer over a :class:`~diaspora_stream.backend.log.LogTopic`."""
 
@@ -137,7 +141,13 @@ class LogConsumer(ConsumerInterface):
                 if not buffer and not self._refill(partition, buffer):
                     continue
                 record = buffer[0]
-                event = self._make_event(partition, record)
+                try:
+                    event = self._make_event(partition, record)
+                except _UnreadableRecord:
+                    # Stored metadata never becomes readable: the record costs itself only.
+                    buffer.popleft()
+                    self._cursor = (slot + 1) % count
+                    raise
                 buffer.popleft()
                 # The event owns its data now. The backend may still hold the record (a pushed
                 # batch not handed out whole): it must not keep the data alive with it.
@@ -201,7 +211,9 @@ class LogConsumer(ConsumerInterface):
             if type(error) is not DiasporaException:
                 raise
             where = self._log.locate(partition, record)
-            raise DiasporaException(f"{error} (stored at {where})") from None
+            raise _UnreadableRecord(
+                f"{error} (stored at {where}); the consumer moves past this record"
+            ) from None
 
     def _select_ahead(self, partition: int) -> None:
         """Plan the selections of the next buffered records of ``partition``, then fetch them

@@ -85,7 +85,8 @@ def check_topic_name(name: Any) -> str:
     """Return ``name`` if it is a usable topic name, else raise with the reason.
 
     A topic name is a non-empty string without ``/``, ``\\`` or NUL, other than ``.`` and ``..``,
-    of at most 249 characters: it must be usable as a file name and as a Kafka topic suffix.
+    valid Unicode (no lone surrogate), of at most 249 bytes in UTF-8: it must be usable as a file
+    name and as a Kafka topic suffix.
     """
     if not isinstance(name, str):
         raise DiasporaException(f"Topic name must be a string, got {type(name).__name__}")
@@ -96,11 +97,21 @@ def check_topic_name(name: Any) -> str:
         problem = f"{name!r} is reserved"
     elif any(char in name for char in "/\\\0"):
         problem = "it contains '/', '\\' or a NUL character"
-    elif len(name) > 249:
-        problem = "it is longer than 249 characters"
+    elif not _encodable(name):
+        problem = "it is not valid Unicode (it holds a lone surrogate)"
+    elif len(name.encode("utf-8")) > 249:
+        problem = "it is longer than 249 bytes in UTF-8"
     if problem:
         raise DiasporaException(
             f"Invalid topic name {name!r}: {problem}; use a non-empty name without '/', '\\' "
             "or NUL characters"
         )
     return name
+
+
+def _encodable(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -45,6 +45,7 @@ from diaspora_stream.futures import FutureEvent
 from .bad_records import NotAnEvent, pass_over
 from .errors import diaspora_error
 from .fetching import fetch_available, position
+from .naming import check_consumer_name
 from .reachability import Reachability
 from .records import HEADER_SIZE, CorruptRecord, decode
 
@@ -74,6 +75,7 @@ def consumer_settings(
 ) -> dict[str, Any]:
     """librdkafka settings of a consumer: the driver's and the consumer's own ``kafka``
     options, record size limits, no automatic commits, and ``group.id`` = the name."""
+    check_consumer_name(name)
     config = topic.driver.config
     limit = str(config.max_event_bytes + 1024)
     settings: dict[str, Any] = {

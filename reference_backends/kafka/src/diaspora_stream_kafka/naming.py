@@ -7,11 +7,22 @@ from dataclasses import dataclass
 
 from diaspora_stream.exceptions import Exception as DiasporaException
 
-__all__ = ["TopicNames"]
+__all__ = ["TopicNames", "check_consumer_name"]
 
 _KAFKA_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
 #: Kafka's internal topics: never Diaspora topics.
 _INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state", "__share_group_state"})
+
+
+def check_consumer_name(name: str) -> None:
+    """Raise if ``name`` cannot be a consumer group exactly as given: librdkafka cuts a
+    ``group.id`` at NUL and trims surrounding whitespace, which would fold distinct names into
+    one group (and an all-whitespace name aborts the process in confluent-kafka)."""
+    if "\0" in name or name != name.strip() or not name:
+        raise DiasporaException(
+            f"Invalid consumer name {name!r} for Kafka: the consumer group id cannot hold a NUL "
+            "character, be empty or start or end with whitespace"
+        )
 
 
 @dataclass(frozen=True)
