@@ -177,20 +177,22 @@ class BoundaryRules(ConformanceBase):
         frame size, returns other metadata or fails to read it back.
         """
         topic = driver.open_topic(diaspora_backend.create_topic(driver))
-        values = [
-            {"size": size, "text": "".join(chr(97 + (n * 7 + size) % 26) for n in range(size))}
+        texts = {
+            size: "".join(chr(97 + (n * 7 + size) % 26) for n in range(size))
             for size in METADATA_SIZES
-        ]
-        push_and_flush(topic.producer(), [(value, b"%d" % value["size"]) for value in values])
-        events = read_all(topic, len(values))
-        for event, value in zip(events, values, strict=True):
+        }
+        push_and_flush(
+            topic.producer(),
+            [({"size": size, "text": text}, b"%d" % size) for size, text in texts.items()],
+        )
+        events = read_all(topic, len(texts))
+        for event, (size, text) in zip(events, texts.items(), strict=True):
             got = event.metadata
-            size = value["size"]
             assert isinstance(got, dict) and got.get("size") == size, (
                 f"the event with a {size}-character metadata string came back as "
                 f"{str(got)[:80]!r}..."
             )
-            assert got["text"] == value["text"], (
+            assert got["text"] == text, (
                 f"a {size}-character metadata string came back with {len(got['text'])} "
                 "characters or other ones"
             )
