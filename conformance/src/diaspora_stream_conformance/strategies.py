@@ -259,6 +259,15 @@ def topic_names(max_size: int = 30) -> st.SearchStrategy[str]:
 
 
 def consumer_names(max_size: int = 12) -> st.SearchStrategy[str]:
-    """Consumer names: non-empty unicode text (``/``, spaces, dots and non-BMP characters
-    included)."""
-    return json_text(max_size).filter(bool)
+    """Consumer names: non-empty unicode text (``/``, inner spaces, dots and non-BMP
+    characters included).
+
+    Names a backend may refuse (a NUL, surrounding whitespace: a Kafka group id cannot keep
+    them) are left out: the rule that such a name is refused with ``Exception`` or kept
+    exactly, never folded, is :class:`~diaspora_stream_conformance.rules.names.NameRules`'.
+    """
+    return (
+        json_text(max_size)
+        .filter(lambda name: bool(name) and name == name.strip())
+        .filter(lambda name: "\0" not in name)
+    )
