@@ -92,8 +92,13 @@ def test_server_kill9_keeps_acknowledged_events_exactly_once(
 
 
 def _written(outs: list[Path], count: int) -> Callable[[], bool]:
-    """Whether the children wrote ``count`` lines in all."""
-    return lambda: sum(len(output_lines(out)) for out in outs) >= count
+    """Whether every child acknowledged an event and all wrote ``count`` lines together.
+
+    Waiting for each one keeps the kill from landing before a slow child has even connected:
+    its refused connection would say nothing about what the server keeps."""
+    return lambda: all(output_lines(out) for out in outs) and (
+        sum(len(output_lines(out)) for out in outs) >= count
+    )
 
 
 def _judge_kill(
