@@ -268,7 +268,6 @@ class KafkaConsumer(ConsumerInterface):
                 if problem.fatal():
                     raise diaspora_error(KafkaException(problem), "Consuming", self._bootstrap)
                 continue  # transient: librdkafka retries by itself
-            self._reachability.heard_from_cluster()
             partition, offset = position(message)
             buffer = buffers.get(partition)
             if buffer is None:

@@ -5,6 +5,10 @@ a cluster that went away would see ``None`` from every pull. It does report each
 connection to the client's ``error_cb``: :class:`Reachability` notes when those reports began,
 and once they have gone on for the bound, one metadata request decides: answered, the cluster
 is back; not answered, the pull raises :class:`~.errors.KafkaUnreachable`.
+
+Records a poll returns are no sign that the cluster answers: librdkafka may have fetched them
+before the failures began. Only that metadata request clears the failures, since librdkafka
+reports a repeated identical connection failure once, not at every retry.
 """
 
 from __future__ import annotations
@@ -54,10 +58,6 @@ class Reachability:
             self._failing_since = time.monotonic()
         if self._chained is not None:
             self._chained(error)
-
-    def heard_from_cluster(self) -> None:
-        """Records (or any answer) came: the cluster is reachable."""
-        self._failing_since = None
 
     def check(self) -> None:
         """Raise :class:`KafkaUnreachable` if connections have failed for ``bound_s`` and the
