@@ -432,8 +432,10 @@ class BadInputTests(ConformanceBase):
 
     @MUST
     def test_out_of_range_views(self, driver: Driver, diaspora_backend: BackendUnderTest) -> None:
-        """Views whose blocks or segments end past the data raise Exception, also inside a data
-        selector; an offset past the end gives ``DataDescriptor()`` (like the reference)."""
+        """Blocks or segments past the end of the data raise Exception, also in a selector.
+
+        An offset past the end gives ``DataDescriptor()``, as in the reference.
+        """
         known = KnownEvents(diaspora_backend, driver)
         descriptor = DataDescriptor("", 10)
         assert descriptor.make_sub_view(offset=11, size=1) == DataDescriptor()
