@@ -116,3 +116,7 @@ def make_topic(backend: Backend) -> Callable[..., TopicHandle]:
 def topic(make_topic: Callable[..., TopicHandle]) -> TopicHandle:
     """A fresh topic with the configured options (one partition unless configured)."""
     return make_topic()
+
+
+# The reference's unittest files run in processes of their own (test_reference_unittests.py).
+collect_ignore = ["reference_unittests"]

@@ -16,9 +16,12 @@ Differences from the C++ reference (deviation D3 of the design):
       )
 
   A single view made from an unselected descriptor behaves exactly like the reference.
-* Views that do not fit in the data raise :class:`~diaspora_stream.exceptions.Exception` instead
-  of silently returning an empty descriptor. A strided view is checked up to the end of its last
-  block (the reference also counted the gap after it).
+* Out-of-range views behave exactly like the reference's: a sub view or a strided view whose
+  offset is past the end of the selection is a brand-new empty descriptor (``DataDescriptor()``:
+  location ``""``, size 0), and a sub view's size is truncated to what remains; strided and
+  unstructured views whose blocks or segments end past it raise
+  :class:`~diaspora_stream.exceptions.Exception`. A strided view is checked up to the end of its
+  last block (the reference also counted the gap after it, refusing views that fit).
 * Views that select nothing (size 0, no blocks, no segments) keep the location, and flatten to
   ``[]``.
 * Descriptors are immutable values: they compare equal, hash, pickle, and serialize to the
@@ -222,20 +225,17 @@ class DataDescriptor:
     def make_sub_view(self, *, offset: int, size: int) -> DataDescriptor:
         """Select ``size`` bytes starting at ``offset`` of this descriptor's selection.
 
-        ``size`` is silently truncated to what remains after ``offset`` (like the reference).
-        ``offset`` may be at most :attr:`size`; ``size == 0`` gives an empty view.
+        Like the reference: ``size`` is silently truncated to what remains after ``offset``, and
+        an ``offset`` past the end of the selection gives ``DataDescriptor()`` (empty, without
+        location). ``size == 0`` gives an empty view that keeps the location.
 
-        :raises Exception: if ``offset`` is past the end of the selection, or a number is
-            negative.
+        :raises InvalidArgument: if a number is negative or not an integer.
         """
         offset = _check_int(offset, "make_sub_view offset")
         size = _check_int(size, "make_sub_view size")
         current = self._size
         if offset > current:
-            raise DiasporaException(
-                f"Invalid sub view: offset {offset} is past the end of the data "
-                f"(size {current}); offset must be between 0 and {current}"
-            )
+            return type(self)()
         size = min(size, current - offset)
         return self._derive(_Contiguous(offset, size), size)
 
@@ -247,10 +247,10 @@ class DataDescriptor:
         Block *i* covers ``[offset + i*(block_size+gap_size), +block_size)`` of this
         descriptor's selection; the result has size ``num_blocks * block_size``. The last block
         must end within the selection (the gap after it is not counted). ``num_blocks == 0`` or
-        ``block_size == 0`` gives an empty view.
+        ``block_size == 0`` gives an empty view. Like the reference, an ``offset`` past the end
+        of the selection gives ``DataDescriptor()`` (empty, without location).
 
-        :raises Exception: if ``offset`` is past the end of the selection, the last block ends
-            past it, or a number is negative.
+        :raises Exception: if the last block ends past the selection, or a number is negative.
         """
         offset = _check_int(offset, "make_stride_view offset")
         num_blocks = _check_int(num_blocks, "make_stride_view num_blocks")
@@ -258,10 +258,7 @@ class DataDescriptor:
         gap_size = _check_int(gap_size, "make_stride_view gap_size")
         current = self._size
         if offset > current:
-            raise DiasporaException(
-                f"Invalid strided view: would go out of bounds: offset {offset} is past the end "
-                f"of the data (size {current}); offset must be between 0 and {current}"
-            )
+            return type(self)()
         if num_blocks:
             end = offset + (num_blocks - 1) * (block_size + gap_size) + block_size
             if end > current:
@@ -552,6 +549,12 @@ def _restore(
     """
     descriptor = cls(location, base_size)
     for tag, *fields in specs:
+        # make_* turn an offset past the end into DataDescriptor(); a stored view never has one.
+        if tag in (_TAG_CONTIGUOUS, _TAG_STRIDED) and fields[0] > descriptor.size:
+            raise DiasporaException(
+                f"a view's offset {fields[0]} is past the end of the data it selects from "
+                f"(size {descriptor.size})"
+            )
         if tag == _TAG_CONTIGUOUS:
             offset, size = fields
             descriptor = descriptor.make_sub_view(offset=offset, size=size)

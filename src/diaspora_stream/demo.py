@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
+import shlex
 import sys
 import time
 import uuid
@@ -63,7 +65,28 @@ def run(backend: str, options: dict[str, Any], num_events: int, partitions: int)
         "nothing left" if again is None else f"got {again}",
     )
     print("round trip OK")
+    _say_what_next(backend, options, topic_name)
+    driver.close()
     return 0
+
+
+def _say_what_next(backend: str, options: dict[str, Any], topic_name: str) -> None:
+    """Print where the events are and the commands to look at them."""
+    driver_args = f"--driver {shlex.quote(backend)}"
+    if "root_path" in options:
+        root = os.path.abspath(options["root_path"])
+        print(f"\nthe events are stored under {os.path.join(root, topic_name)}")
+        driver_args += f" --driver.root_path {shlex.quote(options['root_path'])}"
+    else:
+        print(f"\nthe events were kept in memory by the {backend!r} backend (gone now)")
+        return
+    ctl = os.path.join(os.path.dirname(sys.executable), "diaspora-ctl")
+    relative = os.path.relpath(ctl)
+    ctl = shlex.quote(ctl if relative.startswith("..") else relative)
+    print("try next:")
+    print(f"  {ctl} topic info {driver_args} {topic_name}")
+    print(f"  {ctl} topic list {driver_args}")
+    print("  the API in a few lines: the README's 'Using the API'; more in docs/usage.md")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from . import registry
@@ -12,10 +13,13 @@ from .backend.log import LogDriver
 from .backend.log_adapter import LogDriverAdapter
 from .components.public import PartitionSelector, Serializer, Validator
 from .exceptions import Exception as DiasporaException
+from .logs import get_logger
 from .thread_pool import ThreadPool
 from .topic import TopicHandle
 
 __all__ = ["Driver", "create_driver_interface"]
+
+_LOGGER = get_logger("driver")
 
 _DEFAULT: Any = object()
 
@@ -30,7 +34,7 @@ def create_driver_interface(backend: str, options: dict[str, Any]) -> DriverInte
         )
     driver = create(options)
     if isinstance(driver, LogDriver):
-        return LogDriverAdapter(driver)
+        return LogDriverAdapter(driver, backend.partition(":")[0])
     if isinstance(driver, DriverInterface):
         return driver
     raise DiasporaException(
@@ -40,15 +44,22 @@ def create_driver_interface(backend: str, options: dict[str, Any]) -> DriverInte
 
 
 class Driver:
-    """A backend instance: creates, opens and lists topics (``Driver(backend="files")``)."""
+    """A backend instance: creates, opens and lists topics (``Driver(backend="files")``).
 
-    __slots__ = ("__weakref__", "_default_pool", "_impl", "backend")
+    Usable as a context manager: ``with Driver(backend="files") as driver:`` closes the driver
+    (and what it opened) at the end of the block.
+    """
+
+    __slots__ = ("__weakref__", "_default_pool", "_impl", "_topics", "backend")
 
     def __init__(self, *, backend: str, options: Any = None) -> None:
         name_argument("backend", backend)
         self.backend = backend
-        self._impl = create_driver_interface(backend, options_argument("options", options))
+        options = options_argument("options", options)
+        self._impl = create_driver_interface(backend, options)
         self._default_pool = ThreadPool(0)
+        self._topics: weakref.WeakSet[TopicHandle] = weakref.WeakSet()
+        _LOGGER.info("Driver %r created (options: %s)", backend, sorted(options))
 
     @property
     def capabilities(self) -> Capabilities:
@@ -70,10 +81,15 @@ class Driver:
         serializer: Any = _DEFAULT,
     ) -> None:
         """Create a topic. ``options`` may hold ``num_partitions``; components default to the
-        ``default`` ones; ``None`` stores none (the default is used when the topic is opened)."""
+        ``default`` ones; ``None`` stores none (the default is used when the topic is opened).
+
+        Raises :class:`~diaspora_stream.api.Exception` if the topic exists: guard with
+        :meth:`topic_exists` to make a program that can run twice.
+        """
+        options = options_argument("options", options)
         self._impl.create_topic(
             name_argument("Topic name", name),
-            options_argument("options", options),
+            options,
             Validator.implementation_from(
                 None if validator is _DEFAULT else validator, default_if_none=validator is _DEFAULT
             ),
@@ -86,10 +102,13 @@ class Driver:
                 default_if_none=serializer is _DEFAULT,
             ),
         )
+        _LOGGER.info("Topic %r created on %r (options: %s)", name, self.backend, options)
 
     def open_topic(self, name: str) -> TopicHandle:
         """Open an existing topic."""
-        return TopicHandle(self._impl.open_topic(name_argument("Topic name", name)), self)
+        topic = TopicHandle(self._impl.open_topic(name_argument("Topic name", name)), self)
+        self._topics.add(topic)
+        return topic
 
     def topic_exists(self, name: str) -> bool:
         """Whether a topic named ``name`` exists."""
@@ -109,8 +128,18 @@ class Driver:
         return self._impl.make_thread_pool(size_argument("count", count))
 
     def close(self) -> None:
-        """Release the backend's resources."""
+        """Close the topic handles opened through this driver, then release the backend's
+        resources. Closing twice does nothing more."""
+        topics, self._topics = list(self._topics), weakref.WeakSet()
+        for topic in topics:
+            topic.close()
         self._impl.close()
+
+    def __enter__(self) -> Driver:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return f"<Driver backend={self.backend!r}>"

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import importlib
 import threading
-from importlib import metadata as importlib_metadata
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .exceptions import Exception as DiasporaException
+
+if TYPE_CHECKING:
+    from importlib import metadata as importlib_metadata
 
 __all__ = [
     "Registry",
@@ -48,6 +50,9 @@ class Registry:
     def _installed(self) -> dict[str, importlib_metadata.EntryPoint]:
         """The group's entry points, read once (lock held)."""
         if self._entry_points is None:
+            # Imported on first use: it is a good part of the package's import time.
+            from importlib import metadata as importlib_metadata
+
             self._entry_points = {
                 entry.name: entry for entry in importlib_metadata.entry_points(group=self.group)
             }

@@ -432,18 +432,21 @@ class BadInputTests(ConformanceBase):
 
     @MUST
     def test_out_of_range_views(self, driver: Driver, diaspora_backend: BackendUnderTest) -> None:
-        """Views past the end of the data raise Exception, also inside a data selector (D3)."""
+        """Blocks or segments past the end of the data raise Exception, also in a selector.
+
+        An offset past the end gives ``DataDescriptor()``, as in the reference.
+        """
         known = KnownEvents(diaspora_backend, driver)
         descriptor = DataDescriptor("", 10)
+        assert descriptor.make_sub_view(offset=11, size=1) == DataDescriptor()
         for make in (
-            lambda: descriptor.make_sub_view(offset=11, size=1),
             lambda: descriptor.make_strided_view(offset=0, num_blocks=4, block_size=3, gap_size=1),
             lambda: descriptor.make_unstructured_view(segments=[(0, 5), (8, 4)]),
         ):
             assert_error(_raises(make), DiasporaException, "bounds", "past the end", "exceed")
 
         def selector(metadata: Any, given: DataDescriptor) -> DataDescriptor:
-            return given.make_sub_view(offset=given.size + 5, size=1)
+            return given.make_unstructured_view(segments=[(0, 1), (given.size, 1)])
 
         consumer = known.topic.consumer(
             consumer_name(), data_selector=selector, data_allocator=lambda m, d: [bytearray(8)]

@@ -84,7 +84,7 @@ def test_a_consumer_skipping_bad_records_logs_them_and_delivers_every_event(
 ) -> None:
     topic = driver.open_topic(mixed_topic(driver, topic_name, bootstrap))
     consumer = topic.consumer("skipper", options={"skip_bad_records": True})
-    with caplog.at_level(logging.WARNING, logger="diaspora_stream_kafka"):
+    with caplog.at_level(logging.WARNING, logger="diaspora_stream.kafka"):
         events = [consumer.pull().wait(10000) for _ in EVENTS]
         assert consumer.pull().wait(300) is None
     assert [event.metadata["i"] for event in events] == EVENTS

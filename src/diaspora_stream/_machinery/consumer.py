@@ -32,12 +32,15 @@ from ..event import FULL_DATA_ALLOCATOR, Event
 from ..exceptions import ClosedError
 from ..exceptions import Exception as DiasporaException
 from ..futures import FutureEvent
+from ..logs import get_logger
 from ..thread_pool import ThreadPool
 
 if TYPE_CHECKING:
     from ..backend.log_adapter import LogTopicHandle
 
 __all__ = ["LogConsumer"]
+
+_LOGGER = get_logger("consumer")
 
 ADAPTIVE_FIRST_READ = 64
 ADAPTIVE_MAX_READ = 4096
@@ -82,6 +85,14 @@ class LogConsumer(ConsumerInterface):
         self._partition_info = [log.partition_info(p) for p in range(log.num_partitions)]
         acknowledged = log.load_acknowledgements(name)
         self._next_id = {p: acknowledged.get(p, -1) + 1 for p in self._targets}
+        resumed = {p: start for p, start in self._next_id.items() if start}
+        if resumed:
+            _LOGGER.info(
+                "Consumer %r of topic %r resumes after its acknowledged events, at event %s",
+                name,
+                log.name,
+                ", ".join(f"{start} of partition {p}" for p, start in sorted(resumed.items())),
+            )
         self._buffers: dict[int, deque[StoredRecord]] = {p: deque() for p in self._targets}
         self._read_size = dict.fromkeys(self._targets, self._first_read_size())
         self._settings = ReadSettings(batch_size, max_num_batches)

@@ -24,11 +24,12 @@ Rules every implementation follows (the conformance suite checks them):
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .capabilities import Capabilities
+from .options import TOPIC_OPTIONS, Option
 
 __all__ = [
     "LogDriver",
@@ -228,6 +229,10 @@ class LogDriver(ABC):
 
     #: What this backend can do; see :class:`Capabilities`.
     capabilities: ClassVar[Capabilities] = Capabilities()
+
+    #: The topic options ``create_topic`` uses (in ``TopicConfig.options``); others are
+    #: ignored with a warning naming them, as the C++ reference ignores them.
+    topic_options: ClassVar[Mapping[str, Option]] = TOPIC_OPTIONS
 
     @classmethod
     @abstractmethod

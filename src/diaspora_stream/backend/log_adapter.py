@@ -23,7 +23,7 @@ from .full import (
     TopicHandleInterface,
 )
 from .log import LogDriver, LogTopic, TopicConfig
-from .options import check_topic_name
+from .options import check_topic_name, warn_unknown_options
 
 __all__ = [
     "LogDriverAdapter",
@@ -136,9 +136,11 @@ class LogTopicHandle(TopicHandleInterface):
 class LogDriverAdapter(DriverInterface):
     """A :class:`~diaspora_stream.backend.full.DriverInterface` over a :class:`LogDriver`."""
 
-    def __init__(self, log_driver: LogDriver) -> None:
+    def __init__(self, log_driver: LogDriver, name: str = "") -> None:
         self.log_driver = log_driver
         self.capabilities = log_driver.capabilities
+        #: The backend's name, for messages (the class name when not given).
+        self.name = name or type(log_driver).__name__
 
     @classmethod
     def create(cls, options: dict[str, Any]) -> DriverInterface:
@@ -153,6 +155,9 @@ class LogDriverAdapter(DriverInterface):
         serializer: SerializerInterface | None,
     ) -> None:
         check_topic_name(name)
+        warn_unknown_options(
+            options, type(self.log_driver).topic_options, f"topics of the {self.name} driver"
+        )
         config = topic_config(options, validator, partition_selector, serializer)
         self.log_driver.create_topic(name, config)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import Exception as DiasporaException
+from ..logs import get_logger
 
-__all__ = ["Option", "parse_options", "check_topic_name"]
+__all__ = ["Option", "parse_options", "warn_unknown_options", "check_topic_name", "TOPIC_OPTIONS"]
+
+_LOGGER = get_logger("options")
 
 _TYPE_NAMES = {
     bool: "a boolean",
@@ -44,13 +47,37 @@ def _matches(value: Any, expected: type) -> bool:
     return isinstance(value, expected)
 
 
+def warn_unknown_options(options: Mapping[str, Any], accepted: Iterable[str], owner: str) -> None:
+    """Log a warning (logger ``diaspora_stream.options``) for each key of ``options`` not in
+    ``accepted``, naming it and listing the accepted ones.
+
+    For options the C++ reference ignores when it does not know them (topic options): they are
+    ignored here too, but never silently.
+    """
+    known = sorted(accepted)
+    for key in sorted(set(options) - set(known), key=str):
+        _LOGGER.warning(
+            "Unknown option %r for the %s is ignored; accepted options: %s",
+            key,
+            owner,
+            ", ".join(known) or "none",
+        )
+
+
 def parse_options(
-    options: Any, accepted: Mapping[str, Option], owner: str, *, allow_unknown: bool = False
+    options: Any,
+    accepted: Mapping[str, Option],
+    owner: str,
+    *,
+    allow_unknown: bool = False,
+    warn_unknown: bool = False,
 ) -> dict[str, Any]:
     """Return ``options`` completed with defaults, after checking names, types and choices.
 
     ``owner`` names what the options configure in error messages (e.g. ``"files driver"``).
-    ``None`` means "all defaults".
+    ``None`` means "all defaults". Unknown names raise, unless ``allow_unknown`` (kept in the
+    result) or ``warn_unknown`` (a warning naming them, see :func:`warn_unknown_options`; left
+    out of the result).
     """
     if options is None:
         options = {}
@@ -59,7 +86,9 @@ def parse_options(
             f"Options of the {owner} must be a JSON object, got {type(options).__name__}"
         )
     unknown = sorted(set(options) - set(accepted))
-    if unknown and not allow_unknown:
+    if unknown and warn_unknown:
+        warn_unknown_options(options, accepted, owner)
+    elif unknown and not allow_unknown:
         known = ", ".join(sorted(accepted)) or "none"
         raise DiasporaException(
             f"Unknown option(s) for the {owner}: {', '.join(unknown)}; accepted options: {known}"
@@ -79,6 +108,13 @@ def parse_options(
             )
         result[name] = value
     return result
+
+
+#: The topic options of a log-level backend unless it declares others
+#: (:attr:`diaspora_stream.backend.log.LogDriver.topic_options`).
+TOPIC_OPTIONS: Mapping[str, Option] = {
+    "num_partitions": Option(int, 1, "number of partitions of the topic (at least 1)"),
+}
 
 
 def check_topic_name(name: Any) -> str:

@@ -6,17 +6,17 @@ Validators look only at an event's metadata (a JSON value); its data is ignored.
 from __future__ import annotations
 
 import copy
-from typing import Any, ClassVar
-
-import jsonschema
-import jsonschema.exceptions
-import referencing.exceptions
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..exceptions import Exception as DiasporaError
 from ..exceptions import InvalidMetadata
 from ..json_codec import dumps_compact
 from .eventbridge import compile_pattern
 from .interfaces import DataSegments, ValidatorInterface
+
+if TYPE_CHECKING:
+    import jsonschema
+    import jsonschema.exceptions
 
 __all__ = ["DefaultValidator", "SchemaValidator", "EventbridgeValidator"]
 
@@ -37,7 +37,12 @@ def _compile_schema(schema: Any, component: str) -> jsonschema.Draft7Validator:
 
     Raises the built-in :class:`ValueError` (the reference's ``std::invalid_argument``) for a
     schema that is neither an object nor a boolean, or that is not a valid draft-07 schema.
+    ``jsonschema`` is imported here, not with the package: ``import diaspora_stream.api`` stays
+    fast for programs that use no schema.
     """
+    import jsonschema
+    import jsonschema.exceptions
+
     if not isinstance(schema, (dict, bool)):
         raise ValueError(
             f"{component}: a JSON schema must be an object or a boolean, "
@@ -91,8 +96,11 @@ class SchemaValidator(ValidatorInterface):
 
     def __init__(self, schema: Any) -> None:
         """Compile ``schema``; raise :class:`ValueError` if it is not a valid JSON schema."""
+        import referencing.exceptions  # with jsonschema, only once a schema is used
+
         self._schema = copy.deepcopy(schema)
         self._validator = _compile_schema(self._schema, "SchemaValidator")
+        self._unresolvable = referencing.exceptions.Unresolvable
 
     @classmethod
     def create(cls, metadata: dict[str, Any]) -> SchemaValidator:
@@ -111,7 +119,7 @@ class SchemaValidator(ValidatorInterface):
         """Raise :class:`InvalidMetadata` listing every schema violation of ``metadata``."""
         try:
             errors = list(self._validator.iter_errors(metadata))
-        except referencing.exceptions.Unresolvable as error:
+        except self._unresolvable as error:
             raise DiasporaError(
                 f"SchemaValidator: the schema contains a reference that cannot be resolved: {error}"
             ) from None

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 from diaspora_stream.backend.log import AppendRecord, StoredRecord
 from diaspora_stream.exceptions import Exception as DiasporaException
+from diaspora_stream.logs import get_logger
 
 from . import index
 from .checksums import CHECKSUMS_FILE, ChecksumFile, crc_of, crc_of_range
@@ -46,6 +47,7 @@ __all__ = ["PartitionFiles", "FLUSH_BEHAVIORS"]
 FLUSH_BEHAVIORS = ("immediate", "on_flush", "buffered")
 
 _RECORD = index.RECORD_SIZE
+_LOGGER = get_logger("files")
 _FILE_NAMES = (DATA_FILE, METADATA_FILE, INDEX_FILE)
 
 
@@ -232,6 +234,20 @@ class PartitionFiles:
                     f"{size} bytes); the partition was truncated or modified outside "
                     "diaspora-stream, nothing was written"
                 )
+        torn = (
+            index_size - count * _RECORD,
+            metadata_size_now - metadata_end,
+            data_size_now - data_end,
+        )
+        if any(torn):
+            _LOGGER.info(
+                "%s: cutting the torn tail a writer left when it died (%d index, %d metadata "
+                "and %d data bytes past event %d); the %d complete events are kept",
+                self.label,
+                *torn,
+                count - 1,
+                count,
+            )
         if index_size != count * _RECORD:
             os.ftruncate(self._index, count * _RECORD)
         if self._checksums is not None:

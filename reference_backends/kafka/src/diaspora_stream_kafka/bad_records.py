@@ -15,7 +15,7 @@ from .records import CorruptRecord
 __all__ = ["LOGGER", "NotAnEvent", "pass_over"]
 
 #: Where a consumer that skips bad records says which ones it skipped.
-LOGGER = logging.getLogger("diaspora_stream_kafka.consumer")
+LOGGER = logging.getLogger("diaspora_stream.kafka.consumer")
 
 
 class NotAnEvent(CorruptRecord):

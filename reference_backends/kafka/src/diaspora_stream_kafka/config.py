@@ -14,7 +14,7 @@ __all__ = ["OPTIONS", "KafkaConfig", "librdkafka_settings"]
 
 #: Where librdkafka's own log lines go (instead of standard error), unless ``kafka`` names a
 #: ``logger`` of its own.
-LIBRDKAFKA_LOGGER = logging.getLogger("diaspora_stream_kafka.librdkafka")
+LIBRDKAFKA_LOGGER = logging.getLogger("diaspora_stream.kafka.librdkafka")
 LIBRDKAFKA_LOGGER.addHandler(logging.NullHandler())
 
 #: Largest event (header + serialized metadata + data) by default: topics are created with this

@@ -1,10 +1,4 @@
-"""``diaspora-mochi start|stop|status --config FILE``: run a mochi service.
-
-``start`` launches the server members in the background (``--foreground`` keeps them attached)
-and writes the group file; ``status`` says which members answer (exit status 1 if any does
-not); ``stop`` stops them cleanly (SIGTERM) and removes the group file. Errors are one line on
-stderr with a non-zero exit status.
-"""
+"""``diaspora-mochi start|stop|status --config FILE``: run a mochi service (see :data:`HELP`)."""
 
 from __future__ import annotations
 
@@ -17,14 +11,49 @@ from diaspora_stream.exceptions import Exception as DiasporaException
 from . import service
 from .config import ServerConfig
 
-__all__ = ["main"]
+__all__ = ["HELP", "main"]
+
+#: What ``diaspora-mochi --help`` says (plain text).
+HELP = """\
+Run a mochi service: server processes (members) that hold topics, and the group file that
+clients give as the driver option group_file.
+
+  start   launch the members in the background (--foreground keeps them attached) and write
+          the group file
+  status  say which members answer (exit status 1 if one does not)
+  stop    stop the members cleanly (SIGTERM) and remove the group file
+
+Errors are one line on stderr with a non-zero exit status.
+"""
+
+EPILOG = """\
+example:
+  echo '{"root": "mochi-data", "group_file": "mochi-group.json"}' > mochi-service.json
+  diaspora-mochi start --config mochi-service.json
+  diaspora-ctl topic list --driver mochi --driver.group_file mochi-group.json
+  diaspora-mochi stop --config mochi-service.json
+
+In Python: Driver(backend="mochi", options={"group_file": "mochi-group.json"}).
+The configuration file's keys are in docs/backends/mochi.md.
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; return its exit status."""
-    parser = argparse.ArgumentParser(prog="diaspora-mochi", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="diaspora-mochi",
+        description=HELP,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("command", choices=["start", "stop", "status"])
-    parser.add_argument("--config", "-c", required=True, type=Path, help="configuration file")
+    parser.add_argument(
+        "--config",
+        "-c",
+        required=True,
+        type=Path,
+        help="the service's configuration file (JSON, or YAML with PyYAML); not the group file",
+    )
     parser.add_argument("--foreground", action="store_true", help="start: stay attached")
     args = parser.parse_args(argv)
     try:

@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from diaspora_stream.logs import get_logger
+
 from .config import GroupMember, read_token
 from .errors import AccessDeniedError, ProtocolError, RemoteError, ServerUnavailableError
 from .protocol import FrameReader, send_frame
@@ -23,6 +25,8 @@ from .shared_memory import SharedArea
 T = TypeVar("T")
 
 __all__ = ["Connection", "MemberClient"]
+
+_LOGGER = get_logger("mochi")
 
 
 class Connection:
@@ -195,6 +199,13 @@ class MemberClient:
             current = self._resolve(self.member.rank) if self._resolve else None
             if current is None or current.address == self.member.address:
                 raise
+            _LOGGER.info(
+                "mochi member %d is unreachable at %s; reconnecting at %s (from group file %s)",
+                self.member.rank,
+                self.member.address,
+                current.address,
+                self.group_file,
+            )
             self.member = current
             return Connection(self)
 

@@ -3,7 +3,7 @@
 A configuration file (JSON, or YAML when PyYAML is installed) describes one service::
 
     {"root": "mochi-data",          # data directory: partitions, catalog.sqlite, logs
-     "group_file": "mochi.json",    # written at start, read by clients (driver option)
+     "group_file": "mochi-group.json",  # written at start, read by clients (driver option)
      "host": "127.0.0.1",           # listening address (loopback by default)
      "port": 0,                     # first port (member i listens on port + i); 0: any port
      "servers": 1,                  # server processes; partitions go round-robin over them
@@ -34,7 +34,17 @@ from typing import Any
 
 from .errors import ConfigurationError
 
-__all__ = ["GroupMember", "ServerConfig", "read_group_file", "read_token", "write_group_file"]
+__all__ = [
+    "PARTITION_TYPES",
+    "GroupMember",
+    "ServerConfig",
+    "read_group_file",
+    "read_token",
+    "write_group_file",
+]
+
+#: Values of the ``type`` topic option: file partitions (chunk files) or memory partitions.
+PARTITION_TYPES = ("default", "memory")
 
 _KEYS = {
     "root",
@@ -89,7 +99,14 @@ class ServerConfig:
         except OSError as error:
             raise ConfigurationError(f"cannot read configuration file {path}: {error}") from None
         data = _parse(text, path)
-        return cls.from_dict(data, path.resolve().parent)
+        config = cls.from_dict(data, path.resolve().parent)
+        if config.group_file == path.resolve():
+            raise ConfigurationError(
+                f"configuration key 'group_file' names the configuration file itself ({path}): "
+                "the service would overwrite its configuration with the group file; give the "
+                "group file another name (e.g. mochi-group.json beside mochi-service.json)"
+            )
+        return config
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], base: Path) -> ServerConfig:

@@ -15,9 +15,9 @@ import functools
 import sys
 import threading
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from diaspora_stream.backend.capabilities import Capabilities
 from diaspora_stream.backend.log import (
@@ -28,12 +28,13 @@ from diaspora_stream.backend.log import (
     StoredRecord,
     TopicConfig,
 )
+from diaspora_stream.backend.options import TOPIC_OPTIONS, Option
 from diaspora_stream.constants import AdaptiveBatchSize
 from diaspora_stream.exceptions import ClosedError
 from diaspora_stream.exceptions import Exception as DiasporaException
 
 from .client import MemberClient
-from .config import read_group_file
+from .config import PARTITION_TYPES, read_group_file
 from .errors import ConfigurationError, RemoteError
 from .pipeline import SHARED_BYTES, AppendPipeline
 from .subscription import Subscription
@@ -106,6 +107,11 @@ class MochiDriver(LogDriver):
         partial_data_reads=True,
         durable_flush=True,
     )
+
+    topic_options: ClassVar[Mapping[str, Option]] = {
+        **TOPIC_OPTIONS,
+        "type": Option(str, "default", "partition type", choices=PARTITION_TYPES),
+    }
 
     def __init__(self, options: dict[str, Any]) -> None:
         """Check the options and read the group file."""

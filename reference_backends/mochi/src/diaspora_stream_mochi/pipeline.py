@@ -32,7 +32,7 @@ from .shared_memory import SharedArea
 
 __all__ = ["AppendPipeline"]
 
-log = logging.getLogger("diaspora_stream_mochi")
+log = logging.getLogger("diaspora_stream.mochi")
 #: Default size of a pipeline's shared memory area.
 SHARED_BYTES = 64 * 1024 * 1024
 

@@ -35,7 +35,7 @@ from . import memory_access
 from .access import denied_message, load_or_create_token, token_matches
 from .acknowledger import Acknowledger
 from .catalog import Catalog, TopicExistsError
-from .config import ServerConfig
+from .config import PARTITION_TYPES, ServerConfig
 from .errors import FrameTooLargeError, ProtocolError
 from .limits import LimitExceededError, check_limit, frame_limit_error
 from .memory_reserve import MemoryReserve
@@ -47,7 +47,6 @@ __all__ = ["MochiServer", "RequestError", "main"]
 
 log = logging.getLogger("diaspora_stream_mochi.server")
 
-PARTITION_TYPES = ("default", "memory")
 #: Events per pushed batch when the consumer asked for adaptive batches.
 ADAPTIVE_PUSH_MAX = 4096
 #: Largest reusable landing buffer per connection.
