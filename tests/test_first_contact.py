@@ -120,6 +120,29 @@ def test_driver_is_a_context_manager_closing_what_it_opened(tmp_path: Path) -> N
         assert again.open_topic("t").consumer("c").pull().wait(timeout_ms=1000).metadata == {"a": 1}
 
 
+def test_closing_the_driver_stores_what_its_producers_hold_and_closes_its_consumers(
+    tmp_path: Path,
+) -> None:
+    options = {"root_path": str(tmp_path)}
+    with Driver(backend="files", options=options) as driver:
+        driver.create_topic("t", options={"num_partitions": 2})
+        topic = driver.open_topic("t")
+        producer = topic.producer("p", batch_size=1000)  # never flushed, never closed
+        for i in range(10):
+            producer.push({"i": i}, b"%d" % i)
+        consumer = topic.consumer("c")
+    with pytest.raises(ClosedError):
+        producer.push({"i": 10})
+    with pytest.raises(ClosedError):
+        consumer.pull()
+    with Driver(backend="files", options=options) as again:
+        reader = again.open_topic("t").consumer("reader")
+        stored = sorted(
+            (event.metadata["i"], bytes(event.data[0])) for event in reader.events(timeout_ms=1000)
+        )
+    assert stored == [(i, b"%d" % i) for i in range(10)]
+
+
 # ------------------------------------------------------------------ unknown options
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from ._args import name_argument, options_argument, size_argument
@@ -26,11 +27,14 @@ _UNSET: Any = object()
 class TopicHandle:
     """An open topic (``Driver.open_topic``): makes producers and consumers."""
 
-    __slots__ = ("__weakref__", "_impl", "driver")
+    __slots__ = ("__weakref__", "_consumers", "_impl", "_producers", "driver")
 
     def __init__(self, impl: TopicHandleInterface, driver: Driver) -> None:
         self._impl = impl
         self.driver = driver
+        # Closed with the handle (producers first, so that what they hold is stored).
+        self._producers: weakref.WeakSet[Producer] = weakref.WeakSet()
+        self._consumers: weakref.WeakSet[Consumer] = weakref.WeakSet()
 
     @property
     def name(self) -> str:
@@ -89,7 +93,9 @@ class TopicHandle:
         impl = self._impl.make_producer(
             name, batch_size, max_num_batches, ordering, pool, options_argument("options", options)
         )
-        return Producer(impl, self, name, batch_size, max_num_batches, ordering, pool)
+        producer = Producer(impl, self, name, batch_size, max_num_batches, ordering, pool)
+        self._producers.add(producer)
+        return producer
 
     def consumer(
         self,
@@ -131,7 +137,7 @@ class TopicHandle:
             checked_targets,
             options_argument("options", options),
         )
-        return Consumer(
+        consumer = Consumer(
             impl,
             self,
             name,
@@ -142,6 +148,8 @@ class TopicHandle:
             None if data_allocator is _UNSET else data_allocator,
             checked_targets,
         )
+        self._consumers.add(consumer)
+        return consumer
 
     def _targets(self, targets: Any) -> list[int] | None:
         if targets is None:
@@ -161,7 +169,13 @@ class TopicHandle:
         return checked or None
 
     def close(self) -> None:
-        """Release the handle's resources (file descriptors, connections)."""
+        """Close the producers made from this handle (each stores what it holds, as
+        :meth:`Producer.close <diaspora_stream.producer.Producer.close>` does), then its
+        consumers, then release the handle's resources (file descriptors, connections)."""
+        producers, self._producers = list(self._producers), weakref.WeakSet()
+        consumers, self._consumers = list(self._consumers), weakref.WeakSet()
+        for client in [*producers, *consumers]:
+            client.close()
         self._impl.close()
 
     def __repr__(self) -> str:
