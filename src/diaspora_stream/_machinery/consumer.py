@@ -37,8 +37,8 @@ from ..constants import AdaptiveBatchSize, NoMoreEvents
 from ..event import FULL_DATA_ALLOCATOR, Event
 from ..exceptions import ClosedError, UnsupportedError
 from ..exceptions import Exception as DiasporaException
-from ..positions import PartitionPositions, Position
 from ..futures import FutureEvent
+from ..positions import PartitionPositions, Position
 from ..thread_pool import ThreadPool
 
 if TYPE_CHECKING:

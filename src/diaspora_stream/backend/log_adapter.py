@@ -12,8 +12,10 @@ from ..components.interfaces import (
 )
 from ..components.public import PartitionSelector, Serializer, Validator, component_metadata
 from ..exceptions import Exception as DiasporaException
+from ..exceptions import UnsupportedError
 from ..registry import partition_selectors, serializers, validators
 from ..thread_pool import ThreadPool
+from .capabilities import Capabilities
 from .full import (
     ConsumerInterface,
     DataAllocator,
@@ -22,8 +24,6 @@ from .full import (
     ProducerInterface,
     TopicHandleInterface,
 )
-from ..exceptions import UnsupportedError
-from .capabilities import Capabilities
 from .log import LogDriver, LogTopic, TopicConfig
 from .options import check_topic_name
 
