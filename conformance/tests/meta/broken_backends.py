@@ -500,7 +500,7 @@ class TargetsIgnoredDriver(LogDriverAdapter):
         """Open ``name`` with a :class:`TargetsIgnoredHandle`."""
         plain = super().open_topic(name)
         assert isinstance(plain, LogTopicHandle)
-        return TargetsIgnoredHandle(plain.log_topic)
+        return TargetsIgnoredHandle(plain.log_topic, self.capabilities)
 
 
 class CorrectMemoryDriver(MemoryDriver):
