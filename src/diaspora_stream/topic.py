@@ -12,7 +12,7 @@ from .consumer import Consumer
 from .event import FULL_DATA_ALLOCATOR
 from .exceptions import Exception as DiasporaException
 from .exceptions import InvalidArgument
-from .positions import Position, partition_positions
+from .positions import PartitionPositions, Position, partition_positions
 from .producer import Producer
 from .thread_pool import ThreadPool
 
@@ -129,7 +129,7 @@ class TopicHandle:
                 raise InvalidArgument(f"{what} must be callable or None, got {function!r}")
         checked_targets = self._targets(targets)
         all_targets = checked_targets or list(range(len(self._impl.partitions)))
-        positions = {
+        positions: PartitionPositions = {
             partition: position
             for partition, position in partition_positions(
                 start, all_targets, len(self._impl.partitions)
