@@ -105,6 +105,7 @@ class MochiDriver(LogDriver):
         multi_process_producers=True,
         partial_data_reads=True,
         durable_flush=True,
+        replay=True,
     )
 
     def __init__(self, options: dict[str, Any]) -> None:
