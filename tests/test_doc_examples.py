@@ -43,7 +43,7 @@ def run_example(name: str, *args: str | Path) -> str:
 
 
 def test_usage_message() -> None:
-    for name in ("producer.py", "consumer.py", "energy_topic.py"):
+    for name in ("producer.py", "consumer.py", "energy_topic.py", "replay.py"):
         result = subprocess.run(
             [sys.executable, str(CODE_DIR / name)],
             capture_output=True,
@@ -148,3 +148,15 @@ def test_energy_topic(tmp_path: Path) -> None:
     assert (topic_dir / "partitions" / "00000001" / "metadata").read_bytes() == bytes(
         [42, 42, 30, 42, 42, 30]
     )
+
+
+def test_end_of_stream_and_replay(tmp_path: Path) -> None:
+    out = run_example("replay.py", tmp_path / "data").splitlines()
+    assert out[0].startswith("refused: Topic 'simulation', partition 0 is complete")
+    assert out[1:] == [
+        f"analysis read steps {list(range(10))}",
+        "acknowledged positions of 'analysis': {0: 4, 1: 4}",
+        "consumer names: ['analysis']",
+        "replayed steps [7, 9]",
+        "audit read 10 events",
+    ]

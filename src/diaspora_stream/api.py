@@ -34,11 +34,13 @@ from .exceptions import (
     Exception,  # noqa: A004 - the reference's public name
     InvalidArgument,
     InvalidMetadata,
+    PartitionCompleted,
     StopEventProcessor,
     Unreachable,
     UnsupportedError,
 )
 from .futures import FutureEvent, FutureFlushed, FutureUint
+from .positions import Position
 from .producer import Producer
 from .registry import (
     register_driver,
@@ -76,8 +78,10 @@ __all__ = [
     "LogTopic",
     "NoMoreEvents",
     "Ordering",
+    "PartitionCompleted",
     "PartitionSelector",
     "PartitionSelectorInterface",
+    "Position",
     "Producer",
     "ProducerInterface",
     "Serializer",

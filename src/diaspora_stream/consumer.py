@@ -13,6 +13,7 @@ from .backend.full import ConsumerInterface
 from .event import Event
 from .exceptions import StopEventProcessor
 from .futures import FutureEvent
+from .positions import partition_positions
 from .thread_pool import ThreadPool
 
 if TYPE_CHECKING:
@@ -67,8 +68,24 @@ class Consumer:
         self.targets = targets
 
     def pull(self) -> FutureEvent:
-        """Future of the next event; ``wait`` returns ``None`` if none arrives in time."""
+        """Future of the next event; ``wait`` returns ``None`` if none arrives in time.
+
+        After the last event of a partition marked complete, the future gives that partition's
+        end-of-stream sentinel (an event whose ``event_id`` is ``None``); once every partition
+        of the consumer ended, every pull gives a sentinel at once."""
         return self._pull()
+
+    def _partitions(self) -> list[int]:
+        return self.targets or list(range(len(self.topic.partitions)))
+
+    def seek(self, position: Any) -> None:
+        """Move the consumer: ``position`` is a :class:`~diaspora_stream.positions.Position`
+        (for every partition it reads) or ``{partition: event_id or Position}``; the next
+        event of each such partition is the one with that id (``Position.END``: the next one
+        pushed). Events already pulled are not taken back; acknowledgements still only move a
+        name's position forward. Needs the ``replay`` capability (else ``UnsupportedError``)."""
+        partitions = self._partitions()
+        self._impl.seek(partition_positions(position, partitions, len(self.topic.partitions)))
 
     def process(
         self,
@@ -84,7 +101,8 @@ class Consumer:
         the wait times out. ``processor`` runs on ``thread_pool`` (default: the driver's default
         pool, i.e. in this thread) and stops the loop by raising :class:`StopEventProcessor`.
         Returns once every scheduled call has finished; the first other exception a processor
-        raised is re-raised then.
+        raised is re-raised then. End-of-stream sentinels are not given to ``processor``: the
+        loop ends once every partition of the consumer delivered its sentinel.
         """
         size_argument("max_events", max_events)
         pool = thread_pool if thread_pool is not None else self.topic.driver.default_thread_pool
@@ -128,10 +146,17 @@ class Consumer:
                     return True, None
 
         count = 0
+        ended: set[int] = set()
+        partitions = len(self._partitions())
         while count < max_events and not stop.is_set():
             pulled, event = next_event()
             if not pulled:
                 break
+            if event is not None and event.event_id is None:
+                ended.add(event.partition_index)
+                if len(ended) >= partitions:
+                    break
+                continue
             count += 1
             with idle:
                 pending += 1
@@ -143,11 +168,19 @@ class Consumer:
             raise errors[0]
 
     def events(self, timeout_ms: int = ITERATION_TIMEOUT_MS) -> Iterator[Event]:
-        """Yield events until none arrives within ``timeout_ms``."""
+        """Yield events until none arrives within ``timeout_ms``, or until every partition of
+        the consumer delivered its end-of-stream sentinel (sentinels are not yielded)."""
+        ended: set[int] = set()
+        partitions = len(self._partitions())
         while True:
             event = self._pull().wait(timeout_ms)
-            if event is None or event.event_id is None:
+            if event is None:
                 return
+            if event.event_id is None:
+                ended.add(event.partition_index)
+                if len(ended) >= partitions:
+                    return
+                continue
             yield event
 
     def __iter__(self) -> Iterator[Event]:

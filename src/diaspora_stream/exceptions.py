@@ -21,6 +21,7 @@ __all__ = [
     "EventsNotStored",
     "Unreachable",
     "StopEventProcessor",
+    "PartitionCompleted",
 ]
 
 
@@ -68,6 +69,10 @@ class EventsNotStored(Exception):
 
 class Unreachable(Exception):
     """The backend's service could not be reached within the documented time."""
+
+
+class PartitionCompleted(Exception):
+    """An event was pushed to a partition already marked complete (``mark_complete``)."""
 
 
 class StopEventProcessor(builtins.Exception):

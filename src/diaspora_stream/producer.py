@@ -88,6 +88,12 @@ class Producer:
         first cause) when any event pushed before the flush could not be stored."""
         return self._impl.flush()
 
+    def mark_complete(self, partition: int | None = None) -> None:
+        """Flush, wait until every pushed event is stored, then mark ``partition`` (default:
+        every partition) of the topic complete (:meth:`TopicHandle.mark_complete`)."""
+        self._impl.flush().wait(-1)
+        self.topic.mark_complete(partition)
+
     def close(self) -> None:
         """Flush, wait until everything is stored, and release the producer."""
         self._impl.close(wait=True)

@@ -13,6 +13,7 @@ from .consumer import Consumer
 from .event import FULL_DATA_ALLOCATOR
 from .exceptions import Exception as DiasporaException
 from .exceptions import InvalidArgument
+from .positions import PartitionPositions, Position, partition_positions
 from .producer import Producer
 from .thread_pool import ThreadPool
 
@@ -108,6 +109,7 @@ class TopicHandle:
         thread_pool: ThreadPool | None = None,
         targets: list[int] | None = None,
         options: Any = None,
+        start: Any = Position.ACKNOWLEDGED,
     ) -> Consumer:
         """Create a consumer named ``name``.
 
@@ -116,6 +118,12 @@ class TopicHandle:
         selected bytes are written into the buffers it returns and ``event.data`` is that very
         list. ``data_allocator=None`` fetches no data (``event.data == []``). ``targets`` limits
         the consumer to those partitions.
+
+        ``start`` says where it reads from: ``Position.ACKNOWLEDGED`` (the default: after the
+        last event its name acknowledged), ``Position.BEGINNING``, ``Position.END`` (only
+        events pushed from now on), or ``{partition: event_id or Position}`` (partitions not
+        named start at the acknowledged position). Any other start needs the backend's
+        ``replay`` capability (else ``UnsupportedError``).
         """
         name_argument("Consumer name", name)
         size_argument("batch_size", batch_size)
@@ -126,6 +134,14 @@ class TopicHandle:
             if function not in (None, FULL_DATA_ALLOCATOR) and not callable(function):
                 raise InvalidArgument(f"{what} must be callable or None, got {function!r}")
         checked_targets = self._targets(targets)
+        all_targets = checked_targets or list(range(len(self._impl.partitions)))
+        positions: PartitionPositions = {
+            partition: position
+            for partition, position in partition_positions(
+                start, all_targets, len(self._impl.partitions)
+            ).items()
+            if position is not Position.ACKNOWLEDGED
+        }
         pool = self._pool(thread_pool)
         impl = self._impl.make_consumer(
             name,
@@ -137,6 +153,12 @@ class TopicHandle:
             checked_targets,
             options_argument("options", options),
         )
+        if positions:
+            try:
+                impl.seek(positions)
+            except BaseException:
+                impl.close()
+                raise
         consumer = Consumer(
             impl,
             self,
@@ -167,6 +189,37 @@ class TopicHandle:
             if target not in checked:
                 checked.append(target)
         return checked or None
+
+    def mark_complete(self, partition: int | None = None) -> None:
+        """Mark ``partition`` (default: every partition) complete: consumers receive the
+        end-of-stream sentinel (an event whose ``event_id`` is ``None``) after its last event,
+        and pushing to it raises :class:`~diaspora_stream.exceptions.PartitionCompleted`.
+        Events still buffered in producers are not waited for: flush them first, or call
+        :meth:`Producer.mark_complete`. Needs the ``end_of_stream`` capability."""
+        count = len(self._impl.partitions)
+        if partition is None:
+            partitions = list(range(count))
+        elif isinstance(partition, bool) or not isinstance(partition, int):
+            raise InvalidArgument(f"partition must be a partition index, got {partition!r}")
+        elif not 0 <= partition < count:
+            raise DiasporaException(
+                f"Invalid partition {partition}: topic {self.name!r} has {count} partition(s)"
+            )
+        else:
+            partitions = [partition]
+        self._impl.mark_complete(partitions)
+
+    def acknowledged_positions(self, consumer_name: str) -> dict[int, int]:
+        """``{partition: last acknowledged event id}`` of the consumers named
+        ``consumer_name`` (partitions without an acknowledgement are absent), read without
+        creating a consumer. Needs the ``consumer_positions`` capability."""
+        name_argument("Consumer name", consumer_name)
+        return self._impl.acknowledged_positions(consumer_name)
+
+    def consumer_names(self) -> list[str]:
+        """The consumer names with an acknowledged position in this topic, sorted. Needs the
+        ``consumer_positions`` capability."""
+        return self._impl.consumer_names()
 
     def close(self) -> None:
         """Close the producers made from this handle (each stores what it holds, as

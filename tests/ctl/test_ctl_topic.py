@@ -253,9 +253,16 @@ def test_info_counts_events_and_shows_consumer_positions(root: Path) -> None:
     report = json.loads(run_ctl(*base, "--name", "info", "--json").stdout)
     assert [p["events"] for p in report["partitions"]] == [4, 3]
     assert report["components"]["serializer"] == {"type": "default"}
-    assert report["consumers"] == {}
+    # files lists its consumer names: without --consumer, every name is shown.
+    assert report["consumers_listed"] is True
+    assert report["consumers"] == {
+        "worker": [
+            {"partition": 0, "consumed": 2, "events": 4, "next": 2},
+            {"partition": 1, "consumed": 0, "events": 3, "next": 0},
+        ]
+    }
     plain = run_ctl(*base, "info")
-    assert "Consumer positions: not shown" in plain.stdout
+    assert "partition 0: 2 of 4 event(s) acknowledged, resumes at event 2" in plain.stdout
     # Reading the topic left no acknowledgement behind: the worker's positions are unchanged
     # and no other consumer appeared.
     assert sorted(p.name for p in (root / "info" / "consumers").iterdir()) == ["worker"]

@@ -34,6 +34,7 @@ from diaspora_stream.api import (
     Capabilities,
     DataDescriptor,
     Driver,
+    Position,
     TopicHandle,
     UnsupportedError,
 )
@@ -42,6 +43,7 @@ from diaspora_stream.api import Exception as DiasporaException
 from .backend import BackendUnderTest
 from .base import ConformanceBase
 from .helpers import (
+    QUIET_MS,
     WAIT_MS,
     assert_no_more_events,
     consumer_name,
@@ -555,3 +557,94 @@ class CapabilityTests(ConformanceBase):
         if not capabilities.persistent_topics:
             result = _finish(_child(diaspora_backend, mode="open", topic=name))
             assert result["opened"] or result["error"], result
+
+    # -------------------------------------------------------------- end_of_stream
+
+    @MUST
+    @requires("end_of_stream")
+    def test_end_of_stream(self, driver: Driver, diaspora_backend: BackendUnderTest) -> None:
+        """A topic marked complete gives its events then the end-of-stream sentinel."""
+        topic = driver.open_topic(diaspora_backend.create_topic(driver))
+        producer = topic.producer()
+        push_and_flush(producer, [({"i": i}, b"") for i in range(3)])
+        producer.mark_complete()
+        consumer = topic.consumer(consumer_name("eos-capability"))
+        assert [event.event_id for event in take(consumer, 3)] == [0, 1, 2]
+        sentinel = consumer.pull().wait(WAIT_MS)
+        assert sentinel is not None and sentinel.event_id is None, sentinel
+
+    @MUST
+    def test_end_of_stream_absent(self, driver: Driver, diaspora_backend: BackendUnderTest) -> None:
+        """Absent end_of_stream: mark_complete raises UnsupportedError and changes nothing.
+
+        Pushing to the topic still works and consumers never get a sentinel.
+        """
+        self._skip_if_declared(diaspora_backend, "end_of_stream")
+        topic = driver.open_topic(diaspora_backend.create_topic(driver))
+        producer = topic.producer()
+        push_and_flush(producer, [({"i": 0}, b"")])
+        with pytest.raises(UnsupportedError):
+            topic.mark_complete()
+        with pytest.raises(UnsupportedError):
+            producer.mark_complete(0)
+        assert push_and_flush(producer, [({"i": 1}, b"")]) == [1]
+        consumer = topic.consumer(consumer_name("no-eos"))
+        assert [event.event_id for event in take(consumer, 2)] == [0, 1]
+        assert consumer.pull().wait(QUIET_MS) is None, "no sentinel without end_of_stream"
+
+    # --------------------------------------------------------------------- replay
+
+    @MUST
+    @requires("replay")
+    def test_replay(self, driver: Driver, diaspora_backend: BackendUnderTest) -> None:
+        """A consumer started at the beginning reads every event; seek moves it back."""
+        topic = driver.open_topic(diaspora_backend.create_topic(driver))
+        push_and_flush(topic.producer(), [({"i": i}, b"") for i in range(4)])
+        consumer = topic.consumer(consumer_name("replay"), start=Position.BEGINNING)
+        assert [event.event_id for event in take(consumer, 4)] == [0, 1, 2, 3]
+        consumer.seek({0: 1})
+        assert [event.event_id for event in take(consumer, 3)] == [1, 2, 3]
+
+    @MUST
+    def test_replay_absent(self, driver: Driver, diaspora_backend: BackendUnderTest) -> None:
+        """Absent replay: a start other than the acknowledged position, and seek, raise
+        UnsupportedError; the default start still works."""
+        self._skip_if_declared(diaspora_backend, "replay")
+        topic = driver.open_topic(diaspora_backend.create_topic(driver))
+        push_and_flush(topic.producer(), [({"i": i}, b"") for i in range(2)])
+        for start in (Position.BEGINNING, Position.END, {0: 1}):
+            with pytest.raises(UnsupportedError):
+                topic.consumer(consumer_name("no-replay"), start=start)
+        consumer = topic.consumer(consumer_name("no-replay"), start=Position.ACKNOWLEDGED)
+        assert [event.event_id for event in take(consumer, 2)] == [0, 1]
+        with pytest.raises(UnsupportedError):
+            consumer.seek(Position.BEGINNING)
+        assert_no_more_events(consumer)
+
+    # ---------------------------------------------------------- consumer_positions
+
+    @MUST
+    @requires("consumer_positions", "acknowledgements")
+    def test_consumer_positions(self, driver: Driver, diaspora_backend: BackendUnderTest) -> None:
+        """A name's acknowledged positions can be read, and the name listed, with no consumer."""
+        topic = driver.open_topic(diaspora_backend.create_topic(driver))
+        push_and_flush(topic.producer(), [({"i": i}, b"") for i in range(3)])
+        name = consumer_name("positions")
+        consumer = topic.consumer(name)
+        take(consumer, 2)[1].acknowledge()
+        consumer.close()
+        assert topic.acknowledged_positions(name) == {0: 1}
+        assert name in topic.consumer_names()
+
+    @MUST
+    def test_consumer_positions_absent(
+        self, driver: Driver, diaspora_backend: BackendUnderTest
+    ) -> None:
+        """Absent consumer_positions: acknowledged_positions and consumer_names raise
+        UnsupportedError."""
+        self._skip_if_declared(diaspora_backend, "consumer_positions")
+        topic = driver.open_topic(diaspora_backend.create_topic(driver))
+        with pytest.raises(UnsupportedError):
+            topic.acknowledged_positions(consumer_name("positions"))
+        with pytest.raises(UnsupportedError):
+            topic.consumer_names()

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from broken_clients import CLIENT_BUGS
 from broken_failures import FAILURE_BUGS
 from broken_persistent import PERSISTENT_BUGS
+from broken_positions import POSITION_BUGS
 from broken_storage import STORAGE_BUGS
 from scaffolding import (
     MODULE,
@@ -500,7 +501,7 @@ class TargetsIgnoredDriver(LogDriverAdapter):
         """Open ``name`` with a :class:`TargetsIgnoredHandle`."""
         plain = super().open_topic(name)
         assert isinstance(plain, LogTopicHandle)
-        return TargetsIgnoredHandle(plain.log_topic)
+        return TargetsIgnoredHandle(plain.log_topic, self.capabilities)
 
 
 class CorrectMemoryDriver(MemoryDriver):
@@ -699,6 +700,7 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
     *CLIENT_BUGS,
     *PERSISTENT_BUGS,
     *FAILURE_BUGS,
+    *POSITION_BUGS,
 )
 
 #: The memory backend without a bug, reached exactly like the broken ones.

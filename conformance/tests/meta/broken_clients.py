@@ -25,6 +25,7 @@ from diaspora_stream.backend.full import (
 from diaspora_stream.backend.log_adapter import LogDriverAdapter, LogTopicHandle
 from diaspora_stream.backends.memory import MemoryDriver
 from diaspora_stream.futures import Completion, FutureEvent, FutureFlushed, FutureUint
+from diaspora_stream.positions import PartitionPositions
 from diaspora_stream.thread_pool import ThreadPool
 
 __all__ = [
@@ -113,7 +114,7 @@ def full_level_driver(handle_class: type[WrappingHandle]) -> type[LogDriverAdapt
         def open_topic(self, name: str) -> LogTopicHandle:
             plain = super().open_topic(name)
             assert isinstance(plain, LogTopicHandle)
-            return handle_class(plain.log_topic)
+            return handle_class(plain.log_topic, self.capabilities)
 
     Driver.__name__ = Driver.__qualname__ = handle_class.__name__.replace("Handle", "Driver")
     return Driver
@@ -147,6 +148,9 @@ class DelegatingConsumer(ConsumerInterface):
 
     def pull(self) -> FutureEvent:
         return self.future_class(self.inner.pull()._completion)
+
+    def seek(self, positions: PartitionPositions) -> None:
+        self.inner.seek(positions)
 
     def close(self) -> None:
         self.inner.close()

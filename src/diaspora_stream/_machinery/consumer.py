@@ -12,6 +12,12 @@ asks for, straight into the memory the data allocator returns.
 pending future: ``wait(timeout_ms)`` polls the backend until an event arrives (it is then
 claimed by that future) or the timeout expires (``None``; the future can be waited on again).
 Nothing is claimed by a future nobody waits on, so dropping a timed-out future loses nothing.
+
+End of stream: when a targeted partition has no record left and was marked complete (checked
+before the read that came back empty, so no record appended before the mark is missed), the
+consumer delivers one sentinel event for it (``event_id is None``); once every targeted partition
+gave its sentinel, each pull gets a sentinel at once. ``seek`` moves the read position of a
+partition and drops what was read ahead of it.
 """
 
 from __future__ import annotations
@@ -27,12 +33,16 @@ from ..backend.full import ConsumerInterface, DataAllocator, DataSelector
 from ..backend.log import LogTopic, ReadSettings, StoredRecord
 from ..backend.pulls import pull_future
 from ..backend.selection import SelectionPlan, plan_selection, select_event_data
-from ..constants import AdaptiveBatchSize
+from ..constants import AdaptiveBatchSize, NoMoreEvents
 from ..event import FULL_DATA_ALLOCATOR, Event
-from ..exceptions import ClosedError
+from ..exceptions import ClosedError, UnsupportedError
 from ..exceptions import Exception as DiasporaException
 from ..futures import FutureEvent
+<<<<<<< HEAD
 from ..logs import get_logger
+=======
+from ..positions import PartitionPositions, Position
+>>>>>>> replay
 from ..thread_pool import ThreadPool
 
 if TYPE_CHECKING:
@@ -99,6 +109,9 @@ class LogConsumer(ConsumerInterface):
         self._cursor = 0
         self._lock = threading.RLock()
         self._closed = False
+        self._watch_completion = topic.capabilities.end_of_stream
+        #: Targeted partitions whose end-of-stream sentinel was delivered.
+        self._ended: set[int] = set()
         # Backends that fetch the selections of a batch at once get them a batch at a time.
         # Only with the library's allocators: a user's allocator is called at pull time, as
         # documented (whole-data reads with the default allocator use _read_ahead already).
@@ -145,12 +158,22 @@ class LogConsumer(ConsumerInterface):
                 raise ClosedError(f"Consumer {self.name!r} is closed")
             targets = self._targets
             count = len(targets)
+            if len(self._ended) == count:
+                return self._sentinel(targets[0])
             for step in range(count):
                 slot = (self._cursor + step) % count
                 partition = targets[slot]
                 buffer = self._buffers[partition]
-                if not buffer and not self._refill(partition, buffer):
-                    continue
+                if not buffer:
+                    if partition in self._ended:
+                        continue
+                    complete = self._watch_completion and self._log.is_complete(partition)
+                    if not self._refill(partition, buffer):
+                        if not complete:
+                            continue
+                        self._ended.add(partition)
+                        self._cursor = (slot + 1) % count
+                        return self._sentinel(partition)
                 record = buffer[0]
                 try:
                     event = self._make_event(partition, record)
@@ -166,6 +189,45 @@ class LogConsumer(ConsumerInterface):
                 self._cursor = (slot + 1) % count
                 return event
             return None
+
+    def _sentinel(self, partition: int) -> Event:
+        """The end-of-stream event of ``partition`` (the reference's ``NoMoreEvents``)."""
+        return Event(None, [], NoMoreEvents, self._partition_info[partition], partition)
+
+    def seek(self, positions: PartitionPositions) -> None:
+        if not self.topic.capabilities.replay:
+            raise UnsupportedError(
+                "This backend cannot move consumers: it does not declare the replay capability"
+            )
+        with self._lock:
+            if self._closed:
+                raise ClosedError(f"Consumer {self.name!r} is closed")
+            acknowledged: dict[int, int] | None = None
+            next_ids: dict[int, int] = {}
+            for partition, target in positions.items():
+                count = self._log.event_count(partition)
+                if target is Position.BEGINNING:
+                    next_ids[partition] = 0
+                elif target is Position.END:
+                    next_ids[partition] = count
+                elif target is Position.ACKNOWLEDGED:
+                    if acknowledged is None:
+                        acknowledged = self._log.load_acknowledgements(self.name)
+                    next_ids[partition] = acknowledged.get(partition, -1) + 1
+                else:
+                    assert isinstance(target, int)
+                    if target > count:
+                        raise DiasporaException(
+                            f"Cannot seek partition {partition} of topic {self._log.name!r} to "
+                            f"event {target}: it holds {count} event(s); give an id up to "
+                            f"{count} (Position.END)"
+                        )
+                    next_ids[partition] = target
+            for partition, next_id in next_ids.items():
+                self._next_id[partition] = next_id
+                self._buffers[partition].clear()
+                self._read_size[partition] = self._first_read_size()
+                self._ended.discard(partition)
 
     def _refill(self, partition: int, buffer: deque[StoredRecord]) -> bool:
         size = self._read_size[partition]

@@ -28,6 +28,17 @@ class Capabilities:
     partial_data_reads: bool = True
     #: A completed ``flush()`` means the events are on stable storage.
     durable_flush: bool = False
+    #: A partition or the whole topic can be marked complete (``TopicHandle.mark_complete``);
+    #: consumers then get the end-of-stream sentinel after its last event, and pushing to a
+    #: completed partition fails. Third-party backends: absent unless declared.
+    end_of_stream: bool = False
+    #: Consumers start at the beginning, at the end, at their acknowledged position or at given
+    #: event ids (``TopicHandle.consumer(start=...)``) and move with ``Consumer.seek``.
+    replay: bool = False
+    #: A consumer name's acknowledged positions can be read without a consumer
+    #: (``TopicHandle.acknowledged_positions``) and the names the topic knows listed
+    #: (``TopicHandle.consumer_names``).
+    consumer_positions: bool = False
 
     def as_dict(self) -> dict[str, bool]:
         """Return the capabilities as a plain dict (for reports)."""

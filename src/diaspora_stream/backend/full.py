@@ -20,7 +20,9 @@ from ..components.interfaces import (
     SerializerInterface,
     ValidatorInterface,
 )
+from ..exceptions import UnsupportedError
 from ..futures import FutureEvent, FutureFlushed, FutureUint
+from ..positions import PartitionPositions
 from ..thread_pool import ThreadPool
 from .capabilities import Capabilities
 
@@ -65,6 +67,16 @@ class ConsumerInterface(ABC):
     @abstractmethod
     def pull(self) -> FutureEvent:
         """Future of the next event (``None`` from ``wait`` if none arrives in time)."""
+
+    def seek(self, positions: PartitionPositions) -> None:
+        """Make each partition of ``positions`` (targets of this consumer) deliver next the event
+        with that id, or the event at that :class:`~diaspora_stream.positions.Position`.
+
+        Events already claimed by futures are not taken back. Called right after
+        ``make_consumer`` for a consumer created with a ``start``. Optional (the ``replay``
+        capability): the default raises ``UnsupportedError``.
+        """
+        raise UnsupportedError(f"{type(self).__name__} cannot seek (no replay capability)")
 
     @abstractmethod
     def close(self) -> None:
@@ -111,6 +123,29 @@ class TopicHandleInterface(ABC):
         """Create a consumer. ``data_allocator`` ``None`` means "fetch no data";
         :data:`diaspora_stream.event.FULL_DATA_ALLOCATOR` means "the whole selection into
         buffers owned by the event"."""
+
+    def mark_complete(self, partitions: Sequence[int]) -> None:
+        """Mark ``partitions`` complete: consumers get the end-of-stream sentinel after their
+        last event, and pushes to them fail with ``PartitionCompleted``. Optional (the
+        ``end_of_stream`` capability): the default raises ``UnsupportedError``."""
+        raise UnsupportedError(
+            f"{type(self).__name__} cannot mark partitions complete (no end_of_stream capability)"
+        )
+
+    def acknowledged_positions(self, consumer_name: str) -> dict[int, int]:
+        """``{partition: last acknowledged event id}`` of ``consumer_name``. Optional (the
+        ``consumer_positions`` capability): the default raises ``UnsupportedError``."""
+        raise UnsupportedError(
+            f"{type(self).__name__} cannot read acknowledged positions "
+            "(no consumer_positions capability)"
+        )
+
+    def consumer_names(self) -> list[str]:
+        """Every consumer name with an acknowledged position in this topic, sorted. Optional
+        (the ``consumer_positions`` capability): the default raises ``UnsupportedError``."""
+        raise UnsupportedError(
+            f"{type(self).__name__} cannot list consumer names (no consumer_positions capability)"
+        )
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources."""

@@ -220,6 +220,28 @@ class LogTopic(ABC):
         """Return ``{partition: last acknowledged event id}`` for ``consumer_name``."""
         return {}
 
+    def consumer_names(self) -> list[str]:
+        """Every consumer name with an acknowledged position (the ``consumer_positions``
+        capability); the default raises ``UnsupportedError``."""
+        from ..exceptions import UnsupportedError
+
+        raise UnsupportedError(f"{type(self).__name__} cannot list consumer names")
+
+    def mark_complete(self, partition: int) -> None:
+        """Mark ``partition`` complete (the ``end_of_stream`` capability): :meth:`is_complete`
+        is true from then on, and :meth:`append` to it raises
+        :class:`~diaspora_stream.exceptions.PartitionCompleted` (checked atomically with the
+        append, so no record lands after the mark). Marking twice is harmless. The default
+        raises ``UnsupportedError``."""
+        from ..exceptions import UnsupportedError
+
+        raise UnsupportedError(f"{type(self).__name__} cannot mark partitions complete")
+
+    def is_complete(self, partition: int) -> bool:
+        """Whether ``partition`` was marked complete; ``False`` by default. Consumers call it
+        when a partition has no record left to read, before reading again."""
+        return False
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (files, connections). The topic is not used afterwards."""
 

@@ -12,8 +12,10 @@ from ..components.interfaces import (
 )
 from ..components.public import PartitionSelector, Serializer, Validator, component_metadata
 from ..exceptions import Exception as DiasporaException
+from ..exceptions import UnsupportedError
 from ..registry import partition_selectors, serializers, validators
 from ..thread_pool import ThreadPool
+from .capabilities import Capabilities
 from .full import (
     ConsumerInterface,
     DataAllocator,
@@ -78,8 +80,9 @@ def components_from_config(
 class LogTopicHandle(TopicHandleInterface):
     """An open topic of a log-level backend, with its components."""
 
-    def __init__(self, log_topic: LogTopic) -> None:
+    def __init__(self, log_topic: LogTopic, capabilities: Capabilities | None = None) -> None:
         self.log_topic = log_topic
+        self.capabilities = capabilities if capabilities is not None else Capabilities()
         self.name = log_topic.name
         self.validator, self.partition_selector, self.serializer = components_from_config(
             log_topic.config
@@ -129,6 +132,25 @@ class LogTopicHandle(TopicHandleInterface):
             options,
         )
 
+    def _require(self, capability: str, doing: str) -> None:
+        if not getattr(self.capabilities, capability):
+            raise UnsupportedError(
+                f"This backend cannot {doing}: it does not declare the {capability} capability"
+            )
+
+    def mark_complete(self, partitions: Sequence[int]) -> None:
+        self._require("end_of_stream", "mark partitions complete")
+        for partition in partitions:
+            self.log_topic.mark_complete(partition)
+
+    def acknowledged_positions(self, consumer_name: str) -> dict[int, int]:
+        self._require("consumer_positions", "read acknowledged positions")
+        return dict(sorted(self.log_topic.load_acknowledgements(consumer_name).items()))
+
+    def consumer_names(self) -> list[str]:
+        self._require("consumer_positions", "list consumer names")
+        return sorted(self.log_topic.consumer_names())
+
     def close(self) -> None:
         self.log_topic.close()
 
@@ -165,7 +187,7 @@ class LogDriverAdapter(DriverInterface):
         check_topic_name(name)
         log_topic = self.log_driver.open_topic(name)
         try:
-            return LogTopicHandle(log_topic)
+            return LogTopicHandle(log_topic, self.capabilities)
         except BaseException:
             log_topic.close()
             raise

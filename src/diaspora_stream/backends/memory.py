@@ -15,7 +15,7 @@ from ..backend.capabilities import Capabilities
 from ..backend.log import AppendRecord, LogDriver, LogTopic, StoredRecord, TopicConfig
 from ..backend.options import check_topic_name, parse_options
 from ..buffers import scatter
-from ..exceptions import ClosedError
+from ..exceptions import ClosedError, PartitionCompleted
 from ..exceptions import Exception as DiasporaException
 
 __all__ = ["MemoryDriver", "MemoryTopic"]
@@ -26,6 +26,7 @@ class _Partition:
         self.metadata: list[bytes] = []
         self.data: list[bytes] = []
         self.acknowledged: dict[str, int] = {}
+        self.complete = False
 
 
 class _Store:
@@ -55,6 +56,11 @@ class MemoryTopic(LogTopic):
         metadata = [bytes(record.metadata) for record in records]
         data = [b"".join(record.data) for record in records]
         with self._store.lock:
+            if stored.complete:
+                raise PartitionCompleted(
+                    f"Partition {partition} of topic {self.name!r} is complete: it takes no more "
+                    "events (push to another partition or topic)"
+                )
             first_id = len(stored.metadata)
             stored.metadata.extend(metadata)
             stored.data.extend(data)
@@ -98,6 +104,18 @@ class MemoryTopic(LogTopic):
                 if consumer_name in partition.acknowledged
             }
 
+    def consumer_names(self) -> list[str]:
+        with self._store.lock:
+            return sorted({name for p in self._store.partitions for name in p.acknowledged})
+
+    def mark_complete(self, partition: int) -> None:
+        stored = self._partition(partition)
+        with self._store.lock:
+            stored.complete = True
+
+    def is_complete(self, partition: int) -> bool:
+        return self._partition(partition).complete
+
     def close(self) -> None:
         self._closed = True
 
@@ -112,6 +130,9 @@ class MemoryDriver(LogDriver):
         multi_process_producers=False,
         partial_data_reads=True,
         durable_flush=False,
+        end_of_stream=True,
+        replay=True,
+        consumer_positions=True,
     )
 
     def __init__(self) -> None:

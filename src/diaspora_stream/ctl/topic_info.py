@@ -1,9 +1,10 @@
 """``diaspora-ctl topic info NAME``: partitions, event counts, components, consumer positions.
 
 Everything comes from the public API. Events are counted by reading the topic with a consumer
-of a unique throwaway name that fetches no data and acknowledges nothing. The API cannot list
-the consumer names a topic has seen, so positions are shown for the names given with
-``--consumer NAME``: the position of a name in a partition is found by creating a consumer of
+of a unique throwaway name that fetches no data and acknowledges nothing. On a backend with the
+``consumer_positions`` capability, every consumer name the topic knows is shown (or the names
+given with ``--consumer NAME``), with positions read without creating a consumer. On others the
+names must be given: the position of a name in a partition is found by creating a consumer of
 that name restricted to the partition and looking at the id of the first event it would get.
 """
 
@@ -43,8 +44,8 @@ def _parser() -> ArgumentParser:
         action="append",
         default=[],
         metavar="NAME",
-        help="show where the consumer NAME resumes in each partition (repeatable); the API "
-        "cannot list consumer names, so they must be given",
+        help="show where the consumer NAME resumes in each partition (repeatable); default: "
+        "every name the topic knows, on backends that can list them (consumer_positions)",
     )
     parser.add_argument(
         "--wait-ms",
@@ -107,12 +108,20 @@ def topic_report(
             {"index": index, "events": counts[index], "info": info}
             for index, info in enumerate(topic.partitions)
         ]
+        listed = driver.capabilities.consumer_positions
+        if listed and not consumers:
+            consumers = topic.consumer_names()
         positions: dict[str, list[dict[str, Any]]] = {}
         for consumer in consumers:
             entries = []
+            acknowledged = topic.acknowledged_positions(consumer) if listed else {}
             for index, count in enumerate(counts):
-                position = consumer_position(topic, consumer, index, wait_ms)
-                consumed = count if position is None else position
+                if listed:
+                    consumed = acknowledged.get(index, -1) + 1
+                    position = consumed if consumed < count else None
+                else:
+                    position = consumer_position(topic, consumer, index, wait_ms)
+                    consumed = count if position is None else position
                 entries.append(
                     {"partition": index, "consumed": consumed, "events": count, "next": position}
                 )
@@ -131,6 +140,7 @@ def topic_report(
             },
             "capabilities": driver.capabilities.as_dict(),
             "consumers": positions,
+            "consumers_listed": listed,
         }
     finally:
         topic.close()
@@ -156,7 +166,9 @@ def format_report(report: dict[str, Any]) -> str:
     lines.append(f"Total events: {report['total_events']}")
     if not report["consumers"]:
         lines.append(
-            "Consumer positions: not shown (the API cannot list consumer names; "
+            "Consumer positions: none (no consumer name acknowledged an event)"
+            if report.get("consumers_listed")
+            else "Consumer positions: not shown (this backend cannot list consumer names; "
             "pass --consumer NAME to show where a consumer resumes)"
         )
     for consumer, entries in report["consumers"].items():

@@ -11,10 +11,12 @@ from .boundaries import BoundaryRules
 from .components import ComponentRules
 from .consuming import ConsumingRules
 from .elsewhere import ElsewhereRules
+from .end_of_stream import EndOfStreamRules
 from .failures import FailureRules
 from .handles import HandleRules
 from .input_views import InputViewRules
 from .names import NameRules
+from .positions import PositionRules
 from .producing import ProducingRules
 from .selection import SelectionRules
 from .threads import ThreadRules
@@ -33,6 +35,8 @@ RULE_FAMILIES: tuple[type, ...] = (
     ConsumingRules,
     SelectionRules,
     AcknowledgementRules,
+    PositionRules,
+    EndOfStreamRules,
     ThreadRules,
     BoundaryRules,
     InputViewRules,
@@ -48,10 +52,12 @@ __all__ = [
     "ComponentRules",
     "ConsumingRules",
     "ElsewhereRules",
+    "EndOfStreamRules",
     "FailureRules",
     "HandleRules",
     "InputViewRules",
     "NameRules",
+    "PositionRules",
     "ProducingRules",
     "SelectionRules",
     "ThreadRules",

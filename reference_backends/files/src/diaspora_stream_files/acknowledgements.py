@@ -19,7 +19,13 @@ import weakref
 from diaspora_stream.exceptions import Exception as DiasporaException
 
 from .fileio import close_descriptors
-from .layout import CONSUMERS_DIR, consumer_dir_name, partition_dir_name
+from .layout import (
+    CONSUMER_NAME_FILE,
+    CONSUMERS_DIR,
+    consumer_dir_name,
+    consumer_name_of,
+    partition_dir_name,
+)
 
 __all__ = ["AcknowledgementStore"]
 
@@ -61,6 +67,7 @@ class AcknowledgementStore:
                 fd = self._fds.get(key)
                 if fd is None:
                     os.makedirs(os.path.dirname(path), exist_ok=True)
+                    self._keep_name(consumer_name)
                     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
                     self._fds[key] = fd
                 if self._use_file_locking:
@@ -81,6 +88,41 @@ class AcknowledgementStore:
                 f"Failed to store the acknowledgement of consumer {consumer_name!r} for "
                 f"{self._label}, partition {partition} in {path}: {error.strerror or error}"
             ) from None
+
+    def _keep_name(self, consumer_name: str) -> None:
+        """Write the name beside the positions when the directory name is a digest."""
+        directory = self._directory(consumer_name)
+        if consumer_name_of(os.path.basename(directory)) is not None:
+            return
+        path = os.path.join(directory, CONSUMER_NAME_FILE)
+        if os.path.exists(path):
+            return
+        temporary = f"{path}.{os.getpid()}.{threading.get_ident()}"
+        with open(temporary, "wb") as stream:
+            stream.write(consumer_name.encode("utf-8", "surrogatepass"))
+        os.replace(temporary, path)
+
+    def names(self) -> list[str]:
+        """Every consumer name with a stored position directory."""
+        try:
+            entries = [entry for entry in os.scandir(self._root) if entry.is_dir()]
+        except FileNotFoundError:
+            return []
+        except OSError as error:
+            raise DiasporaException(
+                f"Failed to list the consumers of {self._label} in {self._root}: {error.strerror}"
+            ) from None
+        names = []
+        for entry in entries:
+            name = consumer_name_of(entry.name)
+            if name is None:
+                try:
+                    with open(os.path.join(entry.path, CONSUMER_NAME_FILE), "rb") as stream:
+                        name = stream.read().decode("utf-8", "surrogatepass")
+                except (OSError, UnicodeDecodeError):
+                    continue  # a digest directory whose name file is not written yet
+            names.append(name)
+        return sorted(names)
 
     def close(self) -> None:
         """Close the position files kept open by :meth:`store`."""

@@ -68,6 +68,9 @@ class FilesDriver(LogDriver):
                 multi_process_producers=self.config.use_file_locking,
                 partial_data_reads=True,
                 durable_flush=self.config.flush_behavior != "buffered",
+                end_of_stream=True,
+                replay=True,
+                consumer_positions=True,
             ),
         )
         self._durable = self.config.flush_behavior != "buffered"

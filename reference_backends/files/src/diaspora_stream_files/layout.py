@@ -6,7 +6,9 @@
       <topic>/
         validator.json  serializer.json  partition-selector.json
         partitions/%08d/{data,metadata,index}
+        partitions/%08d/complete                   (marked complete; this backend only)
         consumers/<encoded consumer name>/%08d     (this backend only; the C++ driver ignores it)
+        consumers/<encoded consumer name>/name     (the name, when its encoding is a digest)
 
 Topics are built in a hidden directory of ``root_path`` whose name starts with
 :data:`TEMPORARY_PREFIX` and renamed into place; such directories are never topics.
@@ -30,6 +32,9 @@ __all__ = [
     "parse_partition_name",
     "is_temporary_name",
     "consumer_dir_name",
+    "consumer_name_of",
+    "COMPLETE_FILE",
+    "CONSUMER_NAME_FILE",
 ]
 
 PARTITIONS_DIR = "partitions"
@@ -37,6 +42,10 @@ CONSUMERS_DIR = "consumers"
 DATA_FILE = "data"
 METADATA_FILE = "metadata"
 INDEX_FILE = "index"
+#: Present in a partition's directory once the partition is marked complete.
+COMPLETE_FILE = "complete"
+#: In a consumer's directory whose name is a digest: the consumer's name in UTF-8.
+CONSUMER_NAME_FILE = "name"
 #: Mode of the data, metadata and index files (subject to the umask), as the C++ driver.
 FILE_MODE = 0o644
 
@@ -90,3 +99,31 @@ def consumer_dir_name(consumer_name: str) -> str:
     if len(encoded) > _MAX_DIR_NAME:
         encoded = encoded[:160] + "~" + hashlib.sha256(raw).hexdigest()[:32]
     return encoded
+
+
+def consumer_name_of(dir_name: str) -> str | None:
+    """The consumer name a :func:`consumer_dir_name` encodes, or ``None`` when the directory
+    name is a digest (the name is then in its :data:`CONSUMER_NAME_FILE`) or no encoding."""
+    if dir_name == "%":
+        return ""
+    if "~" in dir_name:
+        return None
+    raw = bytearray()
+    position = 0
+    while position < len(dir_name):
+        char = dir_name[position]
+        if char == "%":
+            try:
+                raw.append(int(dir_name[position + 1 : position + 3], 16))
+            except ValueError:
+                return None
+            position += 3
+        elif char.isascii() and ord(char) in _KEPT_BYTES:
+            raw.append(ord(char))
+            position += 1
+        else:
+            return None
+    try:
+        return raw.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        return None

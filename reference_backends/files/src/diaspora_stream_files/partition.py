@@ -31,14 +31,18 @@ from typing import Any, NamedTuple
 
 from diaspora_stream.backend.log import AppendRecord, StoredRecord
 from diaspora_stream.exceptions import Exception as DiasporaException
+<<<<<<< HEAD
 from diaspora_stream.logs import get_logger
+=======
+from diaspora_stream.exceptions import PartitionCompleted
+>>>>>>> replay
 
 from . import index
 from .checksums import CHECKSUMS_FILE, ChecksumFile, crc_of, crc_of_range
 from .checksums import RECORD_SIZE as CHECKSUM_RECORD
 from .corruption import CorruptedFileError, corrupted
 from .fileio import close_descriptors, pread_into, pwrite_all
-from .layout import DATA_FILE, FILE_MODE, INDEX_FILE, METADATA_FILE
+from .layout import COMPLETE_FILE, DATA_FILE, FILE_MODE, INDEX_FILE, METADATA_FILE
 from .locking import flocked, shared_lock_for
 
 __all__ = ["PartitionFiles", "FLUSH_BEHAVIORS"]
@@ -122,6 +126,8 @@ class PartitionFiles:
         # records point to, so they are re-read only for records beyond them.
         self._metadata_size_seen = 0
         self._data_size_seen = 0
+        self._complete_path = os.path.join(directory, COMPLETE_FILE)
+        self._complete = False  # once seen complete, always complete
 
     # ------------------------------------------------------------------ writing
 
@@ -166,6 +172,11 @@ class PartitionFiles:
                     "nothing was stored (if the file system does not support flock, set "
                     "use_file_locking to false and use a single writer process)"
                 ) from None
+            if self.is_complete():
+                raise PartitionCompleted(
+                    f"{self.label[0].upper()}{self.label[1:]} is complete: it takes no more "
+                    "events (push to another partition or topic)"
+                )
             if not records:
                 return first
             fields = array("Q")
@@ -205,6 +216,36 @@ class PartitionFiles:
                 raise
             self._committed_size = index_end + len(fields) * 8
             return first
+
+    def is_complete(self) -> bool:
+        """Whether the partition was marked complete (by any handle or process)."""
+        if not self._complete:
+            self._complete = os.path.exists(self._complete_path)
+        return self._complete
+
+    def mark_complete(self) -> None:
+        """Mark the partition complete, under the write locks (no append lands after it)."""
+        if not self.writable:
+            raise DiasporaException(
+                f"Cannot mark {self.label} complete: its files are read-only ({self.directory})"
+            )
+        with self._lock, ExitStack() as stack:
+            try:
+                if self._use_file_locking:
+                    stack.enter_context(flocked((self._data, self._metadata, self._index)))
+                fd = os.open(
+                    self._complete_path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, FILE_MODE
+                )
+                try:
+                    if self._sync_on_flush:
+                        os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except OSError as error:
+                raise DiasporaException(
+                    f"Failed to mark {self.label} complete: {error.strerror or error}"
+                ) from None
+            self._complete = True
 
     def _recover(self) -> tuple[int, int, int]:
         """Under the write locks: return ``(records, metadata end, data end)`` from the files.

@@ -113,6 +113,20 @@ class FilesTopic(LogTopic):
             )
         return self._acknowledgements.load(consumer_name, len(self._partitions))
 
+    def consumer_names(self) -> list[str]:
+        """Every consumer name with a stored acknowledged position."""
+        if self._closed:
+            raise ClosedError(f"Topic {self.name!r} is closed; open it again to use it")
+        return self._acknowledgements.names()
+
+    def mark_complete(self, partition: int) -> None:
+        """Mark ``partition`` complete (a ``complete`` file in its directory)."""
+        self._partition(partition).mark_complete()
+
+    def is_complete(self, partition: int) -> bool:
+        """Whether ``partition`` was marked complete."""
+        return self._partition(partition).is_complete()
+
     def close(self) -> None:
         """Close every file descriptor; later calls raise ``ClosedError``. Idempotent."""
         if self._closed:

@@ -127,11 +127,13 @@ class Catalog:
         return {name: orjson.loads(config) for name, config in rows}
 
     def acknowledge(self, consumer: str, topic: str, partition: int, event_id: int) -> None:
-        """Durably record ``consumer``'s position in a partition."""
+        """Durably record ``consumer``'s position in a partition; a position never moves back
+        (acknowledging an older event, e.g. during a replay, changes nothing)."""
         with self._lock, self._db:
             self._db.execute(
                 "INSERT INTO acknowledgements (consumer, topic, idx, event_id) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (consumer, topic, idx) DO UPDATE SET event_id = excluded.event_id",
+                " ON CONFLICT (consumer, topic, idx) DO UPDATE SET event_id ="
+                " max(acknowledgements.event_id, excluded.event_id)",
                 (consumer, topic, partition, event_id),
             )
 

@@ -106,6 +106,7 @@ class MochiDriver(LogDriver):
         multi_process_producers=True,
         partial_data_reads=True,
         durable_flush=True,
+        replay=True,
     )
 
     topic_options: ClassVar[Mapping[str, Option]] = {
