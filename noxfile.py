@@ -126,7 +126,9 @@ def docs(session: nox.Session) -> None:
     doctests (every ``{doctest}`` block of the pages)."""
     session.install(*PACKAGES, "-e", ".[docs]")
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
-    session.run("sphinx-build", "-W", "--keep-going", "-b", "doctest", "docs", "docs/_build/doctest")
+    session.run(
+        "sphinx-build", "-W", "--keep-going", "-b", "doctest", "docs", "docs/_build/doctest"
+    )
 
 
 @nox.session
