@@ -8,6 +8,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_ext"))
 
 project = "diaspora-stream"
 author = "diaspora-stream developers"
+copyright = "diaspora-stream developers"  # noqa: A001 - the name Sphinx reads
 extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
@@ -16,7 +17,7 @@ extensions = [
     "pytest_options",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-exclude_patterns = ["_build", "_code", "_ext"]
+exclude_patterns = ["_build", "_code", "_ext", "bench-run"]
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
