@@ -32,7 +32,7 @@ html_theme_options = {
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
-autodoc_default_options = {"show-inheritance": True}
+autodoc_preserve_defaults = True
 # The API objects are documented under the names users import (diaspora_stream.api.X).
 add_module_names = False
 
