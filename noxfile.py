@@ -122,9 +122,13 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the HTML documentation into docs/_build/html."""
-    session.install(*PACKAGES, "sphinx>=7", "myst-parser>=2")
-    session.run("sphinx-build", "-W", "-b", "html", "docs", "docs/_build/html")
+    """Build the HTML documentation into docs/_build/html (warnings are errors), then run its
+    doctests (every ``{doctest}`` block of the pages)."""
+    session.install(*PACKAGES, "-e", ".[docs]")
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+    session.run(
+        "sphinx-build", "-W", "--keep-going", "-b", "doctest", "docs", "docs/_build/doctest"
+    )
 
 
 @nox.session

@@ -15,8 +15,11 @@ __all__ = ["LEVELS", "MAY", "MUST", "SHOULD", "requires"]
 
 LEVELS = ("must", "should", "may")
 
+#: Marker of a test of the API's semantics: a backend that fails it does not conform.
 MUST = pytest.mark.diaspora_level("must")
+#: Marker of a test of what a good backend does; its failures are reported separately.
 SHOULD = pytest.mark.diaspora_level("should")
+#: Marker of a test of optional behaviour.
 MAY = pytest.mark.diaspora_level("may")
 
 

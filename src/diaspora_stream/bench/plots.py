@@ -1,16 +1,27 @@
-"""PNG plots of the benchmark matrix (matplotlib, imported only here)."""
+"""PNG plots of the benchmark matrix (matplotlib, imported only here).
+
+``python -m diaspora_stream.bench.plots bench-results/results.json --output DIR`` draws them
+again from the results of a run (``nox -s bench`` draws them after the run).
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .matrix import human_size
 
-__all__ = ["draw_plots"]
+__all__ = ["draw_plots", "main"]
 
-_METRICS = (("events_per_s", "events/s", "events_per_s.png"), ("mb_per_s", "MB/s", "mb_per_s.png"))
+_METRICS = (
+    ("events_per_s", "events/s", "events_per_s.png"),
+    ("mb_per_s", "MB/s", "mb_per_s.png"),
+    ("ratio_file", "x the raw file baseline", "ratio_to_file.png"),
+)
 
 
 def _series(rows: list[dict[str, Any]], side: str) -> dict[str, dict[int, dict[str, Any]]]:
@@ -38,7 +49,8 @@ def _order(item: tuple[str, dict[int, dict[str, Any]]]) -> tuple[str, int]:
 def draw_plots(
     document: dict[str, Any], directory: str, log: Callable[[str], None] = print
 ) -> list[str]:
-    """Draw ``events_per_s.png`` and ``mb_per_s.png`` in ``directory``; return their names
+    """Draw ``events_per_s.png``, ``mb_per_s.png`` and ``ratio_to_file.png`` (MB/s over the
+    raw file write or read baseline of the same run) in ``directory``; return their names
     (none if matplotlib is not installed)."""
     try:
         import matplotlib
@@ -60,25 +72,60 @@ def draw_plots(
             sizes = sorted({size for values in series.values() for size in values})
             width = 0.8 / max(1, len(series) + (key == "mb_per_s"))
             for index, (label, values) in enumerate(sorted(series.items(), key=_order)):
-                positions = [i + index * width for i, s in enumerate(sizes) if s in values]
-                heights = [values[s][key] for s in sizes if s in values]
+                shown = [s for s in sizes if s in values and values[s].get(key) is not None]
+                positions = [i + index * width for i, s in enumerate(sizes) if s in shown]
+                heights = [values[s][key] for s in shown]
                 axis.bar(positions, heights, width, label=label)
             if key == "mb_per_s":
                 raw = "file_write_mb_s" if side == "producer" else "file_read_mb_s"
                 metadata_size = min(row["metadata_size"] for row in rows)
                 heights = [baselines.get(metadata_size + size, {}).get(raw, 0.0) for size in sizes]
                 positions = [i + len(series) * width for i in range(len(sizes))]
-                axis.bar(positions, heights, width, label="raw file " + raw.split("_")[1])
+                axis.bar(positions, heights, width, label="raw file write / read baseline")
             axis.set_xticks([i + 0.4 - width / 2 for i in range(len(sizes))])
             axis.set_xticklabels([human_size(size) for size in sizes])
             axis.set_xlabel("data per event")
             axis.set_ylabel(unit)
             axis.set_yscale("log")
+            if key == "ratio_file":
+                axis.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
             axis.set_title(f"{side} ({unit})")
-            axis.legend(fontsize="small")
+        # One legend under both plots: inside them it hides bars.
+        handles, labels = axes[0].get_legend_handles_labels()
+        figure.legend(
+            handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize="small"
+        )
         figure.suptitle("diaspora-stream benchmark matrix (largest batch, 1 partition)")
-        figure.tight_layout()
+        figure.tight_layout(rect=(0, 0.07, 1, 1))
         figure.savefig(os.path.join(directory, name), dpi=100)
         plt.close(figure)
         written.append(name)
     return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point: draw the plots of a ``results.json``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m diaspora_stream.bench.plots",
+        description="Draw the benchmark matrix plots of a results.json again.",
+    )
+    parser.add_argument("results", help="results.json written by the matrix")
+    parser.add_argument("--output", default=None, help="directory (default: the file's)")
+    args = parser.parse_args(argv)
+    try:
+        with open(args.results, encoding="utf-8") as stream:
+            document = json.load(stream)
+    except (OSError, json.JSONDecodeError) as error:
+        parser.error(f"cannot read {args.results}: {error}")
+    directory = args.output or os.path.dirname(os.path.abspath(args.results))
+    os.makedirs(directory, exist_ok=True)
+    written = draw_plots(document, directory)
+    if not written:
+        print("Error: no plot drawn (is matplotlib installed?)", file=sys.stderr)
+        return 1
+    print("wrote " + ", ".join(os.path.join(directory, name) for name in written))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
