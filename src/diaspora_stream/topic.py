@@ -227,8 +227,10 @@ class TopicHandle:
         consumers, then release the handle's resources (file descriptors, connections)."""
         producers, self._producers = list(self._producers), weakref.WeakSet()
         consumers, self._consumers = list(self._consumers), weakref.WeakSet()
-        for client in [*producers, *consumers]:
-            client.close()
+        for producer in producers:
+            producer.close()
+        for consumer in consumers:
+            consumer.close()
         self._impl.close()
 
     def __repr__(self) -> str:

@@ -38,11 +38,8 @@ from ..event import FULL_DATA_ALLOCATOR, Event
 from ..exceptions import ClosedError, UnsupportedError
 from ..exceptions import Exception as DiasporaException
 from ..futures import FutureEvent
-<<<<<<< HEAD
 from ..logs import get_logger
-=======
 from ..positions import PartitionPositions, Position
->>>>>>> replay
 from ..thread_pool import ThreadPool
 
 if TYPE_CHECKING:

@@ -31,11 +31,8 @@ from typing import Any, NamedTuple
 
 from diaspora_stream.backend.log import AppendRecord, StoredRecord
 from diaspora_stream.exceptions import Exception as DiasporaException
-<<<<<<< HEAD
-from diaspora_stream.logs import get_logger
-=======
 from diaspora_stream.exceptions import PartitionCompleted
->>>>>>> replay
+from diaspora_stream.logs import get_logger
 
 from . import index
 from .checksums import CHECKSUMS_FILE, ChecksumFile, crc_of, crc_of_range
