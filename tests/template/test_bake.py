@@ -90,6 +90,7 @@ def test_layout(baked: dict[str, Path]) -> None:
         "src/diaspora_stream_my_engine/state.py",
         "src/diaspora_stream_my_engine/topic.py",
         "tests/test_backend.py",
+        "tests/conftest.py",
         "tests/test_conformance.py",
     }
 
@@ -238,6 +239,7 @@ def test_expected_failures_file_is_honoured(baked: dict[str, Path], tmp_path: Pa
     completed = _run_generated_pytest(
         project,
         tmp_path,
+        "tests/conftest.py",
         "tests/test_conformance.py",
         "-k",
         "test_duplicate_create_raises",
