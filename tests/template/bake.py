@@ -58,7 +58,7 @@ ANSWER_SETS: dict[str, dict[str, str]] = {
     "bsd-title": {"backend_name": "ring2", "title": "RingBuffer", "licence": "BSD-3-Clause"},
 }
 
-#: Answers the pre-generation hook must refuse, with a part of the one-line message it prints.
+#: Answers the template must refuse, with a part of the one-line message it prints last.
 REFUSED_ANSWERS: list[tuple[dict[str, str], str]] = [
     ({"backend_name": "My-Engine"}, "is not a valid lower-case Python identifier"),
     ({"backend_name": "2fast"}, "is not a valid lower-case Python identifier"),
@@ -92,8 +92,8 @@ def _cookiecutter_config(directory: Path) -> Path:
 def render(answers: dict[str, str], output_dir: Path, template: Path = REPOSITORY) -> Path:
     """Render the template with ``answers`` into ``output_dir``; return the project directory.
 
-    Raises ``cookiecutter.exceptions.FailedHookException`` when the pre-generation hook refuses
-    an answer (its message is on the process's standard error).
+    Raises ``SystemExit`` (its code is the one-line message) when ``local_extensions.py``
+    refuses an answer.
     """
     from cookiecutter.main import cookiecutter
 
@@ -176,9 +176,12 @@ def _check_refusals(workdir: Path) -> None:
     """Check that every answer set of :data:`REFUSED_ANSWERS` is refused with its message."""
     for answers, message in REFUSED_ANSWERS:
         status, output = refusal_output(answers, workdir / "refused")
-        if status == 0 or message not in output:
-            raise SystemExit(f"answers {answers} were not refused with {message!r}:\n{output}")
-        line = next(line for line in output.splitlines() if message in line)
+        lines = [line for line in output.splitlines() if line.strip()]
+        if status == 0 or not lines or message not in lines[-1]:
+            raise SystemExit(
+                f"answers {answers} were not refused with {message!r} as the last line:\n{output}"
+            )
+        line = lines[-1]
         print(f"refused {answers}: {line}", flush=True)
 
 

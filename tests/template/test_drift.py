@@ -84,7 +84,7 @@ def test_backend_options_and_docstrings_are_not_drift(rendered: Path, tmp_path: 
     _edit(
         wiring,
         ", DRIVER_OPTIONS)",
-        ", {\"a\": \"{tmp}\"})",
+        ', {"a": "{tmp}"})',
     )  # options written in place rather than imported from conftest
     _edit(wiring, '"""The whole conformance suite', '"""Another docstring; the whole suite')
     assert compare(rendered, reference) == []
