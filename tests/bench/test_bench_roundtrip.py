@@ -41,8 +41,10 @@ def test_the_command_leaves_nothing_in_the_working_directory(tmp_path: Path) -> 
     directory, not in the caller's."""
     output = tmp_path / "out.json"
     completed = subprocess.run(
-        [sys.executable, "-m", "diaspora_stream.bench.roundtrip", "--backend", "files"]
-        + ["--scale", "0.001", "--repeat", "1", "--budget", "120", "--json", "out.json"],
+        [
+            *(sys.executable, "-m", "diaspora_stream.bench.roundtrip", "--backend", "files"),
+            *("--scale", "0.001", "--repeat", "1", "--budget", "120", "--json", "out.json"),
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,

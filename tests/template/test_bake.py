@@ -1,8 +1,9 @@
 """The backend template, baked with cookiecutter's Python API into ``tmp_path``.
 
-Checks the refusals of bad answers (``local_extensions.py``), the rendered files (no Jinja left, GitHub
-expressions kept, valid TOML, YAML and Python, lint-clean), and runs the generated project's
-tests and conformance suite in a child process of this environment's Python: the project's
+Checks the refusals of bad answers (``local_extensions.py``), the rendered files (no Jinja
+left, GitHub expressions kept, valid TOML, YAML and Python, lint-clean), and runs the generated
+project's tests and conformance suite in a child process of this environment's Python: the
+project's
 ``src/`` and a stand-in ``.dist-info`` for its entry points go on ``PYTHONPATH``, so nothing is
 installed into this environment. ``nox -s template`` does the full check (fresh virtual
 environments, real installs).
