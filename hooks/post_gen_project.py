@@ -51,8 +51,10 @@ def source_lines(project: Path, template: str, repo_dir: Path) -> list[str]:
 def main() -> None:
     """Print the first commands to run in the generated project."""
     project = Path.cwd()
-    template = json.loads(r'''{{ cookiecutter._template | tojson }}''')  # fmt: skip
-    repo_dir = Path(json.loads(r'''{{ cookiecutter._repo_dir | tojson }}'''))  # fmt: skip
+    template = json.loads(r'''{{ cookiecutter.get('_template', '') | tojson }}''')  # fmt: skip
+    # cookiecutter names its local copy of the template; cruft does not.
+    repo_text = json.loads(r'''{{ cookiecutter.get('_repo_dir', '') | tojson }}''')  # fmt: skip
+    repo_dir = Path(repo_text)
     if not repo_dir.is_absolute():
         # Relative to where cookiecutter was run: the shell's directory, as this hook runs in
         # the project.

@@ -13,7 +13,10 @@ refused answer is refused with its message, then, for each answer set, bakes a p
 fresh virtual environment, installs the project there with this checkout (the README's
 ``pip install -e "$DIASPORA_STREAM_SOURCE" ...`` command), and runs its tests and its
 conformance suite (``ci`` profile). For the first answer set it also runs the generated
-project's own ``nox -s tests conformance lint`` (unless ``--no-nox``).
+project's own ``nox -s tests conformance lint`` (unless ``--no-nox``), checks that the
+conformance statement landed in its README and that ``nox`` stops with one line when
+``DIASPORA_STREAM_SOURCE`` is missing. Last, it checks the update path (``update.py``: cruft
+create, check and update, with a template change and a project edit).
 """
 
 from __future__ import annotations
@@ -206,6 +209,25 @@ def _bake_and_test(label: str, answers: dict[str, str], workdir: Path, run_nox: 
     if run_nox:
         nox = [sys.executable, "-m", "nox", "-s", "tests", "conformance", "lint"]
         _run(nox, project, environment)
+        readme = (project / "README.md").read_text(encoding="utf-8")
+        if "my_engine conforms to diaspora-stream-conformance" not in readme:
+            raise SystemExit(f"{label}: nox -s conformance wrote no statement into README.md")
+        _check_missing_source(project, environment)
+
+
+def _check_missing_source(project: Path, environment: dict[str, str]) -> None:
+    """Without DIASPORA_STREAM_SOURCE, the generated noxfile stops with one line saying so."""
+    unset = {key: value for key, value in environment.items() if key != "DIASPORA_STREAM_SOURCE"}
+    command = [sys.executable, "-m", "nox", "-s", "tests"]
+    completed = subprocess.run(
+        command, cwd=project, env=unset, capture_output=True, text=True, check=False
+    )
+    output = completed.stdout + completed.stderr
+    if completed.returncode == 0 or "set DIASPORA_STREAM_SOURCE" not in output:
+        raise SystemExit(
+            f"nox without DIASPORA_STREAM_SOURCE did not stop with a message:\n{output}"
+        )
+    print("without DIASPORA_STREAM_SOURCE, nox stops with: set DIASPORA_STREAM_SOURCE ...")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -220,7 +242,13 @@ def main(argv: list[str] | None = None) -> int:
         _check_refusals(workdir)
         for index, (label, answers) in enumerate(ANSWER_SETS.items()):
             _bake_and_test(label, answers, workdir, run_nox=index == 0 and not args.no_nox)
-    print(f"template: {len(REFUSED_ANSWERS)} refusals and {len(ANSWER_SETS)} projects OK")
+        from update import check_update_path  # cruft is only needed from here on
+
+        check_update_path(workdir / "update")
+    print(
+        f"template: {len(REFUSED_ANSWERS)} refusals, {len(ANSWER_SETS)} projects and the "
+        "update path OK"
+    )
     return 0
 
 
