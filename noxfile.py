@@ -177,10 +177,13 @@ def template(session: nox.Session) -> None:
     Several answer sets (and refused ones, whose refusal and message are checked); each project
     is installed with this checkout (DIASPORA_STREAM_SOURCE), then its tests and conformance
     suite run. ``-- --keep DIR`` keeps the projects; ``-- --no-nox`` skips the generated
-    project's own ``nox -s tests conformance lint`` (run on the first answer set). See
-    tests/template/bake.py.
+    project's own ``nox -s tests conformance lint`` (run on the first answer set). Then the
+    update path: cruft create, a template change, cruft update (tests/template/update.py).
+    See tests/template/bake.py.
     """
-    session.install("cookiecutter>=2.5", "nox>=2024.4.15", 'tomli; python_version < "3.11"')
+    session.install(
+        "cookiecutter>=2.5", "cruft>=2.15", "nox>=2024.4.15", 'tomli; python_version < "3.11"'
+    )
     session.run("python", "tests/template/bake.py", *session.posargs)
 
 

@@ -13,7 +13,10 @@ refused answer is refused with its message, then, for each answer set, bakes a p
 fresh virtual environment, installs the project there with this checkout (the README's
 ``pip install -e "$DIASPORA_STREAM_SOURCE" ...`` command), and runs its tests and its
 conformance suite (``ci`` profile). For the first answer set it also runs the generated
-project's own ``nox -s tests conformance lint`` (unless ``--no-nox``).
+project's own ``nox -s tests conformance lint`` (unless ``--no-nox``), checks that the
+conformance statement landed in its README and that ``nox`` stops with one line when
+``DIASPORA_STREAM_SOURCE`` is missing. Last, it checks the update path (``update.py``: cruft
+create, check and update, with a template change and a project edit).
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ ANSWER_SETS: dict[str, dict[str, str]] = {
     "bsd-title": {"backend_name": "ring2", "title": "RingBuffer", "licence": "BSD-3-Clause"},
 }
 
-#: Answers the pre-generation hook must refuse, with a part of the one-line message it prints.
+#: Answers the template must refuse, with a part of the one-line message it prints last.
 REFUSED_ANSWERS: list[tuple[dict[str, str], str]] = [
     ({"backend_name": "My-Engine"}, "is not a valid lower-case Python identifier"),
     ({"backend_name": "2fast"}, "is not a valid lower-case Python identifier"),
@@ -92,8 +95,8 @@ def _cookiecutter_config(directory: Path) -> Path:
 def render(answers: dict[str, str], output_dir: Path, template: Path = REPOSITORY) -> Path:
     """Render the template with ``answers`` into ``output_dir``; return the project directory.
 
-    Raises ``cookiecutter.exceptions.FailedHookException`` when the pre-generation hook refuses
-    an answer (its message is on the process's standard error).
+    Raises ``SystemExit`` (its code is the one-line message) when ``local_extensions.py``
+    refuses an answer.
     """
     from cookiecutter.main import cookiecutter
 
@@ -176,9 +179,12 @@ def _check_refusals(workdir: Path) -> None:
     """Check that every answer set of :data:`REFUSED_ANSWERS` is refused with its message."""
     for answers, message in REFUSED_ANSWERS:
         status, output = refusal_output(answers, workdir / "refused")
-        if status == 0 or message not in output:
-            raise SystemExit(f"answers {answers} were not refused with {message!r}:\n{output}")
-        line = next(line for line in output.splitlines() if message in line)
+        lines = [line for line in output.splitlines() if line.strip()]
+        if status == 0 or not lines or message not in lines[-1]:
+            raise SystemExit(
+                f"answers {answers} were not refused with {message!r} as the last line:\n{output}"
+            )
+        line = lines[-1]
         print(f"refused {answers}: {line}", flush=True)
 
 
@@ -203,6 +209,25 @@ def _bake_and_test(label: str, answers: dict[str, str], workdir: Path, run_nox: 
     if run_nox:
         nox = [sys.executable, "-m", "nox", "-s", "tests", "conformance", "lint"]
         _run(nox, project, environment)
+        readme = (project / "README.md").read_text(encoding="utf-8")
+        if "my_engine conforms to diaspora-stream-conformance" not in readme:
+            raise SystemExit(f"{label}: nox -s conformance wrote no statement into README.md")
+        _check_missing_source(project, environment)
+
+
+def _check_missing_source(project: Path, environment: dict[str, str]) -> None:
+    """Without DIASPORA_STREAM_SOURCE, the generated noxfile stops with one line saying so."""
+    unset = {key: value for key, value in environment.items() if key != "DIASPORA_STREAM_SOURCE"}
+    command = [sys.executable, "-m", "nox", "-s", "tests"]
+    completed = subprocess.run(
+        command, cwd=project, env=unset, capture_output=True, text=True, check=False
+    )
+    output = completed.stdout + completed.stderr
+    if completed.returncode == 0 or "set DIASPORA_STREAM_SOURCE" not in output:
+        raise SystemExit(
+            f"nox without DIASPORA_STREAM_SOURCE did not stop with a message:\n{output}"
+        )
+    print("without DIASPORA_STREAM_SOURCE, nox stops with: set DIASPORA_STREAM_SOURCE ...")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,7 +242,13 @@ def main(argv: list[str] | None = None) -> int:
         _check_refusals(workdir)
         for index, (label, answers) in enumerate(ANSWER_SETS.items()):
             _bake_and_test(label, answers, workdir, run_nox=index == 0 and not args.no_nox)
-    print(f"template: {len(REFUSED_ANSWERS)} refusals and {len(ANSWER_SETS)} projects OK")
+        from update import check_update_path  # cruft is only needed from here on
+
+        check_update_path(workdir / "update")
+    print(
+        f"template: {len(REFUSED_ANSWERS)} refusals, {len(ANSWER_SETS)} projects and the "
+        "update path OK"
+    )
     return 0
 
 

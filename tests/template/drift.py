@@ -9,7 +9,8 @@ with the reference backend:
   groups and names (and targets), the names of the optional-dependency extras and of the
   packages in each, and every ``[tool.*]`` section;
 * ``tests/test_conformance.py``, the suite's wiring: the same code once docstrings are removed
-  and the driver options given to ``BackendUnderTest`` are set aside (a backend has its own);
+  and the driver options given to ``BackendUnderTest`` are set aside (a backend has its own,
+  written there or imported from its ``tests/conftest.py``);
 * ``noxfile.py``: the same session names;
 * ``.github/workflows/ci.yml``: the same workflow (as YAML data);
 * files that must exist in both: ``expected-failures.txt``, ``LICENSE``, ``docs/conf.py``,
@@ -137,7 +138,11 @@ def _compare_pyproject(rendered: dict[str, Any], reference: dict[str, Any]) -> l
 
 
 class _WiringNormalizer(ast.NodeTransformer):
-    """Removes docstrings and sets aside the options given to ``BackendUnderTest``."""
+    """Removes docstrings and sets aside the options given to ``BackendUnderTest``, with their
+    import from ``conftest`` (where a generated project keeps the options its tests share)."""
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> Any:
+        return None if node.module == "conftest" else node
 
     def _strip_docstring(self, node: Any) -> Any:
         """Remove the docstring of a module, class or function node."""

@@ -1,8 +1,9 @@
 """The backend template, baked with cookiecutter's Python API into ``tmp_path``.
 
-Checks the refusals of the pre-generation hook, the rendered files (no Jinja left, GitHub
-expressions kept, valid TOML, YAML and Python, lint-clean), and runs the generated project's
-tests and conformance suite in a child process of this environment's Python: the project's
+Checks the refusals of bad answers (``local_extensions.py``), the rendered files (no Jinja
+left, GitHub expressions kept, valid TOML, YAML and Python, lint-clean), and runs the generated
+project's tests and conformance suite in a child process of this environment's Python: the
+project's
 ``src/`` and a stand-in ``.dist-info`` for its entry points go on ``PYTHONPATH``, so nothing is
 installed into this environment. ``nox -s template`` does the full check (fresh virtual
 environments, real installs).
@@ -28,6 +29,7 @@ from bake import (
     clean_environment,
     entry_point_shim,
     read_report,
+    refusal_output,
     render,
 )
 
@@ -37,7 +39,6 @@ except ModuleNotFoundError:  # Python 3.10: pytest depends on tomli there
     import tomli as tomllib
 
 pytest.importorskip("cookiecutter", reason="cookiecutter is in the dev extra")
-from cookiecutter.exceptions import FailedHookException
 
 #: Directories a generated project must not contain (caches copied from the template).
 STRAY = {"__pycache__", ".ruff_cache", ".mypy_cache", ".pytest_cache", ".hypothesis", ".nox"}
@@ -57,22 +58,32 @@ def _files(project: Path) -> list[Path]:
 
 @pytest.mark.parametrize(("answers", "message"), REFUSED_ANSWERS, ids=lambda v: str(v)[:40])
 def test_bad_answers_are_refused_with_one_line(
-    answers: dict[str, str],
-    message: str,
-    tmp_path: Path,
-    capfd: pytest.CaptureFixture[str],
+    answers: dict[str, str], message: str, tmp_path: Path
 ) -> None:
-    with pytest.raises(FailedHookException):
+    with pytest.raises(SystemExit) as refusal:
         render(answers, tmp_path)
-    errors = [line for line in capfd.readouterr().err.splitlines() if line.strip()]
-    assert errors == [errors[0]] and errors[0].startswith("ERROR: "), errors
-    assert message in errors[0]
+    text = str(refusal.value.code)
+    assert text.startswith("ERROR: ") and "\n" not in text and message in text, text
     assert list(tmp_path.iterdir()) == [], "cookiecutter left a half-made project"
+
+
+@pytest.mark.parametrize(("answers", "message"), REFUSED_ANSWERS[:1] + REFUSED_ANSWERS[-1:])
+def test_the_refusal_is_the_last_line_printed(
+    answers: dict[str, str], message: str, tmp_path: Path
+) -> None:
+    """On the command line, the one-line reason ends the output: no traceback after it."""
+    status, output = refusal_output(answers, tmp_path)
+    assert status == 1
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert lines and lines[-1].startswith("ERROR: ") and message in lines[-1], output
+    assert "Traceback" not in output, output
 
 
 def test_layout(baked: dict[str, Path]) -> None:
     project = baked["defaults"]
     assert project.name == "my_engine"
+    # The data directory driver.py suggests as the default is kept out of git.
+    assert "my_engine_data/" in (project / ".gitignore").read_text(encoding="utf-8").split()
     relative = {path.relative_to(project).as_posix() for path in _files(project)}
     assert relative == {
         ".github/workflows/ci.yml",
@@ -90,6 +101,7 @@ def test_layout(baked: dict[str, Path]) -> None:
         "src/diaspora_stream_my_engine/state.py",
         "src/diaspora_stream_my_engine/topic.py",
         "tests/test_backend.py",
+        "tests/conftest.py",
         "tests/test_conformance.py",
     }
 
@@ -238,6 +250,7 @@ def test_expected_failures_file_is_honoured(baked: dict[str, Path], tmp_path: Pa
     completed = _run_generated_pytest(
         project,
         tmp_path,
+        "tests/conftest.py",
         "tests/test_conformance.py",
         "-k",
         "test_duplicate_create_raises",
@@ -250,3 +263,62 @@ def test_expected_failures_file_is_honoured(baked: dict[str, Path], tmp_path: Pa
     outcomes = {result["behaviour_id"]: result["outcome"] for result in ran}
     assert outcomes == {entry: "xpassed"}
     assert data["unmatched_expected_failures"] == ["BehaviourTests::test_no_such_test"]
+
+
+def _make_persistent(project: Path, driver_options: str) -> None:
+    """The first change the generated README proposes, in miniature: a ``root_path`` option
+    and topics that outlive the driver object (kept per root path, for this process), declared
+    as persistent; ``driver_options`` becomes ``DRIVER_OPTIONS`` in ``tests/conftest.py``."""
+    driver = project / "src/diaspora_stream_my_engine/driver.py"
+    text = driver.read_text(encoding="utf-8")
+    for old, new in (
+        (
+            "OPTIONS: dict[str, Option] = {}",
+            'OPTIONS: dict[str, Option] = {"root_path": Option(str, "./my_engine_data")}\n'
+            "_STORES: dict[str, dict[str, TopicState]] = {}",
+        ),
+        ("persistent_topics=False,", "persistent_topics=True,"),
+        (
+            "self._topics: dict[str, TopicState] = {}",
+            'self._topics = _STORES.setdefault(self.options["root_path"], {})',
+        ),
+    ):
+        assert old in text, old
+        text = text.replace(old, new)
+    driver.write_text(text, encoding="utf-8")
+    conftest = project / "tests/conftest.py"
+    text = conftest.read_text(encoding="utf-8")
+    old = "DRIVER_OPTIONS: dict[str, Any] = {}"
+    assert old in text
+    conftest.write_text(text.replace(old, f"DRIVER_OPTIONS: dict[str, Any] = {driver_options}"))
+
+
+@pytest.mark.parametrize("driver_options", ['{"root_path": "{tmp}"}', "{}"])
+def test_unit_tests_survive_persistent_storage(
+    baked: dict[str, Path], tmp_path: Path, driver_options: str
+) -> None:
+    """Topics that outlive the driver, with a temporary root or the default one: the generated
+    unit tests still pass (no "Topic already exists"), and the persistence test checks it."""
+    project = tmp_path / "project"
+    shutil.copytree(baked["defaults"], project)
+    _make_persistent(project, driver_options)
+    completed = _run_generated_pytest(project, tmp_path, "tests/test_backend.py", "-v")
+    assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-2000:]
+    assert "test_topics_outlive_the_driver_as_declared PASSED" in completed.stdout
+
+
+@pytest.mark.parametrize(
+    ("driver_options", "warned"), [("{}", True), ('{"root_path": "{tmp}"}', False)]
+)
+def test_suite_warns_of_persistent_topics_outside_a_temporary_directory(
+    baked: dict[str, Path], tmp_path: Path, driver_options: str, warned: bool
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(baked["defaults"], project)
+    _make_persistent(project, driver_options)
+    completed = _run_generated_pytest(
+        project, tmp_path, "tests/test_conformance.py", "-k", "test_duplicate_create_raises"
+    )
+    assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-2000:]
+    warnings = [line for line in completed.stdout.splitlines() if "point at no temporary" in line]
+    assert len(warnings) == (1 if warned else 0), completed.stdout[-3000:]

@@ -81,7 +81,11 @@ def test_identical_scaffolding_has_no_drift(rendered: Path) -> None:
 def test_backend_options_and_docstrings_are_not_drift(rendered: Path, tmp_path: Path) -> None:
     reference = shutil.copytree(rendered, tmp_path / "reference")
     wiring = reference / "tests/test_conformance.py"
-    _edit(wiring, 'BackendUnderTest("files", {})', 'BackendUnderTest("files", {"a": "{tmp}"})')
+    _edit(
+        wiring,
+        ", DRIVER_OPTIONS)",
+        ', {"a": "{tmp}"})',
+    )  # options written in place rather than imported from conftest
     _edit(wiring, '"""The whole conformance suite', '"""Another docstring; the whole suite')
     assert compare(rendered, reference) == []
 

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import DRIVER_OPTIONS
 from diaspora_stream_conformance import BackendUnderTest
 from diaspora_stream_conformance.suite import ConformanceSuite
 
@@ -31,8 +32,9 @@ class Test{{ cookiecutter.title }}Conformance(ConformanceSuite):
     def diaspora_backend(cls) -> BackendUnderTest:
         """The backend under test: its entry-point name and its driver options.
 
-        In options, ``"{tmp}"`` becomes a temporary directory removed at exit, for example
-        ``{"root_path": "{tmp}"}``. A backend that needs a server starts it in this fixture (or
-        in a session fixture it depends on) and passes its address in the options.
+        The options are ``DRIVER_OPTIONS`` of ``conftest.py``, shared with the unit tests; in
+        them, ``"{tmp}"`` becomes a temporary directory removed at exit, for example
+        ``{"root_path": "{tmp}"}``. A backend that needs a server starts it in a session fixture
+        of ``conftest.py`` and passes its address in the options.
         """
-        return BackendUnderTest("{{ cookiecutter.backend_name }}", {})
+        return BackendUnderTest("{{ cookiecutter.backend_name }}", DRIVER_OPTIONS)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import itertools
-import json
 import os
 import shutil
 import tempfile
@@ -13,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diaspora_stream.api import Capabilities, Driver
+from diaspora_stream.backend.placeholders import has_placeholder, substitute_placeholders
 
 __all__ = ["BackendUnderTest", "substitute_placeholders"]
 
@@ -30,19 +30,6 @@ def _new_directory() -> str:
     directory = tempfile.mkdtemp(prefix="diaspora-conformance-")
     _created_directories.append(directory)
     return directory
-
-
-def substitute_placeholders(value: Any, temporary_directory: str) -> Any:
-    """Replace ``"{tmp}"`` in option strings by ``temporary_directory`` (recursively)."""
-    if isinstance(value, str):
-        return value.replace("{tmp}", temporary_directory)
-    if isinstance(value, dict):
-        return {
-            key: substitute_placeholders(item, temporary_directory) for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [substitute_placeholders(item, temporary_directory) for item in value]
-    return value
 
 
 @dataclass
@@ -69,7 +56,7 @@ class BackendUnderTest:
 
     def resolved_options(self, fresh: bool = False) -> dict[str, Any]:
         """The driver options with placeholders substituted (directories removed at exit)."""
-        if "{tmp}" not in json.dumps(self.options):
+        if not has_placeholder(self.options):
             return dict(self.options)
         return substitute_placeholders(self.options, self._directory(fresh))
 

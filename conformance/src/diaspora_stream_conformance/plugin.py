@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from diaspora_stream.backend.placeholders import points_at_temporary_directory
+
 from .backend import BackendUnderTest
 from .expected import ExpectedFailures
 from .failure_details import FailureDetails, rule_of
@@ -389,10 +391,30 @@ def _summarise(config: pytest.Config, write: Callable[[str], object]) -> None:
         if directory:
             json_path, markdown_path = report.write(directory, stem)
             write(f"  report: {json_path} and {markdown_path}")
+    for warning in _leftover_warnings(reports):
+        write(warning)
     strict = config.getoption("--diaspora-strict-expected-failures")
     for pattern in reports[0].unmatched_expected_failures if reports else []:
         suffix = " (strict expected failures: the run fails)" if strict else ""
         write(f"expected-failure entry matched no test: {pattern}{suffix}")
+
+
+def _leftover_warnings(reports: list[Report]) -> list[str]:
+    """One warning per backend whose topics persist but whose options name no temporary
+    directory: its topics (one per test) were left wherever the backend keeps them."""
+    warnings = []
+    for report in reports:
+        if report.capabilities.get("persistent_topics") and not points_at_temporary_directory(
+            report.backend_options
+        ):
+            warnings.append(
+                f"WARNING: {report.label} declares persistent topics but its driver options "
+                f"{json.dumps(report.backend_options)} point at no temporary directory: the "
+                "topics of this run are left where the backend stores them by default; pass "
+                'options with "{tmp}" (e.g. {"root_path": "{tmp}"}) to test in a temporary '
+                "directory"
+            )
+    return warnings
 
 
 def _abort_run(item: pytest.Item, message: str) -> None:

@@ -27,10 +27,11 @@ __all__ = ["OPTIONS", "{{ cookiecutter.title }}Driver"]
 #:
 #: CHANGE ME: declare what your engine needs, for example
 #: ``"address": Option(str, "127.0.0.1:9000", "where the engine's server listens")`` or
-#: ``"root_path": Option(str, "./{{ cookiecutter.backend_name }}_data", "where topics live")``.
+#: ``"root_path": Option(str, "./{{ cookiecutter.backend_name }}_data", "where topics live")``
+#: (``.gitignore`` covers that default directory; keep them in step).
 #: Unknown options and values of the wrong type are refused with a message naming the accepted
 #: options (the conformance suite checks it). In tests, ``"{tmp}"`` in an option value becomes a
-#: fresh temporary directory (see tests/test_conformance.py).
+#: fresh temporary directory (see tests/conftest.py).
 OPTIONS: dict[str, Option] = {}
 
 

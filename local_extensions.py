@@ -1,17 +1,19 @@
-"""Refuse answers that would generate a broken backend package (cookiecutter pre-generation hook).
+"""Refuse answers that would generate a broken backend package (Jinja filters of the template).
 
-Cookiecutter renders this file with Jinja before running it; the answers arrive JSON-encoded
-inside raw strings, so any text the user typed (quotes, backslashes) stays a valid literal. On a
-bad answer the hook prints one line saying what is wrong and what to type instead, and exits
-with status 1, which makes cookiecutter stop and remove the half-made project.
+``cookiecutter.json`` loads this module (``_extensions``; cookiecutter and cruft put the
+template's directory on ``sys.path``) and passes the answers through its filters: the class-name
+default goes through :func:`checked_backend_name` (so a bad name is refused right after it is
+typed), and the private ``__checked`` variable through both filters (so answers given on the
+command line are checked too). On a bad answer the generation stops, before a single file is
+written, with one line saying what is wrong and what to type instead: the last line printed.
 """
 
 from __future__ import annotations
 
-import json
 import keyword
 import re
-import sys
+
+from cookiecutter.utils import simple_filter
 
 #: Names the diaspora-stream package already registers in-process: a backend installed under one
 #: of them would never be used (the built-in wins), so the conformance suite would test the
@@ -49,17 +51,23 @@ def title_problem(title: str) -> str | None:
     return None
 
 
-def main() -> int:
-    """Check the answers; print one line and return 1 on the first bad one."""
-    # ''' (not """): a JSON string starts with " and Jinja's tojson escapes every ' inside.
-    name = json.loads(r'''{{ cookiecutter.backend_name | tojson }}''')  # fmt: skip
-    title = json.loads(r'''{{ cookiecutter.title | tojson }}''')  # fmt: skip
-    for problem in (name_problem(name), title_problem(title)):
-        if problem:
-            print(f"ERROR: {problem}", file=sys.stderr)
-            return 1
-    return 0
+def _refuse(problem: str | None) -> None:
+    """End cookiecutter (or cruft) with ``problem`` as the last line it prints."""
+    if problem:
+        # SystemExit passes through cookiecutter untouched: Python prints the message on
+        # standard error and exits with status 1, with no traceback after it.
+        raise SystemExit(f"ERROR: {problem}")
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+@simple_filter
+def checked_backend_name(name: str) -> str:
+    """Jinja filter: ``name``, if it can be a backend name; else the generation stops."""
+    _refuse(name_problem(name))
+    return name
+
+
+@simple_filter
+def checked_title(title: str) -> str:
+    """Jinja filter: ``title``, if it can prefix class names; else the generation stops."""
+    _refuse(title_problem(title))
+    return title
