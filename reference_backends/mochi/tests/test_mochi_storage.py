@@ -11,7 +11,12 @@ import pytest
 from diaspora_stream_mochi import catalog
 from diaspora_stream_mochi.catalog import Catalog, TopicExistsError
 from diaspora_stream_mochi.protocol import FileRange
-from diaspora_stream_mochi.storage import FilePartition, MemoryPartition, Partition
+from diaspora_stream_mochi.storage import (
+    CompletedError,
+    FilePartition,
+    MemoryPartition,
+    Partition,
+)
 
 
 def _append(partition: Partition, events: list[tuple[bytes, bytes]]) -> int:
@@ -282,3 +287,35 @@ class _FastClock:
 
     def sleep(self, seconds: float) -> None:
         self.now += seconds
+
+
+@pytest.mark.parametrize("kind", ["file", "memory"])
+def test_closing_for_writes_refuses_later_batches_and_commits_the_earlier_ones(
+    kind: str, tmp_path: Path
+) -> None:
+    partition = FilePartition(tmp_path / "p") if kind == "file" else MemoryPartition()
+    first, _ = partition.write([2], memoryview(b"{}"), [1], memoryview(b"a"))
+    written_before = partition.count
+    ticket = partition.close_for_writes()
+    with pytest.raises(CompletedError):
+        partition.write([2], memoryview(b"{}"), [1], memoryview(b"b"))
+    partition.commit(ticket)
+    assert (first, partition.count) == (0, 1)
+    assert written_before == (0 if kind == "file" else 1)  # file batches wait for the commit
+    assert _data(partition, 0) == b"a"
+
+
+def test_catalog_consumer_names_and_completion(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite"
+    db = Catalog(path)
+    for consumer, topic in [("b", "t"), ("a", "t"), ("b", "t"), ("c", "other")]:
+        db.acknowledge(consumer, topic, 0, 1)
+    db.mark_complete("t", 1)
+    db.mark_complete("t", 1)
+    db.close()
+    reopened = Catalog(path)
+    assert reopened.consumer_names("t") == ["a", "b"]
+    assert reopened.consumer_names("missing") == []
+    assert reopened.is_complete("t", 1) and not reopened.is_complete("t", 0)
+    assert not reopened.is_complete("other", 1)
+    reopened.close()

@@ -1,4 +1,5 @@
-"""The master database (SQLite): topics, their partitions, acknowledged consumer positions.
+"""The master database (SQLite): topics, their partitions, acknowledged consumer positions,
+and the partitions marked complete.
 
 Every server process of a group opens the same database file (SQLite locks it across
 processes), so any member answers topic queries and each member records the acknowledgements of
@@ -38,6 +39,11 @@ CREATE TABLE IF NOT EXISTS acknowledgements (
     idx INTEGER NOT NULL,
     event_id INTEGER NOT NULL,
     PRIMARY KEY (consumer, topic, idx)
+);
+CREATE TABLE IF NOT EXISTS completed (
+    topic TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    PRIMARY KEY (topic, idx)
 );
 """
 
@@ -145,6 +151,30 @@ class Catalog:
                 (consumer, topic),
             ).fetchall()
         return dict(rows)
+
+    def consumer_names(self, topic: str) -> list[str]:
+        """Every consumer name with an acknowledged position in ``topic``, sorted."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT consumer FROM acknowledgements WHERE topic = ? ORDER BY consumer",
+                (topic,),
+            ).fetchall()
+        return [name for (name,) in rows]
+
+    def mark_complete(self, topic: str, partition: int) -> None:
+        """Durably record that a partition is complete (marking it again changes nothing)."""
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR IGNORE INTO completed (topic, idx) VALUES (?, ?)", (topic, partition)
+            )
+
+    def is_complete(self, topic: str, partition: int) -> bool:
+        """Whether the partition was marked complete."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM completed WHERE topic = ? AND idx = ?", (topic, partition)
+            ).fetchone()
+        return row is not None
 
     def close(self) -> None:
         """Close the database."""

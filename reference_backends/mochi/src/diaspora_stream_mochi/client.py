@@ -18,7 +18,13 @@ from typing import Any, TypeVar
 from diaspora_stream.logs import get_logger
 
 from .config import GroupMember, read_token
-from .errors import AccessDeniedError, ProtocolError, RemoteError, ServerUnavailableError
+from .errors import (
+    AccessDeniedError,
+    CompletedPartitionError,
+    ProtocolError,
+    RemoteError,
+    ServerUnavailableError,
+)
 from .protocol import FrameReader, send_frame
 from .shared_memory import SharedArea
 
@@ -118,7 +124,10 @@ class Connection:
             # The server closes the connection after refusing a request over a limit: the
             # next request must not be sent on it.
             self.ended = self.ended or header.get("kind") == "limit"
-            raise RemoteError(str(header.get("error", "unknown server error")))
+            message = str(header.get("error", "unknown server error"))
+            if header.get("kind") == "completed":
+                raise CompletedPartitionError(message)
+            raise RemoteError(message)
         return header
 
     def receive_header(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import orjson
 from diaspora_stream.backend.capabilities import Capabilities
 from diaspora_stream.backend.log import (
     AppendRecord,
@@ -106,7 +107,9 @@ class MochiDriver(LogDriver):
         multi_process_producers=True,
         partial_data_reads=True,
         durable_flush=True,
+        end_of_stream=True,
         replay=True,
+        consumer_positions=True,
     )
 
     topic_options: ClassVar[Mapping[str, Option]] = {
@@ -259,6 +262,8 @@ class MochiTopic(LogTopic):
         self._closed = False
         #: How the server took each batch's data: ``"shm"`` (shared memory), ``"bulk"`` (stream).
         self.transfers = {"shm": 0, "bulk": 0, "none": 0}
+        #: Partitions the server said are complete (a mark is never taken back).
+        self._complete: set[int] = set()
         self.appends_in_flight = driver.appends_in_flight
         self._pipelines: dict[int, AppendPipeline] = {}
 
@@ -334,7 +339,22 @@ class MochiTopic(LogTopic):
 
     def event_count(self, partition: int) -> int:
         header, _ = self._member(partition).call({"op": "count", **self._key(partition)})
+        if header.get("complete") is True:
+            self._complete.add(partition)
         return int(header["count"])
+
+    def mark_complete(self, partition: int) -> None:
+        """Mark ``partition`` complete on the member hosting it: it refuses later appends
+        (``PartitionCompleted``) and answers once the batches stored before are committed and
+        the mark is durable."""
+        self._member(partition).call({"op": "mark_complete", **self._key(partition)})
+        self._complete.add(partition)
+
+    def is_complete(self, partition: int) -> bool:
+        """Whether ``partition`` is complete (asked with its event count until it is)."""
+        if partition not in self._complete:
+            self.event_count(partition)
+        return partition in self._complete
 
     # ------------------------------------------------------------------ consume
 
@@ -467,6 +487,14 @@ class MochiTopic(LogTopic):
             {"op": "load_acks", "topic": self.name, "consumer": consumer_name}
         )
         return {int(key): int(value) for key, value in header["positions"].items()}
+
+    def consumer_names(self) -> list[str]:
+        """Every consumer name with an acknowledged position in the topic (from the catalog)."""
+        _, payload = self._member(0).call({"op": "consumer_names", "topic": self.name})
+        names = orjson.loads(payload)
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise DiasporaException("the server sent consumer names that are not a list of strings")
+        return names
 
     def close(self) -> None:
         with self._lock:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from diaspora_stream.exceptions import Exception as DiasporaException
-from diaspora_stream.exceptions import Unreachable
+from diaspora_stream.exceptions import PartitionCompleted, Unreachable
 
 __all__ = [
     "AccessDeniedError",
+    "CompletedPartitionError",
     "ConfigurationError",
     "FrameTooLargeError",
     "ProtocolError",
@@ -39,6 +40,10 @@ class FrameTooLargeError(ProtocolError):
 
 class RemoteError(DiasporaException):
     """The server answered a request with an error (its message says what was wrong)."""
+
+
+class CompletedPartitionError(RemoteError, PartitionCompleted):
+    """The server refused an append: the partition is marked complete."""
 
 
 class ServerUnavailableError(Unreachable):

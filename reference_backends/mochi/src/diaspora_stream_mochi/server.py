@@ -31,6 +31,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from . import memory_access
 from .access import denied_message, load_or_create_token, token_matches
 from .acknowledger import Acknowledger
@@ -41,7 +43,7 @@ from .limits import LimitExceededError, check_limit, frame_limit_error
 from .memory_reserve import MemoryReserve
 from .protocol import FrameReader, error_answer, send_frame
 from .shared_memory import SharedMemoryError, map_shared
-from .storage import FilePartition, MemoryPartition, Partition
+from .storage import CompletedError, FilePartition, MemoryPartition, Partition
 
 __all__ = ["MochiServer", "RequestError", "main"]
 
@@ -59,10 +61,28 @@ HELLO_MAX_HEADER = 4096
 #: client reads the refusal instead of a reset caused by its unread bytes.
 _LINGER_S = 1.0
 _LINGER_BYTES = 4 * 1024 * 1024
+#: Longest consumer name an acknowledgement may carry, in UTF-8 bytes (names are stored and
+#: listed back to clients).
+MAX_CONSUMER_NAME = 4096
 
 
 class RequestError(Exception):
-    """A request is invalid; its message goes back to the client."""
+    """A request is invalid; its message goes back to the client, with ``kind``."""
+
+    def __init__(self, message: str, kind: str = "request") -> None:
+        super().__init__(message)
+        #: The answer's ``kind``: ``"completed"`` for an append to a completed partition (the
+        #: client raises ``PartitionCompleted``), else ``"request"``.
+        self.kind = kind
+
+
+def _completed(header: dict[str, Any]) -> RequestError:
+    """The refusal of an append to a completed partition."""
+    return RequestError(
+        f"partition {header.get('partition')} of topic {header.get('topic')!r} is complete: it "
+        "takes no more events (push to another partition or topic)",
+        "completed",
+    )
 
 
 def _field(header: dict[str, Any], key: str, kind: type, minimum: int | None = None) -> Any:
@@ -74,6 +94,16 @@ def _field(header: dict[str, Any], key: str, kind: type, minimum: int | None = N
     if minimum is not None and value < minimum:
         raise RequestError(f"request field {key!r} must be >= {minimum}, got {value}")
     return value
+
+
+def _consumer_name(header: dict[str, Any]) -> str:
+    """The request's consumer name, checked to be short enough to store and list."""
+    name: str = _field(header, "consumer", str)
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_CONSUMER_NAME:
+        raise RequestError(
+            f"consumer name of more than {MAX_CONSUMER_NAME} bytes (UTF-8): use a shorter name"
+        )
+    return name
 
 
 def _table(payload: memoryview, offset: int, code: str, count: int) -> tuple[array[int], int]:
@@ -113,6 +143,8 @@ class MochiServer:
             "subscribe": self._subscribe,
             "ack": self._ack,
             "load_acks": self._load_acks,
+            "consumer_names": self._consumer_names,
+            "mark_complete": self._mark_complete,
             "feeds": self._feeds,
             "share": self._share,
         }
@@ -195,7 +227,7 @@ class MochiServer:
                 operation(sock, header, payload)
                 reader.close_fds()  # descriptors sent with anything but a share are refused
             except RequestError as error:
-                if not acker.drain() or not self._answer_error(sock, str(error), "request"):
+                if not acker.drain() or not self._answer_error(sock, str(error), error.kind):
                     return
             except LimitExceededError as error:
                 self._refuse(sock, acker, error)
@@ -320,11 +352,39 @@ class MochiServer:
                     sync=self.config.sync,
                     chunk_size=self.config.chunk_size,
                 )
+            if self.catalog.is_complete(topic, index):
+                partition.closed_for_writes = partition.complete = True
             self._partitions[key] = partition
             return partition
 
     def _count(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
-        send_frame(sock, {"ok": True, "count": self.partition(header).count})
+        """The partition's committed event count, and whether it is complete (the count is
+        then final)."""
+        partition = self.partition(header)
+        with partition.lock:
+            count, complete = partition.count, partition.complete
+        send_frame(sock, {"ok": True, "count": count, "complete": complete})
+
+    def _mark_complete(
+        self, sock: socket.socket, header: dict[str, Any], payload: memoryview
+    ) -> None:
+        """Mark a hosted partition complete: refuse appends from now on, commit the batches
+        written before, record the mark durably, then answer (and wake the feeds)."""
+        partition = self.partition(header)
+        topic, index = header["topic"], header["partition"]  # checked by partition()
+        if not partition.complete:
+            ticket = partition.close_for_writes()
+            try:
+                partition.commit(ticket)
+                self.catalog.mark_complete(topic, index)
+            except BaseException:
+                with partition.lock:
+                    partition.closed_for_writes = partition.complete
+                raise
+            with partition.lock:
+                partition.complete = True
+                partition.appended.notify_all()
+        send_frame(sock, {"ok": True})
 
     def _append(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
         partition = self.partition(header)
@@ -334,6 +394,8 @@ class MochiServer:
         metadata = payload[offset:]
         if sum(meta_sizes) != metadata.nbytes:
             raise RequestError("metadata sizes do not add up to the metadata sent")
+        if partition.closed_for_writes:  # refused before its data is taken (checked again)
+            raise _completed(header)
         total = sum(data_sizes)
         check_limit("an append's data", total, self.config.max_batch_data, "max_batch_data")
         started = time.perf_counter()
@@ -345,7 +407,10 @@ class MochiServer:
             path, data = "bulk", self._landing(total, partition)
             self._pull_over_connection(header, data)
         pulled = time.perf_counter() - started
-        first, ticket = partition.write(meta_sizes, metadata, data_sizes, data)
+        try:
+            first, ticket = partition.write(meta_sizes, metadata, data_sizes, data)
+        except CompletedError:
+            raise _completed(header) from None
         answer = {"ok": True, "first_id": first, "path": path, "pull_s": pulled}
         self._connection.acker.submit(partition, ticket, answer)
 
@@ -476,18 +541,34 @@ class MochiServer:
         send_frame(sock, {"ok": True, "feeds": feeds})
 
     def _ack(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
-        topic = _field(header, "topic", str)
-        index = _field(header, "partition", int, 0)
-        consumer = _field(header, "consumer", str)
+        """Record a consumer's position in a hosted partition, at one of its stored events."""
+        consumer = _consumer_name(header)
         event_id = _field(header, "event_id", int, 0)
-        self.catalog.acknowledge(consumer, topic, index, event_id)
+        partition = self.partition(header)
+        stored = partition.count
+        if event_id >= stored:
+            raise RequestError(
+                f"cannot acknowledge event {event_id}: the partition holds {stored} event(s)"
+            )
+        self.catalog.acknowledge(consumer, header["topic"], header["partition"], event_id)
         send_frame(sock, {"ok": True})
 
     def _load_acks(self, sock: socket.socket, header: dict[str, Any], payload: memoryview) -> None:
         topic = _field(header, "topic", str)
-        consumer = _field(header, "consumer", str)
+        consumer = _consumer_name(header)
         positions = self.catalog.acknowledgements(consumer, topic)
         send_frame(sock, {"ok": True, "positions": {str(k): v for k, v in positions.items()}})
+
+    def _consumer_names(
+        self, sock: socket.socket, header: dict[str, Any], payload: memoryview
+    ) -> None:
+        """Every consumer name with a position in the topic: a JSON list in the payload (the
+        answer's header stays small however many names there are)."""
+        topic = _field(header, "topic", str)
+        if self.catalog.topic(topic) is None:
+            raise RequestError(f"Topic {topic!r} does not exist")
+        names = self.catalog.consumer_names(topic)
+        send_frame(sock, {"ok": True, "count": len(names)}, [orjson.dumps(names)])
 
     # ------------------------------------------------------------------ feeding
 

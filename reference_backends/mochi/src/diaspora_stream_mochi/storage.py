@@ -47,7 +47,7 @@ from typing import Any
 
 from .protocol import FileRange
 
-__all__ = ["FilePartition", "MemoryPartition", "Partition"]
+__all__ = ["CompletedError", "FilePartition", "MemoryPartition", "Partition"]
 
 log = logging.getLogger("diaspora_stream_mochi.server")
 
@@ -62,13 +62,43 @@ _MAGIC = 0x4D4F4348
 DEFAULT_CHUNK_SIZE = 256 * 1024 * 1024
 
 
+class CompletedError(Exception):
+    """A batch was written to a partition that is marked complete (or being marked)."""
+
+
 class Partition(ABC):
-    """One partition: dense event ids from 0; appends are atomic for readers."""
+    """One partition: dense event ids from 0; appends are atomic for readers.
+
+    Marking a partition complete has two steps (see :meth:`close_for_writes`): from the first,
+    ``write`` refuses batches (checked under ``lock``, so no batch is stored after it); the
+    second, ``complete``, is set by the server once every batch written before is committed
+    and the mark is durable, so a reader that sees ``complete`` has seen the last event.
+    """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         #: Notified (under ``lock``) after each append: server-side consumer feeds wait on it.
         self.appended = threading.Condition(self.lock)
+        #: Writes are refused (the partition is being, or was, marked complete).
+        self.closed_for_writes = False
+        #: The partition is complete: its last event is committed and the mark is durable.
+        self.complete = False
+
+    def close_for_writes(self) -> int:
+        """Refuse every later ``write``; return the ticket to :meth:`commit` for the batches
+        written before."""
+        with self.lock:
+            self.closed_for_writes = True
+            return self._last_ticket()
+
+    def _last_ticket(self) -> int:
+        """Ticket of the last written batch (called under ``lock``)."""
+        return 0
+
+    def _check_writable(self) -> None:
+        """Raise :class:`CompletedError` if writes are refused (called under ``lock``)."""
+        if self.closed_for_writes:
+            raise CompletedError("it is complete: it takes no more events")
 
     @property
     @abstractmethod
@@ -107,6 +137,7 @@ class Partition(ABC):
         """Store a batch, not yet durable nor visible; return its first id and the ticket to
         :meth:`commit`. Ids are given in ``write`` order."""
         with self.lock:
+            self._check_writable()
             first = self._store(metadata_sizes, metadata, data_sizes, data)
             self.appended.notify_all()
             return first, 0
@@ -365,6 +396,7 @@ class FilePartition(Partition):
         )
         header = _BATCH.pack(_MAGIC, count, checksum, body)
         with self.lock:
+            self._check_writable()
             if self._writer_end >= self.chunk_size:
                 self._retired.append(self._writer)  # synced and closed by the next commit
                 self._chunk += 1
@@ -386,6 +418,9 @@ class FilePartition(Partition):
             self._pending.append((self._written, records))
             self._pending_events += count
             return first, self._written
+
+    def _last_ticket(self) -> int:
+        return self._written
 
     def commit(self, ticket: int) -> None:
         """Sync the chunks once for every batch written so far (unless a commit running or
