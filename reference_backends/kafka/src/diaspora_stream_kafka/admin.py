@@ -28,6 +28,20 @@ __all__ = ["INFO_READER_GROUP", "KafkaAdmin"]
 INFO_READER_GROUP = "diaspora-stream-info-reader"
 T = TypeVar("T")
 _MISSING = {KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC}
+#: Errors Kafka's protocol calls retriable (a leader moving or not yet elected, as just after a
+#: topic's creation), which the errors of admin futures do not always flag as retriable.
+_TRANSIENT = {
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.FENCED_LEADER_EPOCH,
+    KafkaError.UNKNOWN_LEADER_EPOCH,
+    KafkaError.REQUEST_TIMED_OUT,
+    KafkaError.OFFSET_NOT_AVAILABLE,
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.NOT_ENOUGH_REPLICAS,
+}
 
 
 def _code(error: BaseException) -> int | None:
@@ -62,7 +76,9 @@ class KafkaAdmin:
                 return call()
             except KafkaException as error:
                 kafka_error = kafka_error_of(error)
-                if kafka_error is None or not kafka_error.retriable():
+                if kafka_error is None or not (
+                    kafka_error.retriable() or kafka_error.code() in _TRANSIENT
+                ):
                     raise
                 if time.monotonic() + pause > deadline:
                     raise
