@@ -91,9 +91,9 @@ class ForeignCompletion(Completion):
         return self._done or completed(self._foreign)
 
     def wait(self, timeout_ms: Any) -> bool:
+        foreign_ms = foreign_timeout(timeout_ms)
         if self._done:
             return True
-        foreign_ms = foreign_timeout(timeout_ms)
         if foreign_ms is None:
             if not completed(self._foreign):
                 return False

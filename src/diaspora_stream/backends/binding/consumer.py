@@ -8,8 +8,9 @@ partition of an event is the one its foreign consumer targets. A foreign driver 
 ``targets`` (the C++ files driver) then delivers every event once per partition, and the suite
 sees it.
 
-Across several foreign consumers there is no future to block on: a pending pull waits by
-looking at each foreign pull's ``completed`` between short sleeps (up to ``_POLL_MAX_S``).
+Across several foreign consumers there is no one future to block on: a pending pull waits on
+each pending foreign pull in turn for a few milliseconds (``_SLICE_S``), and pauses (up to
+``_POLL_MAX_S``) when every foreign consumer answers "nothing" at once.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ __all__ = ["BindingConsumer"]
 
 _POLL_MIN_S = 0.0005
 _POLL_MAX_S = 0.01
+#: Longest wait given to one pending foreign pull before the others are looked at again.
+_SLICE_S = 0.005
 
 
 class BindingConsumer(ConsumerInterface):
@@ -113,38 +116,52 @@ class BindingConsumer(ConsumerInterface):
             self._waiting.append(merged)
         return FutureEvent(merged)
 
-    def serve(self, until: _MergedPull) -> None:
-        """Resolve waiting pulls in order, as far as ``until``, with the events available."""
+    def serve(self, until: _MergedPull, slice_ms: int = 0) -> bool:
+        """Resolve waiting pulls in order, as far as ``until``, with the events available,
+        giving each foreign pull still pending up to ``slice_ms`` (0: no wait). Return whether
+        a foreign pull was pending (False: every foreign consumer answered at once)."""
+        blocked = False
         with self._lock:
             while self._waiting and not until.resolved:
                 head = self._waiting[0]
                 try:
-                    event = self._next_event()
+                    event, blocked = self._next_event(slice_ms)
                 except BaseException as error:  # noqa: BLE001 - handed to the pull it belongs to
                     self._waiting.popleft()
                     head.set_error(self._errors.translate(error))
                     continue
                 if event is None:
-                    return
+                    break
                 self._waiting.popleft()
                 head.set_result(event)
+        return blocked
 
-    def _next_event(self) -> Event | None:
+    def _next_event(self, slice_ms: int) -> tuple[Event | None, bool]:
         count = len(self._sources)
+        blocked = False
         for step in range(count):
             index = (self._next + step) % count
             partition, source = self._sources[index]
             future = self._pending.get(partition)
             if future is None:
                 future = self._pending[partition] = source.pull()
-            if not completed(future):
+            if completed(future):
+                result = future.wait(timeout_ms=-1)
+            elif slice_ms > 0:
+                # Some implementations only move a pull forward while it is waited on.
+                result = future.wait(timeout_ms=slice_ms)
+                if result is None and not completed(future):
+                    blocked = True
+                    continue
+            else:
+                blocked = True
                 continue
             del self._pending[partition]
-            event = self.event(partition, future.wait(timeout_ms=-1))
+            event = self.event(partition, result)
             if event is not None:
                 self._next = index + 1
-                return event
-        return None
+                return event, blocked
+        return None, blocked
 
     def close(self) -> None:
         # The binding has no unsubscribe: dropping the foreign consumers is the C++ one.
@@ -177,13 +194,15 @@ class _MergedPull(Completion):
         timeout = _timeout_seconds(timeout_ms)
         deadline = None if timeout is None else time.monotonic() + timeout
         pause = _POLL_MIN_S
-        while True:
-            if not self._done:
-                self._consumer.serve(self)
-            if self._done:
-                return super().wait(0)
+        while not self._done:
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                return False
-            time.sleep(pause if remaining is None else min(pause, remaining))
-            pause = min(pause * 2, _POLL_MAX_S)
+                self._consumer.serve(self)
+                break
+            slice_s = _SLICE_S if remaining is None else min(_SLICE_S, remaining)
+            if not self._consumer.serve(self, max(1, int(slice_s * 1000))) and not self._done:
+                # Every foreign pull answered "nothing" at once (end of stream for the C++
+                # files driver): pause before asking again.
+                time.sleep(pause if remaining is None else min(pause, remaining))
+                pause = min(pause * 2, _POLL_MAX_S)
+        return super().wait(0) if self._done else False

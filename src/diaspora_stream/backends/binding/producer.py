@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...backend.full import ProducerInterface
 from ...exceptions import ClosedError
-from ...futures import Completion, FutureFlushed, FutureUint
+from ...futures import FutureFlushed, FutureUint
 from .calls import ForeignCompletion
 
 if TYPE_CHECKING:
@@ -53,8 +53,11 @@ class BindingProducer(ProducerInterface):
 
     def flush(self) -> FutureFlushed:
         if self._foreign is None:
-            return FutureFlushed(Completion.resolved(True))
-        future = self._errors.call(self._foreign.flush)
+            raise ClosedError(f"Producer of topic {self._topic.name!r} is closed")
+        return self._flush(self._foreign)
+
+    def _flush(self, foreign: Any) -> FutureFlushed:
+        future = self._errors.call(foreign.flush)
         return FutureFlushed(ForeignCompletion(future, _flushed, self._errors))
 
     def close(self, wait: bool = True) -> None:
@@ -62,7 +65,7 @@ class BindingProducer(ProducerInterface):
             return
         try:
             if wait:
-                self.flush().wait(-1)
+                self._flush(self._foreign).wait(-1)
         finally:
             # The binding has no close: dropping the last reference destroys the C++ producer,
             # which flushes what is pending.
