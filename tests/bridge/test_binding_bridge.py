@@ -78,7 +78,12 @@ def test_declared_acknowledgements_reach_the_foreign_driver() -> None:
     topic = _topic(bridged(capabilities={"acknowledgements": True}), partitions=2)
     _push(topic, [({"i": i}, b"") for i in range(4)])
     events = list(topic.consumer("c").events(200))
-    assert sorted((e.partition_index, e.event_id) for e in events) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert sorted((e.partition_index, e.event_id) for e in events) == [
+        (0, 0),
+        (0, 1),
+        (1, 0),
+        (1, 1),
+    ]
     for event in events:
         if event.event_id == 0:
             event.acknowledge()
@@ -102,7 +107,9 @@ def test_selections_strings_and_no_data() -> None:
         view = descriptor.make_sub_view(offset=1, size=4)
         return view.make_stride_view(offset=0, num_blocks=2, block_size=1, gap_size=1)
 
-    selected = list(topic.consumer("s", data_selector=select, data_allocator=ByteArrayAllocator).events(200))
+    selected = list(
+        topic.consumer("s", data_selector=select, data_allocator=ByteArrayAllocator).events(200)
+    )
     assert [(e.metadata, bytes(e.data[0]), e.partition_index) for e in selected] == [
         ("just a string", b"13", 1),
         ({"k": [1, None]}, b"bd", 1),
@@ -138,7 +145,9 @@ def test_closed_objects_raise() -> None:
         driver.topic_exists("t")
 
 
-def _suite(report: Path, module: str, backend: str, capabilities: dict[str, bool], *selection: str) -> Any:
+def _suite(
+    report: Path, module: str, backend: str, capabilities: dict[str, bool], *selection: str
+) -> Any:
     options = {"module": module, "backend": backend, "capabilities": capabilities}
     return subprocess.run(
         [

@@ -39,17 +39,22 @@ class Exception(builtins.RuntimeError):  # noqa: A001 - the binding's name
     """The binding's only exception class (``register_exception(..., PyExc_RuntimeError)``)."""
 
 
+def _call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)`` raising the binding's exception types instead of ours."""
+    try:
+        return function(*args, **kwargs)
+    except _api.InvalidArgument as error:
+        raise TypeError(str(error)) from None
+    except _api.Exception as error:
+        raise Exception(str(error)) from None
+
+
 def _translated(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Raise the binding's exception types instead of this repository's."""
+    """``function`` raising the binding's exception types (for methods defined here)."""
 
     @functools.wraps(function)
     def call(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except _api.InvalidArgument as error:
-            raise TypeError(str(error)) from None
-        except _api.Exception as error:
-            raise Exception(str(error)) from None
+        return _call(function, *args, **kwargs)
 
     return call
 
@@ -96,7 +101,7 @@ class _Component:
 
     @classmethod
     def from_metadata(cls, **kwargs: Any) -> Any:
-        return _wrap(cls, _translated(cls._public.from_metadata)(**kwargs))
+        return _wrap(cls, _call(cls._public.from_metadata, **kwargs))
 
 
 class Validator(_Component):
@@ -119,7 +124,7 @@ class DataDescriptor:
     def __init__(self, *args: Any) -> None:
         if args and (len(args) != 2 or not isinstance(args[0], str)):
             raise TypeError("DataDescriptor(): incompatible constructor arguments")
-        self._inner = _translated(_api.DataDescriptor)(*args)
+        self._inner = _call(_api.DataDescriptor, *args)
 
     @classmethod
     def _of(cls, inner: Any) -> DataDescriptor:
@@ -139,18 +144,22 @@ class DataDescriptor:
         return list(self._inner.flatten())
 
     def make_sub_view(self, *, offset: int, size: int) -> DataDescriptor:
-        return self._of(_translated(self._inner.make_sub_view)(offset=offset, size=size))
+        return self._of(_call(self._inner.make_sub_view, offset=offset, size=size))
 
     def make_stride_view(
         self, *, offset: int, num_blocks: int, block_size: int, gap_size: int
     ) -> DataDescriptor:
-        view = _translated(self._inner.make_stride_view)(
-            offset=offset, num_blocks=num_blocks, block_size=block_size, gap_size=gap_size
+        view = _call(
+            self._inner.make_stride_view,
+            offset=offset,
+            num_blocks=num_blocks,
+            block_size=block_size,
+            gap_size=gap_size,
         )
         return self._of(view)
 
     def make_unstructured_view(self, *, segments: list[tuple[int, int]]) -> DataDescriptor:
-        return self._of(_translated(self._inner.make_unstructured_view)(segments=segments))
+        return self._of(_call(self._inner.make_unstructured_view, segments=segments))
 
 
 def FullDataSelector(metadata: Any, descriptor: DataDescriptor) -> DataDescriptor:
@@ -167,7 +176,7 @@ class FutureUint:
     __init__ = _no_constructor
 
     def wait(self, *, timeout_ms: int) -> int | None:
-        return _translated(self._inner.wait)(_check_timeout(timeout_ms))  # type: ignore[no-any-return]
+        return _call(self._inner.wait, _check_timeout(timeout_ms))  # type: ignore[no-any-return]
 
     @property
     def completed(self) -> bool:
@@ -178,7 +187,7 @@ class FutureFlushed:
     __init__ = _no_constructor
 
     def wait(self, *, timeout_ms: int) -> bool:
-        return bool(_translated(self._inner.wait)(_check_timeout(timeout_ms)))
+        return bool(_call(self._inner.wait, _check_timeout(timeout_ms)))
 
     @property
     def completed(self) -> bool:
@@ -210,7 +219,7 @@ class Event:
         return self._inner.partition
 
     def acknowledge(self) -> None:
-        _translated(self._inner.acknowledge)()
+        _call(self._inner.acknowledge)
 
 
 class FutureEvent:
@@ -218,7 +227,7 @@ class FutureEvent:
     _data_owned: bool
 
     def wait(self, *, timeout_ms: int) -> Event | None:
-        event = _translated(self._inner.wait)(_check_timeout(timeout_ms))
+        event = _call(self._inner.wait, _check_timeout(timeout_ms))
         if event is None:
             return None
         wrapper: Event = _wrap(Event, event)
@@ -251,7 +260,7 @@ class Consumer:
     data_allocator = property(lambda self: _Unusable())
 
     def pull(self) -> FutureEvent:
-        future: FutureEvent = _wrap(FutureEvent, _translated(self._inner.pull)())
+        future: FutureEvent = _wrap(FutureEvent, _call(self._inner.pull))
         future._data_owned = self._data_owned
         return future
 
@@ -286,10 +295,10 @@ class Producer:
             raise TypeError("push(): incompatible function arguments (data: buffer | list)")
         else:
             data = _items(data)
-        return _wrap(FutureUint, _translated(self._inner.push)(metadata, data, partition=partition))
+        return _wrap(FutureUint, _call(self._inner.push, metadata, data, partition=partition))
 
     def flush(self) -> FutureFlushed:
-        return _wrap(FutureFlushed, _translated(self._inner.flush)())  # type: ignore[no-any-return]
+        return _wrap(FutureFlushed, _call(self._inner.flush))  # type: ignore[no-any-return]
 
 
 def _items(buffer: Any) -> memoryview:
@@ -329,7 +338,8 @@ class TopicHandle:
         if not isinstance(ordering, Ordering):
             raise TypeError("producer(): incompatible function arguments (ordering: Ordering)")
         inner_pool, pool = self._pool(thread_pool)
-        inner = _translated(self._inner.producer)(
+        inner = _call(
+            self._inner.producer,
             name,
             batch_size=batch_size,
             max_num_batches=max_num_batches,
@@ -364,7 +374,8 @@ class TopicHandle:
             functions["data_selector"] = _selector(data_selector)
             functions["data_allocator"] = _allocator(data_allocator)
         inner_pool, pool = self._pool(thread_pool)
-        inner = _translated(self._inner.consumer)(
+        inner = _call(
+            self._inner.consumer,
             name,
             batch_size=batch_size,
             max_num_batches=max_num_batches,
@@ -414,8 +425,8 @@ class Driver:
     """``Driver(*, backend, options={})``."""
 
     def __init__(self, *, backend: str, options: Any = None) -> None:
-        self._inner = _translated(_api.Driver)(
-            backend=backend, options={} if options is None else options
+        self._inner = _call(
+            _api.Driver, backend=backend, options={} if options is None else options
         )
         self._default_pool = _wrap(ThreadPool, self._inner.default_thread_pool)
 
@@ -438,16 +449,16 @@ class Driver:
         )
 
     def open_topic(self, name: str) -> TopicHandle:
-        return _wrap(TopicHandle, _translated(self._inner.open_topic)(name))  # type: ignore[no-any-return]
+        return _wrap(TopicHandle, _call(self._inner.open_topic, name))  # type: ignore[no-any-return]
 
     def topic_exists(self, name: str) -> bool:
-        return bool(_translated(self._inner.topic_exists)(name))
+        return bool(_call(self._inner.topic_exists, name))
 
     def list_topics(self) -> dict[str, Any]:
-        return dict(_translated(self._inner.list_topics)())
+        return dict(_call(self._inner.list_topics))
 
     def make_thread_pool(self, count: int) -> ThreadPool:
-        return _wrap(ThreadPool, _translated(self._inner.make_thread_pool)(count))  # type: ignore[no-any-return]
+        return _wrap(ThreadPool, _call(self._inner.make_thread_pool, count))  # type: ignore[no-any-return]
 
     @property
     def default_thread_pool(self) -> ThreadPool:

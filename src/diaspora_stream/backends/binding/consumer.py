@@ -85,17 +85,20 @@ class BindingConsumer(ConsumerInterface):
             self._acknowledger(foreign),
         )
 
+    def _refuse(self, partition: int, event_id: int) -> None:
+        raise UnsupportedError(
+            f"acknowledgements are declared absent for the bridged backend "
+            f"{self._topic.backend!r} (binding driver option 'capabilities')"
+        )
+
     def _acknowledger(self, foreign: Any) -> Callable[[int, int], None]:
         if not self._acknowledgements:
-
-            def refuse(partition: int, event_id: int) -> None:
-                raise UnsupportedError(
-                    f"acknowledgements are declared absent for the bridged backend "
-                    f"{self._topic.backend!r} (binding driver option 'capabilities')"
-                )
-
-            return refuse
+            return self._refuse
         return lambda partition, event_id: self._errors.call(foreign.acknowledge)
+
+    def _only_partition(self, result: Any) -> tuple[bool, Any]:
+        event = self.event(0, result)
+        return event is not None, event
 
     # -------------------------------------------------------------------- pull
 
@@ -103,14 +106,8 @@ class BindingConsumer(ConsumerInterface):
         if self._closed:
             raise ClosedError(f"Consumer {self._name!r} is closed")
         if len(self._sources) == 1:
-            partition, source = self._sources[0]
-            future = self._errors.call(source.pull)
-
-            def outcome(result: Any) -> tuple[bool, Any]:
-                event = self.event(partition, result)
-                return event is not None, event
-
-            return FutureEvent(ForeignCompletion(future, outcome, self._errors))
+            future = self._errors.call(self._sources[0][1].pull)
+            return FutureEvent(ForeignCompletion(future, self._only_partition, self._errors))
         merged = _MergedPull(self)
         with self._lock:
             self._waiting.append(merged)

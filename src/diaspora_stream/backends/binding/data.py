@@ -62,6 +62,8 @@ class ConsumerFunctions:
         base = _ours(foreign)
         chosen = base if self._selector is None else self._selector(metadata, base)
         self._chosen.value = chosen
+        if chosen is base:
+            return foreign
         if chosen is None:
             return None
         if not isinstance(chosen, DataDescriptor):
@@ -69,11 +71,11 @@ class ConsumerFunctions:
                 f"A data selector must return a DataDescriptor or None, got {chosen!r}"
             )
         pieces = chosen.flatten()
+        if not pieces:
+            return None
         whole = self._module.DataDescriptor(chosen.location, chosen.base_size)
         if pieces == [(0, chosen.base_size)]:
             return whole
-        if not pieces:
-            return None
         return whole.make_unstructured_view(segments=pieces)
 
     def _allocate(self, metadata: Any, foreign: Any) -> Any:

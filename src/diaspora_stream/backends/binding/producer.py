@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ...backend.full import ProducerInterface
@@ -46,9 +47,7 @@ class BindingProducer(ProducerInterface):
         except self._errors.foreign as error:
             raise self._errors.translate(error) from error
 
-        def retype(error: BaseException) -> BaseException:
-            return self._topic.retype_push_error(error, metadata, data)
-
+        retype = partial(self._topic.retype_push_error, metadata, data)
         return FutureUint(ForeignCompletion(future, _event_id, self._errors, retype))
 
     def flush(self) -> FutureFlushed:
@@ -70,4 +69,3 @@ class BindingProducer(ProducerInterface):
             # The binding has no close: dropping the last reference destroys the C++ producer,
             # which flushes what is pending.
             self._foreign = None
-

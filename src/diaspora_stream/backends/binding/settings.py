@@ -49,7 +49,7 @@ class BindingSettings:
         if not isinstance(backend, str) or not backend:
             raise DiasporaException(
                 "binding driver: option 'backend' (the foreign module's driver name, e.g. "
-                f"\"files\" or \"mofka:libmofka-diaspora.so\") must be a non-empty string, got "
+                f'"files" or "mofka:libmofka-diaspora.so") must be a non-empty string, got '
                 f"{backend!r}"
             )
         module = options.get("module", DEFAULT_MODULE)

@@ -124,7 +124,7 @@ class BindingTopic(TopicHandleInterface):
         return [dict(p) for p in self._partitions]
 
     def retype_push_error(
-        self, error: BaseException, metadata: Any, data: tuple[memoryview, ...]
+        self, metadata: Any, data: tuple[memoryview, ...], error: BaseException
     ) -> BaseException:
         """The binding folds ``InvalidMetadata`` into its one ``Exception``: a push error is
         ours ``InvalidMetadata`` when the topic's validator, run here, rejects the event too."""
