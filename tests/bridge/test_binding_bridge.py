@@ -184,3 +184,20 @@ def test_the_suite_sees_the_foreign_defects_and_the_report_names_the_foreign_mod
         markdown
     )
     assert "behind binding: module `defective_binding`" in run.stdout
+
+
+def test_targets_give_each_event_its_partition() -> None:
+    topic = _topic(bridged(), partitions=3)
+    producer = topic.producer()
+    for i in range(9):
+        producer.push({"i": i}, partition=i % 3)
+    assert producer.flush().wait(5000)
+    one = [
+        (e.partition_index, e.metadata["i"]) for e in topic.consumer("a", targets=[1]).events(100)
+    ]
+    assert one == [(1, 1), (1, 4), (1, 7)]
+    two = {
+        (e.partition_index, e.metadata["i"])
+        for e in topic.consumer("b", targets=[2, 0]).events(100)
+    }
+    assert two == {(i % 3, i) for i in range(9) if i % 3 != 1}

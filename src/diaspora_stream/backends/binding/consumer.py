@@ -97,7 +97,7 @@ class BindingConsumer(ConsumerInterface):
         return lambda partition, event_id: self._errors.call(foreign.acknowledge)
 
     def _only_partition(self, result: Any) -> tuple[bool, Any]:
-        event = self.event(0, result)
+        event = self.event(self._sources[0][0], result)
         return event is not None, event
 
     # -------------------------------------------------------------------- pull
