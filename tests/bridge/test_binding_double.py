@@ -76,4 +76,4 @@ def test_consumer_overloads_and_event_data_without_allocator(topic: Any) -> None
     assert pulled.data is buffers[0] and buffers[0] == [bytearray(b"abc")]
     no_data = topic.consumer("d", data_selector=None, data_allocator=None)
     with pytest.raises(SystemError):
-        no_data.pull().wait(timeout_ms=1000).data
+        _ = no_data.pull().wait(timeout_ms=1000).data

@@ -1,9 +1,9 @@
 """The commands of ``docs/other-languages.md`` run as written, with the double of
 ``pydiaspora_stream_api`` standing for the compiled binding.
 
-Every ```` ```bash ```` block of the guide runs, on its own, in a fresh directory (```` ```shell ```` blocks
-need the C++ build and are not run). The conformance suite's command is limited to a few rules
-with ``-k``: CI runs it whole.
+Every ```` ```bash ```` block of the guide runs, on its own, in a fresh directory
+(```` ```shell ```` blocks need the C++ build and are not run). The conformance suite's
+command is limited to a few rules with ``-k``: CI runs it whole.
 """
 
 from __future__ import annotations

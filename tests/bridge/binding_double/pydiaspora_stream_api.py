@@ -33,6 +33,8 @@ from diaspora_stream import api as _api
 
 AdaptiveBatchSize = 2**64 - 1
 _MISSING: Any = object()
+#: ``push``'s default data: an empty read-only buffer.
+_EMPTY = memoryview(b"")
 
 
 class Exception(builtins.RuntimeError):  # noqa: A001 - the binding's name
@@ -288,7 +290,7 @@ class Producer:
     thread_pool = property(lambda self: self._pool)
     topic = property(lambda self: self._topic)
 
-    def push(self, metadata: Any, data: Any = memoryview(b""), *, partition: Any = None) -> Any:
+    def push(self, metadata: Any, data: Any = _EMPTY, *, partition: Any = None) -> Any:
         if isinstance(data, list):
             data = [_items(item) for item in data]
         elif isinstance(data, tuple):

@@ -100,7 +100,7 @@ class ForeignCompletion(Completion):
             foreign_ms = -1
         try:
             result = self._foreign.wait(timeout_ms=foreign_ms)
-        except BaseException as error:  # noqa: BLE001 - translated and re-raised
+        except BaseException as error:  # translated and re-raised
             translated = self._errors.translate(error)
             if self._on_error is not None:
                 translated = self._on_error(translated)

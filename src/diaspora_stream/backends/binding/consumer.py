@@ -119,7 +119,7 @@ class BindingConsumer(ConsumerInterface):
         a foreign pull was pending (False: every foreign consumer answered at once)."""
         blocked = False
         with self._lock:
-            while self._waiting and not until.resolved:
+            while self._waiting and not until.settled:
                 head = self._waiting[0]
                 try:
                     event, blocked = self._next_event(slice_ms)
@@ -178,7 +178,7 @@ class _MergedPull(Completion):
         self._consumer = consumer
 
     @property
-    def resolved(self) -> bool:
+    def settled(self) -> bool:
         return self._done
 
     @property

@@ -18,6 +18,15 @@ DEFAULT_MODULE = "pydiaspora_stream_api"
 _KEYS = ("module", "backend", "options", "capabilities")
 #: What the foreign module must provide for the bridge to use it.
 _REQUIRED_NAMES = ("Driver", "Exception", "DataDescriptor", "Validator", "Ordering")
+#: What the bridge declares for a foreign driver when told nothing.
+_NONE_DECLARED = Capabilities(
+    persistent_topics=False,
+    acknowledgements=False,
+    persistent_acknowledgements=False,
+    multi_process_producers=False,
+    partial_data_reads=False,
+    durable_flush=False,
+)
 
 
 @dataclass(frozen=True)
@@ -27,14 +36,7 @@ class BindingSettings:
     backend: str
     module: str = DEFAULT_MODULE
     options: dict[str, Any] = field(default_factory=dict)
-    capabilities: Capabilities = Capabilities(
-        persistent_topics=False,
-        acknowledgements=False,
-        persistent_acknowledgements=False,
-        multi_process_producers=False,
-        partial_data_reads=False,
-        durable_flush=False,
-    )
+    capabilities: Capabilities = field(default_factory=lambda: _NONE_DECLARED)
 
     @classmethod
     def parse(cls, options: dict[str, Any]) -> BindingSettings:
