@@ -3,29 +3,34 @@
 The binding's events do not say which partition they come from (``event.partition`` is the
 partition's JSON description, ``{}`` for the C++ files driver). On a topic of one partition the
 bridge uses one foreign consumer. On several partitions it makes one foreign consumer per
-partition, restricted to it with ``targets=[p]``, and serves pulls from them in turn: the
+partition, restricted to it with ``targets=[p]``, and takes events from them in turn: the
 partition of an event is the one its foreign consumer targets. A foreign driver that ignores
 ``targets`` (the C++ files driver) then delivers every event once per partition, and the suite
 sees it.
 
-Across several foreign consumers there is no one future to block on: a pending pull waits on
-each pending foreign pull in turn for a few milliseconds (``_SLICE_S``), and pauses (up to
-``_POLL_MAX_S``) when every foreign consumer answers "nothing" at once.
+Pulls follow this package's rule (:mod:`diaspora_stream.backend.pulls`): an event is claimed
+only by a ``pull()`` that finds one at once or by a ``wait`` on its future, so a future dropped
+after a timeout loses nothing. The foreign pulls belong to the consumer: one pending foreign pull
+per foreign consumer, kept until it delivers. Across several foreign consumers there is no one
+future to block on: a wait gives each pending foreign pull a few milliseconds in turn
+(``_SLICE_S``), and pauses (up to ``_PAUSE_MAX_S``) when every foreign consumer answers "nothing"
+at once (the C++ files driver at the end of its data).
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ...backend.full import ConsumerInterface
+from ...backend.pulls import pull_future
 from ...event import Event
 from ...exceptions import ClosedError, UnsupportedError
-from ...futures import Completion, FutureEvent, _timeout_seconds
-from .calls import ForeignCompletion, completed
+from ...futures import FutureEvent
+from .calls import completed
 from .data import ConsumerFunctions
 
 if TYPE_CHECKING:
@@ -33,10 +38,12 @@ if TYPE_CHECKING:
 
 __all__ = ["BindingConsumer"]
 
-_POLL_MIN_S = 0.0005
-_POLL_MAX_S = 0.01
+_PAUSE_MIN_S = 0.0005
+_PAUSE_MAX_S = 0.01
 #: Longest wait given to one pending foreign pull before the others are looked at again.
 _SLICE_S = 0.005
+#: Longest wait on the only foreign consumer before looking whether the consumer was closed.
+_CLOSE_CHECK_S = 0.05
 
 
 class BindingConsumer(ConsumerInterface):
@@ -62,7 +69,6 @@ class BindingConsumer(ConsumerInterface):
         else:
             self._sources = [(p, make([p])) for p in (targets or partitions)]
         self._pending: dict[int, Any] = {}
-        self._waiting: deque[_MergedPull] = deque()
         self._next = 0
         self._lock = threading.Lock()
         self._closed = False
@@ -96,110 +102,95 @@ class BindingConsumer(ConsumerInterface):
             return self._refuse
         return lambda partition, event_id: self._errors.call(foreign.acknowledge)
 
-    def _only_partition(self, result: Any) -> tuple[bool, Any]:
-        event = self.event(self._sources[0][0], result)
-        return event is not None, event
-
     # -------------------------------------------------------------------- pull
 
     def pull(self) -> FutureEvent:
         if self._closed:
             raise ClosedError(f"Consumer {self._name!r} is closed")
-        if len(self._sources) == 1:
-            future = self._errors.call(self._sources[0][1].pull)
-            return FutureEvent(ForeignCompletion(future, self._only_partition, self._errors))
-        merged = _MergedPull(self)
-        with self._lock:
-            self._waiting.append(merged)
-        return FutureEvent(merged)
+        return pull_future(self._claim)
 
-    def serve(self, until: _MergedPull, slice_ms: int = 0) -> bool:
-        """Resolve waiting pulls in order, as far as ``until``, with the events available,
-        giving each foreign pull still pending up to ``slice_ms`` (0: no wait). Return whether
-        a foreign pull was pending (False: every foreign consumer answered at once)."""
-        blocked = False
-        with self._lock:
-            while self._waiting and not until.settled:
-                head = self._waiting[0]
-                try:
-                    event, blocked = self._next_event(slice_ms)
-                except BaseException as error:  # noqa: BLE001 - handed to the pull it belongs to
-                    self._waiting.popleft()
-                    head.set_error(self._errors.translate(error))
-                    continue
-                if event is None:
-                    break
-                self._waiting.popleft()
-                head.set_result(event)
-        return blocked
+    def _claim(self, deadline: float | None) -> Event | None:
+        """The next event, waiting until ``deadline`` at most (``None``: no limit)."""
+        timeout = -1 if deadline is None else max(0.0, deadline - time.monotonic())
+        if not self._lock.acquire(timeout=timeout):
+            return None
+        try:
+            return self._claim_locked(deadline)
+        except self._errors.foreign as error:
+            raise self._errors.translate(error) from error
+        finally:
+            self._lock.release()
 
-    def _next_event(self, slice_ms: int) -> tuple[Event | None, bool]:
+    def _claim_locked(self, deadline: float | None) -> Event | None:
+        pause = _PAUSE_MIN_S
+        first = True
+        while True:
+            if self._closed:
+                self._drop()
+                raise ClosedError(f"Consumer {self._name!r} is closed")
+            event, waited = self._one_round(deadline, first)
+            first = False
+            if event is not None:
+                return event
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return None
+            if not waited:
+                time.sleep(pause if remaining is None else min(pause, remaining))
+                pause = min(pause * 2, _PAUSE_MAX_S)
+
+    def _one_round(self, deadline: float | None, first: bool) -> tuple[Event | None, bool]:
+        """Ask each foreign consumer once, in turn; return an event (or ``None``) and whether
+        some foreign pull was waited on. In the ``first`` round of a claim every pending foreign
+        pull is waited on, 1 ms at least, even past the deadline: the binding cannot poll, and
+        some implementations only look for an event while a pull is waited on."""
         count = len(self._sources)
-        blocked = False
+        waited = False
         for step in range(count):
             index = (self._next + step) % count
             partition, source = self._sources[index]
-            future = self._pending.get(partition)
+            future = self._pending.pop(partition, None)
             if future is None:
-                future = self._pending[partition] = source.pull()
-            if completed(future):
-                result = future.wait(timeout_ms=-1)
-            elif slice_ms > 0:
-                # Some implementations only move a pull forward while it is waited on.
-                result = future.wait(timeout_ms=slice_ms)
+                future = source.pull()
+            if not completed(future):
+                wait_ms = self._wait_ms(deadline, count, first)
+                if wait_ms == 0:
+                    self._pending[partition] = future
+                    continue
+                waited = True
+                result = future.wait(timeout_ms=wait_ms)
                 if result is None and not completed(future):
-                    blocked = True
+                    self._pending[partition] = future
                     continue
             else:
-                blocked = True
-                continue
-            del self._pending[partition]
+                result = future.wait(timeout_ms=-1)
             event = self.event(partition, result)
             if event is not None:
                 self._next = index + 1
-                return event, blocked
-        return None, blocked
+                return event, waited
+        return None, waited
+
+    @staticmethod
+    def _wait_ms(deadline: float | None, count: int, first: bool) -> int:
+        """How long to wait on one pending foreign pull (0: not at all)."""
+        longest = _SLICE_S if count > 1 else _CLOSE_CHECK_S
+        if deadline is None:
+            return math.ceil(longest * 1000)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return 1 if first else 0
+        return max(1, math.ceil(min(remaining, longest) * 1000))
 
     def close(self) -> None:
-        # The binding has no unsubscribe: dropping the foreign consumers is the C++ one.
+        # The binding has no unsubscribe: dropping the foreign consumers is the C++ one. A wait
+        # in progress sees the flag within _CLOSE_CHECK_S and drops them itself.
         self._closed = True
-        with self._lock:
-            self._sources = []
-            self._pending.clear()
+        if self._lock.acquire(blocking=False):
+            try:
+                self._drop()
+            finally:
+                self._lock.release()
 
-
-class _MergedPull(Completion):
-    """A pull over several foreign consumers (see the module's docstring)."""
-
-    __slots__ = ("_consumer",)
-
-    def __init__(self, consumer: BindingConsumer) -> None:
-        super().__init__()
-        self._consumer = consumer
-
-    @property
-    def settled(self) -> bool:
-        return self._done
-
-    @property
-    def done(self) -> bool:
-        if not self._done:
-            self._consumer.serve(self)
-        return self._done
-
-    def wait(self, timeout_ms: Any) -> bool:
-        timeout = _timeout_seconds(timeout_ms)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        pause = _POLL_MIN_S
-        while not self._done:
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                self._consumer.serve(self)
-                break
-            slice_s = _SLICE_S if remaining is None else min(_SLICE_S, remaining)
-            if not self._consumer.serve(self, max(1, int(slice_s * 1000))) and not self._done:
-                # Every foreign pull answered "nothing" at once (end of stream for the C++
-                # files driver): pause before asking again.
-                time.sleep(pause if remaining is None else min(pause, remaining))
-                pause = min(pause * 2, _POLL_MAX_S)
-        return super().wait(0) if self._done else False
+    def _drop(self) -> None:
+        self._sources = []
+        self._pending.clear()
