@@ -68,27 +68,29 @@ class ForeignCompletion(Completion):
     ``outcome(result)`` turns what the foreign ``wait`` returned into ``(complete, value)``:
     ``complete`` False means "not within the timeout" (the foreign ``None``/``False``). Each
     ``wait`` asks the foreign future again (its errors, and its quirks when waited on twice, show
-    through); a value once obtained is kept. ``on_error`` may re-type a translated error.
+    through); a value once obtained is kept. Subclasses may re-type errors with :meth:`retype`.
     """
 
-    __slots__ = ("_errors", "_foreign", "_on_error", "_outcome")
+    __slots__ = ("_errors", "_foreign", "_outcome")
 
     def __init__(
-        self,
-        foreign: Any,
-        outcome: Callable[[Any], tuple[bool, Any]],
-        errors: ErrorMap,
-        on_error: Callable[[BaseException], BaseException] | None = None,
+        self, foreign: Any, outcome: Callable[[Any], tuple[bool, Any]], errors: ErrorMap
     ) -> None:
-        super().__init__()
+        # Completion.__init__ is not called: push creates one of these per event, and only
+        # _done and value are used (wait and done are this class's own).
+        self._done = False
+        self.value = None
         self._foreign = foreign
         self._outcome = outcome
         self._errors = errors
-        self._on_error = on_error
 
     @property
     def done(self) -> bool:
         return self._done or completed(self._foreign)
+
+    def retype(self, error: BaseException) -> BaseException:
+        """The error ``wait`` raises for ``error`` (already translated to ours)."""
+        return error
 
     def wait(self, timeout_ms: Any) -> bool:
         foreign_ms = foreign_timeout(timeout_ms)
@@ -101,10 +103,7 @@ class ForeignCompletion(Completion):
         try:
             result = self._foreign.wait(timeout_ms=foreign_ms)
         except BaseException as error:  # translated and re-raised
-            translated = self._errors.translate(error)
-            if self._on_error is not None:
-                translated = self._on_error(translated)
-            raise translated from error
+            raise self.retype(self._errors.translate(error)) from error
         complete, value = self._outcome(result)
         if complete:
             self.value = value

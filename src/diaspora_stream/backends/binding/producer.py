@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ...backend.full import ProducerInterface
 from ...exceptions import ClosedError
 from ...futures import FutureFlushed, FutureUint
-from .calls import ForeignCompletion
+from .calls import ErrorMap, ForeignCompletion
 
 if TYPE_CHECKING:
     from .topic import BindingTopic
@@ -23,6 +22,28 @@ def _event_id(result: Any) -> tuple[bool, Any]:
 
 def _flushed(result: Any) -> tuple[bool, Any]:
     return bool(result), None
+
+
+class _PushCompletion(ForeignCompletion):
+    """A push's completion: a failed push may be a validator's rejection."""
+
+    __slots__ = ("_data", "_metadata", "_topic")
+
+    def __init__(
+        self,
+        foreign: Any,
+        errors: ErrorMap,
+        topic: BindingTopic,
+        metadata: Any,
+        data: tuple[memoryview, ...],
+    ) -> None:
+        super().__init__(foreign, _event_id, errors)
+        self._topic = topic
+        self._metadata = metadata
+        self._data = data
+
+    def retype(self, error: BaseException) -> BaseException:
+        return self._topic.retype_push_error(self._metadata, self._data, error)
 
 
 class BindingProducer(ProducerInterface):
@@ -47,8 +68,7 @@ class BindingProducer(ProducerInterface):
         except self._errors.foreign as error:
             raise self._errors.translate(error) from error
 
-        retype = partial(self._topic.retype_push_error, metadata, data)
-        return FutureUint(ForeignCompletion(future, _event_id, self._errors, retype))
+        return FutureUint(_PushCompletion(future, self._errors, self._topic, metadata, data))
 
     def flush(self) -> FutureFlushed:
         if self._foreign is None:
