@@ -18,7 +18,16 @@ CTL_TESTS = Path(__file__).resolve().parent.parent / "ctl"
 if str(CTL_TESTS) not in sys.path:
     sys.path.insert(0, str(CTL_TESTS))
 
-from ctl_helpers import Daemon, create_topic, produce, read_events, wait_events  # noqa: E402
+from ctl_helpers import (  # noqa: E402
+    Daemon,
+    create_topic,
+    is_fifo,
+    produce,
+    read_events,
+    wait_events,
+    wait_until,
+    write_fifo,
+)
 
 
 def _bridged_files(root: Path) -> dict[str, Any]:
@@ -116,3 +125,27 @@ def test_ctl_forward_between_a_bridged_topic_and_a_files_topic(
     assert sorted((m["i"], d) for _, _, m, d in arrived) == [(i, bytes([i]) * i) for i in range(30)]
     assert sorted((m["j"], d) for _, _, m, d in returned) == [(j, b"b" * j) for j in range(20)]
     assert len(read_events(files_root, "in")) == 30
+
+
+def test_ctl_fifo_produces_into_a_bridged_topic(tmp_path: Path, double_on_path: str) -> None:
+    root, control, lines = tmp_path / "bridged", tmp_path / "control", tmp_path / "lines"
+    create_topic(root, "lines")
+    daemon = Daemon(
+        [
+            "fifo", "--driver", "binding", "--driver.backend", "files",
+            "--driver.options.root_path", str(root),
+            "--driver.capabilities.persistent_topics", "true", "--control-file", str(control),
+        ],
+        tmp_path,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: is_fifo(control) or not daemon.alive(), what="the control FIFO")
+        assert daemon.alive(), daemon.log()
+        write_fifo(control, f"{lines} -> lines\n".encode())
+        wait_until(lambda: is_fifo(lines), what="the producer FIFO")
+        write_fifo(lines, b"first\nsecond\n")
+        events = wait_events(root, "lines", 2)
+        assert [metadata for _, _, metadata, _ in events] == ["first", "second"]
+        assert daemon.stop() == 0, daemon.log()
+    finally:
+        daemon.kill()
