@@ -26,10 +26,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ...backend.full import ConsumerInterface
-from ...backend.pulls import PendingPull
+from ...backend.pulls import pull_future
 from ...event import Event
 from ...exceptions import ClosedError, UnsupportedError
-from ...futures import Completion, FutureEvent
+from ...futures import FutureEvent
 from .calls import completed
 from .data import ConsumerFunctions
 
@@ -107,18 +107,7 @@ class BindingConsumer(ConsumerInterface):
     def pull(self) -> FutureEvent:
         if self._closed:
             raise ClosedError(f"Consumer {self._name!r} is closed")
-        # What pull_future(self._claim) does, without its deadline arithmetic on the way of
-        # events that are there already (the common case while a topic is being read).
-        if self._lock.acquire(blocking=False):
-            try:
-                event, _ = self._one_round(None, first=False, wait=False)
-            except Exception as error:  # noqa: BLE001 - raised by wait, as pull_future does
-                return FutureEvent(Completion.failed(self._errors.translate(error)))
-            finally:
-                self._lock.release()
-            if event is not None:
-                return FutureEvent(Completion.resolved(event))
-        return FutureEvent(PendingPull(self._claim))
+        return pull_future(self._claim)
 
     def _claim(self, deadline: float | None) -> Event | None:
         """The next event, waiting until ``deadline`` at most (``None``: no limit)."""
@@ -150,14 +139,11 @@ class BindingConsumer(ConsumerInterface):
                 time.sleep(pause if remaining is None else min(pause, remaining))
                 pause = min(pause * 2, _PAUSE_MAX_S)
 
-    def _one_round(
-        self, deadline: float | None, first: bool, wait: bool = True
-    ) -> tuple[Event | None, bool]:
+    def _one_round(self, deadline: float | None, first: bool) -> tuple[Event | None, bool]:
         """Ask each foreign consumer once, in turn; return an event (or ``None``) and whether
         some foreign pull was waited on. In the ``first`` round of a claim every pending foreign
         pull is waited on, 1 ms at least, even past the deadline: the binding cannot poll, and
-        some implementations only look for an event while a pull is waited on. Without
-        ``wait``, only foreign pulls already complete are taken."""
+        some implementations only look for an event while a pull is waited on."""
         count = len(self._sources)
         waited = False
         for step in range(count):
@@ -167,7 +153,7 @@ class BindingConsumer(ConsumerInterface):
             if future is None:
                 future = source.pull()
             if not completed(future):
-                wait_ms = self._wait_ms(deadline, count, first) if wait else 0
+                wait_ms = self._wait_ms(deadline, count, first)
                 if wait_ms == 0:
                     self._pending[partition] = future
                     continue
