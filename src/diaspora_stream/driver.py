@@ -67,6 +67,12 @@ class Driver:
         return self._impl.capabilities
 
     @property
+    def provenance(self) -> dict[str, Any]:
+        """What is behind the backend (e.g. the foreign module a bridge drives); ``{}`` if
+        nothing beyond its name and options."""
+        return dict(self._impl.provenance())
+
+    @property
     def interface(self) -> DriverInterface:
         """The backend's driver object (full-level interface)."""
         return self._impl

@@ -46,6 +46,7 @@ class BackendUnderTest:
     topic_options: dict[str, Any] = field(default_factory=dict)
     _shared_directory: str | None = field(default=None, repr=False)
     _capabilities: Capabilities | None = field(default=None, repr=False)
+    _provenance: dict[str, Any] | None = field(default=None, repr=False)
 
     def _directory(self, fresh: bool) -> str:
         if fresh:
@@ -76,13 +77,27 @@ class BackendUnderTest:
         driver.create_topic(name, options=options, **components)
         return name
 
+    def _describe(self) -> None:
+        driver = self.driver()
+        try:
+            self._capabilities = driver.capabilities
+            self._provenance = driver.provenance
+        finally:
+            driver.close()
+
     @property
     def capabilities(self) -> Capabilities:
         """The capabilities the backend declares (asked once)."""
         if self._capabilities is None:
-            driver = self.driver()
-            try:
-                self._capabilities = driver.capabilities
-            finally:
-                driver.close()
+            self._describe()
+        assert self._capabilities is not None
         return self._capabilities
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """What the driver says is behind it (e.g. the foreign module a bridge drives; asked
+        once, with the capabilities)."""
+        if self._provenance is None:
+            self._describe()
+        assert self._provenance is not None
+        return self._provenance

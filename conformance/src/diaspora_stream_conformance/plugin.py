@@ -22,7 +22,7 @@ from .expected import ExpectedFailures
 from .failure_details import FailureDetails, rule_of
 from .levels import LEVELS
 from .profiles import PROFILES, register_profiles
-from .report import Report, TestResult, report_stems
+from .report import Report, TestResult, provenance_line, report_stems
 from .results import RunResults
 from .time_bound import TimeBound, TimeBoundSettings
 from .versioning import check_suite_version
@@ -341,10 +341,17 @@ def record_backend(config: pytest.Config, backend: BackendUnderTest) -> None:
 def _new_report(config: pytest.Config, backend: BackendUnderTest) -> Report:
     try:
         capabilities = backend.capabilities.as_dict()
+        provenance = backend.provenance
     except Exception:  # noqa: BLE001 - the tests will report the failure
         capabilities = {"error creating the driver": False}
+        provenance = {}
     return Report(
-        backend.name, backend.options, capabilities, profile_name(config), seed=_seed(config)
+        backend.name,
+        backend.options,
+        capabilities,
+        profile_name(config),
+        seed=_seed(config),
+        provenance=provenance,
     )
 
 
@@ -384,6 +391,8 @@ def _summarise(config: pytest.Config, write: Callable[[str], object]) -> None:
     stems = report_stems([report.label for report in reports])
     for report, stem in zip(reports, stems, strict=True):
         write(report.statement())
+        if report.provenance:
+            write(f"  behind {report.label}: {provenance_line(report.provenance)}")
         for level, counts in report.summary().items():
             if counts["total"]:
                 percent = "n/a" if counts["percent"] is None else f"{counts['percent']} %"

@@ -15,7 +15,7 @@ from typing import Any
 from . import __version__
 from .levels import LEVELS
 
-__all__ = ["SUITE", "Report", "TestResult", "report_stems"]
+__all__ = ["SUITE", "Report", "TestResult", "provenance_line", "report_stems"]
 
 #: The suite's distribution name, as a statement of conformance names it.
 SUITE = "diaspora-stream-conformance"
@@ -73,6 +73,9 @@ class Report:
     results: dict[str, TestResult] = field(default_factory=dict)
     unmatched_expected_failures: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.time)
+    #: What the driver says is behind the backend (``Driver.provenance``), e.g. the foreign
+    #: module, its version, driver name and options of a bridged backend.
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, dict[str, Any]]:
         """Per level: counts of each outcome and the pass percentage of the tests that ran."""
@@ -129,6 +132,7 @@ class Report:
             "api_version": _version("diaspora-stream"),
             "backend": self.backend,
             "backend_options": self.backend_options,
+            "backend_provenance": self.provenance,
             "capabilities": self.capabilities,
             "profile": self.profile,
             "seed": self.seed,
@@ -167,6 +171,8 @@ class Report:
             f"{k}={'yes' if v else 'no'}" for k, v in self.capabilities.items()
         )
         lines += ["", f"Declared capabilities: {capabilities}.", ""]
+        if self.provenance:
+            lines += [f"Behind the backend: {provenance_line(self.provenance)}.", ""]
         if self.unmatched_expected_failures:
             lines += [
                 "Expected-failure entries that matched no test: "
@@ -213,6 +219,25 @@ def report_stems(labels: list[str]) -> list[str]:
             stem, number = f"conformance-{slug}-{number}", number + 1
         stems.append(stem)
     return stems
+
+
+def provenance_line(provenance: dict[str, Any]) -> str:
+    """``module `m` 1.2, backend `files`, options `{...}`...``: a driver's provenance in words
+    (the known keys of a bridge first, then any other key as JSON)."""
+    parts = []
+    rest = dict(provenance)
+    module = rest.pop("module", None)
+    version = rest.pop("module_version", None)
+    if module is not None:
+        parts.append(f"module `{module}` " + (f"version {version}" if version else "(no version)"))
+    backend = rest.pop("backend", None)
+    if backend is not None:
+        parts.append(f"driver `{backend}`")
+    options = rest.pop("backend_options", None)
+    if options is not None:
+        parts.append(f"driver options `{json.dumps(options, sort_keys=True)}`")
+    parts += [f"{key} `{json.dumps(value, sort_keys=True)}`" for key, value in rest.items()]
+    return ", ".join(parts)
 
 
 def _cell(text: str) -> str:

@@ -188,5 +188,10 @@ class DriverInterface(ABC):
         """A new thread pool of ``count`` threads."""
         return ThreadPool(count)
 
+    def provenance(self) -> dict[str, Any]:
+        """What is behind this driver beyond its name and options, as JSON (e.g. the module
+        and driver a bridge reaches); reports print it. ``{}`` by default."""
+        return {}
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources."""

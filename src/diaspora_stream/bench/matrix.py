@@ -100,11 +100,18 @@ def default_cases(quick: bool = False, counts: Sequence[int] | None = None) -> l
     return cases
 
 
+#: Installed backends that are not backends by themselves: run them with ``--backend`` and
+#: their ``--backend-options`` (the ``binding`` bridge needs the foreign driver to reach).
+NOT_BY_DEFAULT = ("binding",)
+
+
 def installed_backends() -> list[str]:
-    """Names of the installed backends, one per implementation (aliases dropped)."""
+    """Names of the installed backends, one per implementation (aliases dropped), except the
+    bridges of :data:`NOT_BY_DEFAULT`."""
     seen: dict[str, str] = {}
     for entry in sorted(metadata.entry_points(group="diaspora_stream.drivers"), key=_entry_key):
-        seen.setdefault(entry.value, entry.name)
+        if entry.name not in NOT_BY_DEFAULT:
+            seen.setdefault(entry.value, entry.name)
     return sorted(seen.values())
 
 

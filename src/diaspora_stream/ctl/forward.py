@@ -68,6 +68,9 @@ class ForwardWorker(threading.Thread):
         self.forwarded = 0
         self._logger = logger
         self._in_flight: deque[tuple[Event, FutureUint]] = deque()
+        # A source that declares no acknowledgements (e.g. a C++ driver through the binding
+        # bridge) is forwarded all the same; a restarted daemon then forwards it from the start.
+        self._acknowledge = consumer.topic.driver.capabilities.acknowledgements
 
     def _settle(self, block_until: int, deadline: float | None = None) -> None:
         """Acknowledge the completed pushes at the head of the window, waiting for the oldest
@@ -101,8 +104,9 @@ class ForwardWorker(threading.Thread):
                     )
                 last[event.partition_index] = event
         finally:
-            for event in last.values():
-                event.acknowledge()
+            if self._acknowledge:
+                for event in last.values():
+                    event.acknowledge()
 
     def _forward(self, event: Event) -> None:
         future = self.producer.push(push_metadata(event.metadata), event.data)
@@ -113,6 +117,12 @@ class ForwardWorker(threading.Thread):
         """The worker loop."""
         label = self.policy.label
         self._logger.info("Forward worker started: %s", label)
+        if not self._acknowledge:
+            self._logger.warning(
+                "Forward worker %s: the source declares no acknowledgements; a restarted daemon "
+                "forwards its events again from the start",
+                label,
+            )
         at_end = False
         while not self.stop.is_set():
             try:
