@@ -184,7 +184,7 @@ def test_close_wakes_a_waiting_pull(api: Driver, topic_name: str) -> None:
         except ClosedError as error:
             errors.append(error)
 
-    waiter = threading.Thread(target=wait_forever)
+    waiter = threading.Thread(target=wait_forever, daemon=True)  # no hang if close fails
     waiter.start()
     consumer.close()
     waiter.join(WAIT_MS / 1000)
