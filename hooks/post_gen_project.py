@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -25,6 +26,26 @@ def is_checkout(path: Path) -> bool:
     return (path / "src" / "diaspora_stream").is_dir() and (
         path / "conformance" / "pyproject.toml"
     ).is_file()
+
+
+#: The files of a full-level project, kept apart in the template (they replace or join the
+#: log-level files) and moved into place when the ``level`` answer is ``full``.
+FULL_LEVEL_FILES = "_level_full"
+#: Files of the log-level skeleton that a full-level project does not have.
+LOG_LEVEL_ONLY = ("state.py",)
+
+
+def place_level_files(project: Path, level: str, package: str) -> None:
+    """Leave in ``project`` the files of the chosen level only."""
+    staged = project / FULL_LEVEL_FILES
+    if level == "full":
+        for name in LOG_LEVEL_ONLY:
+            (project / "src" / package / name).unlink()
+        for source in sorted(path for path in staged.rglob("*") if path.is_file()):
+            target = project / source.relative_to(staged)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source.replace(target)
+    shutil.rmtree(staged)
 
 
 def source_lines(project: Path, template: str, repo_dir: Path) -> list[str]:
@@ -51,6 +72,8 @@ def source_lines(project: Path, template: str, repo_dir: Path) -> list[str]:
 def main() -> None:
     """Print the first commands to run in the generated project."""
     project = Path.cwd()
+    level = "{{ cookiecutter.level }}"
+    place_level_files(project, level, "{{ cookiecutter.__package_name }}")
     template = json.loads(r'''{{ cookiecutter.get('_template', '') | tojson }}''')  # fmt: skip
     # cookiecutter names its local copy of the template; cruft does not.
     repo_text = json.loads(r'''{{ cookiecutter.get('_repo_dir', '') | tojson }}''')  # fmt: skip
@@ -64,7 +87,8 @@ def main() -> None:
         f"  cd {project}",
         *source_lines(project, template, repo_dir),
         "  nox -s tests conformance",
-        "then replace the in-memory storage where the code says CHANGE ME (see README.md).",
+        f"then replace the in-memory {'engine' if level == 'full' else 'storage'} where the code "
+        "says CHANGE ME (see README.md).",
     ]
     print("\n".join(lines))
 

@@ -48,7 +48,8 @@ __all__ = [
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 #: Answer sets a generated project must work with: defaults, every licence, quotes and
-#: non-ASCII text in free-text answers, an explicit class-name prefix.
+#: non-ASCII text in free-text answers, an explicit class-name prefix, both levels (the
+#: defaults are a log-level backend; "full-bsd-title" a full-level one).
 ANSWER_SETS: dict[str, dict[str, str]] = {
     "defaults": {},
     "mit-quotes": {
@@ -58,7 +59,12 @@ ANSWER_SETS: dict[str, dict[str, str]] = {
         "short_description": 'A "fast" key-value engine, with a backslash \\ in its description',
         "licence": "MIT",
     },
-    "bsd-title": {"backend_name": "ring2", "title": "RingBuffer", "licence": "BSD-3-Clause"},
+    "full-bsd-title": {
+        "backend_name": "ring2",
+        "title": "RingBuffer",
+        "licence": "BSD-3-Clause",
+        "level": "full",
+    },
 }
 
 #: Answers the template must refuse, with a part of the one-line message it prints last.

@@ -106,6 +106,30 @@ def test_layout(baked: dict[str, Path]) -> None:
     }
 
 
+def test_layout_of_a_full_level_project(baked: dict[str, Path]) -> None:
+    """The full-level choice: its own modules in place of state.py, nothing of the staging."""
+    project = baked["full-bsd-title"]
+    package = project / "src/diaspora_stream_ring2"
+    assert sorted(path.name for path in package.iterdir()) == [
+        "__init__.py",
+        "consumer.py",
+        "driver.py",
+        "engine.py",
+        "producer.py",
+        "py.typed",
+        "topic.py",
+    ]
+    assert not (project / "_level_full").exists()
+    assert "DriverInterface" in (package / "driver.py").read_text(encoding="utf-8")
+    tests = (project / "tests/test_backend.py").read_text(encoding="utf-8")
+    assert "RingBufferProducer" in tests and "topic.append(" not in tests
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert "*full-level* backend" in readme and "`producer.py`" in readme
+    assert "state.py" not in readme and "*log-level*" not in readme
+    for path in package.glob("*.py"):
+        assert "CHANGE ME" in path.read_text(encoding="utf-8") or path.name == "__init__.py"
+
+
 @pytest.mark.parametrize("label", list(ANSWER_SETS))
 def test_no_template_syntax_left(baked: dict[str, Path], label: str) -> None:
     project = baked[label]
@@ -181,12 +205,13 @@ def test_generated_project_is_lint_clean(baked: dict[str, Path], label: str) -> 
         assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
-def test_generated_project_type_checks(baked: dict[str, Path], tmp_path: Path) -> None:
+@pytest.mark.parametrize("label", ["defaults", "full-bsd-title"])
+def test_generated_project_type_checks(baked: dict[str, Path], tmp_path: Path, label: str) -> None:
     if not _has_module("mypy"):
         pytest.skip("mypy is not installed")
     completed = subprocess.run(
         [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy"), "src", "tests"],
-        cwd=baked["defaults"],
+        cwd=baked[label],
         capture_output=True,
         text=True,
         check=False,
@@ -221,9 +246,15 @@ def _run_generated_pytest(
     )
 
 
-def test_generated_tests_and_conformance_pass(baked: dict[str, Path], tmp_path: Path) -> None:
-    """Right after generation, with no edits: unit tests and the whole suite (ci profile)."""
-    project = baked["defaults"]
+@pytest.mark.parametrize(
+    ("label", "backend"), [("defaults", "my_engine"), ("full-bsd-title", "ring2")]
+)
+def test_generated_tests_and_conformance_pass(
+    baked: dict[str, Path], tmp_path: Path, label: str, backend: str
+) -> None:
+    """Right after generation, with no edits: unit tests and the whole suite (ci profile), for
+    a log-level and a full-level project."""
+    project = baked[label]
     report = tmp_path / "report"
     completed = _run_generated_pytest(
         project, tmp_path, "--diaspora-profile", "ci", "--diaspora-report", str(report)
@@ -231,7 +262,7 @@ def test_generated_tests_and_conformance_pass(baked: dict[str, Path], tmp_path: 
     assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-2000:]
     assert re.search(r"\b\d+ passed", completed.stdout)
     data = read_report(report)
-    assert data["backend"] == "my_engine"
+    assert data["backend"] == backend
     assert data["capabilities"]["persistent_topics"] is False
     assert data["summary"]["must"]["percent"] == 100.0
     assert not [r for r in data["results"] if r["outcome"] in ("failed", "error")]

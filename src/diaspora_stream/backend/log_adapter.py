@@ -33,6 +33,7 @@ __all__ = [
     "components_from_config",
     "num_partitions_option",
     "topic_config",
+    "topic_description",
 ]
 
 
@@ -64,6 +65,17 @@ def topic_config(
         if partition_selector is None
         else component_metadata(partition_selector, partition_selectors),
     )
+
+
+def topic_description(name: str, config: TopicConfig) -> dict[str, Any]:
+    """What ``list_topics`` says of topic ``name``: its ``name``, ``num_partitions`` and the
+    metadata of each component it was created with."""
+    description: dict[str, Any] = {"name": name, "num_partitions": config.num_partitions}
+    for key in ("validator", "serializer", "partition_selector"):
+        component = getattr(config, key)
+        if component is not None:
+            description[key] = component
+    return description
 
 
 def components_from_config(

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..backend.capabilities import Capabilities
 from ..backend.log import AppendRecord, LogDriver, LogTopic, StoredRecord, TopicConfig
+from ..backend.log_adapter import topic_description
 from ..backend.options import check_topic_name, parse_options
 from ..buffers import scatter
 from ..exceptions import ClosedError, PartitionCompleted
@@ -165,12 +166,4 @@ class MemoryDriver(LogDriver):
     def list_topics(self) -> dict[str, dict[str, Any]]:
         with self._lock:
             topics = dict(self._topics)
-        result = {}
-        for name, store in topics.items():
-            info: dict[str, Any] = {"name": name, "num_partitions": store.config.num_partitions}
-            for key in ("validator", "serializer", "partition_selector"):
-                value = getattr(store.config, key)
-                if value is not None:
-                    info[key] = value
-            result[name] = info
-        return result
+        return {name: topic_description(name, store.config) for name, store in topics.items()}
