@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from confluent_kafka import (
     Consumer,
+    ConsumerGroupTopicPartitions,
     KafkaError,
     KafkaException,
     Producer,
@@ -18,7 +19,7 @@ from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 from diaspora_stream.exceptions import Exception as DiasporaException
 
 from .config import KafkaConfig
-from .errors import diaspora_error, kafka_error_of
+from .errors import diaspora_error, is_retriable, kafka_error_of
 from .fetching import fetch_available, position
 from .naming import TopicNames
 
@@ -61,8 +62,7 @@ class KafkaAdmin:
             try:
                 return call()
             except KafkaException as error:
-                kafka_error = kafka_error_of(error)
-                if kafka_error is None or not kafka_error.retriable():
+                if not is_retriable(error):
                     raise
                 if time.monotonic() + pause > deadline:
                     raise
@@ -118,8 +118,16 @@ class KafkaAdmin:
                 raise
 
     def _write_info(self, info_topic: str, records: Sequence[bytes]) -> None:
-        # Not idempotent: three records, one in flight at a time, need no producer id (which
-        # takes the broker about half a second to grant).
+        self.produce(info_topic, [(0, record) for record in records], "Writing the info topic")
+
+    def produce(
+        self, kafka_topic: str, records: Sequence[tuple[int, bytes]], doing: str
+    ) -> list[int]:
+        """Store ``(partition, value)`` records in that order; return their offsets.
+
+        Not idempotent: a few records, one in flight at a time, need no producer id (which
+        takes the broker about half a second to grant).
+        """
         producer = Producer(
             {
                 **self.config.kafka,
@@ -129,17 +137,26 @@ class KafkaAdmin:
             }
         )
         errors: list[KafkaError] = []
+        offsets: list[int] = [-1] * len(records)
 
-        def delivered(error: KafkaError | None, _message: Any) -> None:
-            if error is not None:
-                errors.append(error)
+        def delivered_to(index: int) -> Callable[[KafkaError | None, Any], None]:
+            def delivered(error: KafkaError | None, message: Any) -> None:
+                if error is not None:
+                    errors.append(error)
+                else:
+                    offsets[index] = message.offset()
 
-        for record in records:
-            producer.produce(info_topic, record, partition=0, on_delivery=delivered)
+            return delivered
+
+        for index, (partition, record) in enumerate(records):
+            producer.produce(
+                kafka_topic, record, partition=partition, on_delivery=delivered_to(index)
+            )
         left = producer.flush(self._timeout_s)
         if errors or left:
             reason = errors[0] if errors else KafkaError(KafkaError._MSG_TIMED_OUT)
-            raise self._error(KafkaException(reason), f"Writing the info topic {info_topic!r}")
+            raise self._error(KafkaException(reason), f"{doing} {kafka_topic!r}")
+        return offsets
 
     def _delete(self, topics: list[str]) -> None:
         if not topics:
@@ -274,3 +291,86 @@ class KafkaAdmin:
             return set(self._client.list_topics(timeout=self._timeout_s).topics)
         except KafkaException as error:
             raise self._error(error, "Listing topics") from None
+
+    # -------------------------------------------------------- consumer groups
+
+    def group_offsets(
+        self, group: str, kafka_topic: str, partitions: Sequence[int]
+    ) -> dict[int, int]:
+        """The offsets ``group`` committed in ``partitions`` of ``kafka_topic`` (partitions
+        without a commit are absent)."""
+        request = [ConsumerGroupTopicPartitions(group, _partitions(kafka_topic, partitions))]
+
+        def query() -> dict[int, int]:
+            future = self._client.list_consumer_group_offsets(
+                request, request_timeout=self._timeout_s
+            )[group]
+            listed = future.result().topic_partitions or []
+            return {tp.partition: tp.offset for tp in listed if tp.offset >= 0 and not tp.error}
+
+        try:
+            return self.retrying(query)
+        except KafkaException as error:
+            raise self._error(error, f"Reading the offsets of group {group!r}") from None
+
+    def set_group_offsets(self, group: str, kafka_topic: str, offsets: dict[int, int]) -> None:
+        """Commit ``{partition: offset}`` of ``kafka_topic`` for ``group`` (no member needed)."""
+        request = [
+            ConsumerGroupTopicPartitions(
+                group, [TopicPartition(kafka_topic, p, o) for p, o in sorted(offsets.items())]
+            )
+        ]
+
+        def alter() -> None:
+            future = self._client.alter_consumer_group_offsets(
+                request, request_timeout=self._timeout_s
+            )[group]
+            for tp in future.result().topic_partitions or []:
+                if tp.error:
+                    raise KafkaException(tp.error)
+
+        try:
+            self.retrying(alter)
+        except KafkaException as error:
+            raise self._error(error, f"Committing offsets for group {group!r}") from None
+
+    def groups_with_offsets(
+        self, kafka_topic: str, partitions: Sequence[int], excluded: frozenset[str]
+    ) -> list[str]:
+        """The consumer groups (but ``excluded``) with a committed offset in ``kafka_topic``,
+        sorted: every group of the cluster is asked at once (one request per group, in
+        parallel, as the admin API takes one group per request)."""
+        try:
+            listed = self.retrying(
+                lambda: self._client.list_consumer_groups(request_timeout=self._timeout_s).result()
+            )
+        except KafkaException as error:
+            raise self._error(error, "Listing consumer groups") from None
+        groups = sorted({g.group_id for g in listed.valid or []} - excluded)
+        wanted = _partitions(kafka_topic, partitions)
+        futures = {
+            group: self._client.list_consumer_group_offsets(
+                [ConsumerGroupTopicPartitions(group, wanted)], request_timeout=self._timeout_s
+            )[group]
+            for group in groups
+        }
+        names = []
+        for group, future in futures.items():
+            try:
+                listed_offsets = future.result().topic_partitions or []
+            except KafkaException:
+                # The group went (or is being rebalanced) since it was listed: ask it again.
+                try:
+                    listed_offsets = list(self.group_offsets(group, kafka_topic, partitions))
+                except DiasporaException:
+                    continue
+                if listed_offsets:
+                    names.append(group)
+                continue
+            if any(tp.offset >= 0 and not tp.error for tp in listed_offsets):
+                names.append(group)
+        return names
+
+
+def _partitions(kafka_topic: str, partitions: Sequence[int]) -> list[TopicPartition]:
+    return [TopicPartition(kafka_topic, p) for p in partitions]

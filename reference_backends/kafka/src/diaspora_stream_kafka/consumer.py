@@ -14,6 +14,12 @@ overtaken by one of a later partition.
 The data selection is cut out of the fetched record value without copying it when the
 consumer has no allocator (``event.data`` is a read-only view of the record).
 
+End of stream: Octopus's marker record (:mod:`.completion`) gives the partition's sentinel
+(``event_id`` None); what the partition holds after it is never delivered, and once every
+targeted partition gave its sentinel, each pull gives one at once. ``seek`` assigns the
+partitions again at the offsets asked for (event ids are offsets); acknowledgements only move
+the name's committed offset forward.
+
 A record that is not an event costs only itself (:mod:`.bad_records`): it keeps its place in
 the delivery order, and the pull whose turn it is raises (or skips it, with
 ``skip_bad_records``). A pull that waits while the cluster cannot be reached raises once that
@@ -41,8 +47,10 @@ from diaspora_stream.event import Event
 from diaspora_stream.exceptions import ClosedError
 from diaspora_stream.exceptions import Exception as DiasporaException
 from diaspora_stream.futures import FutureEvent
+from diaspora_stream.positions import PartitionPositions, Position
 
 from .bad_records import NotAnEvent, pass_over
+from .completion import completed, read_completion
 from .errors import diaspora_error
 from .fetching import fetch_available, position
 from .naming import check_consumer_name
@@ -152,6 +160,10 @@ class KafkaConsumer(ConsumerInterface):
         self._closed = False
         self._buffers: dict[int, deque[_Record]] = {p: deque() for p in self._targets}
         self._cursor = 0
+        #: Targeted partitions whose end-of-stream marker was delivered.
+        self._ended: set[int] = set()
+        #: Per partition, the offset the name committed (as far as this consumer knows).
+        self._acked: dict[int, int] = {}
         settings = consumer_settings(topic, name, batch_size, max_num_batches, options)
         self._reachability = Reachability(
             self._timeout_s,
@@ -168,9 +180,7 @@ class KafkaConsumer(ConsumerInterface):
             # Learn the partitions' leader now: after assign() alone, librdkafka's periodic
             # metadata timer would find it only up to a second later.
             self._client.list_topics(self._kafka_topic, timeout=self._timeout_s)
-            self._client.assign(
-                [TopicPartition(self._kafka_topic, p, o) for p, o in self._next_offset.items()]
-            )
+            self._assign()
         except KafkaException as error:
             raise diaspora_error(error, f"Creating consumer {name!r}", self._bootstrap) from None
         _open_consumers.add(self)
@@ -179,19 +189,94 @@ class KafkaConsumer(ConsumerInterface):
         """A metadata request: raises ``KafkaException`` if the cluster does not answer."""
         self._client.list_topics(self._kafka_topic, timeout=timeout_s)
 
-    def _start_offsets(self) -> dict[int, int]:
-        """Where the group committed each targeted partition (its first stored offset if
-        never): explicit offsets, which librdkafka starts fetching from at once."""
-        wanted = [TopicPartition(self._kafka_topic, p) for p in self._targets]
+    def _assign(self) -> None:
+        """Fetch every targeted partition from its next offset (librdkafka drops what it
+        fetched ahead)."""
+        self._client.assign(
+            [TopicPartition(self._kafka_topic, p, o) for p, o in self._next_offset.items()]
+        )
+
+    def _committed(self, partitions: Sequence[int]) -> dict[int, int]:
+        """The offsets the group committed in ``partitions`` (absent: never)."""
+        wanted = [TopicPartition(self._kafka_topic, p) for p in partitions]
         # Retried: a broker that just started answers "not coordinator" for a while.
         committed = self.topic.driver.admin.retrying(
             lambda: self._client.committed(wanted, timeout=self._timeout_s)
         )
         offsets = {tp.partition: tp.offset for tp in committed if tp.offset >= 0}
+        for partition, offset in offsets.items():
+            self._acked[partition] = max(offset, self._acked.get(partition, 0))
+        return offsets
+
+    def _start_offsets(self) -> dict[int, int]:
+        """Where the group committed each targeted partition (its first stored offset if
+        never): explicit offsets, which librdkafka starts fetching from at once."""
+        offsets = self._committed(self._targets)
         fresh = [p for p in self._targets if p not in offsets]
         if fresh:
             admin = self.topic.driver.admin
             offsets.update(admin.partition_offsets(self._kafka_topic, fresh, earliest=True))
+        return offsets
+
+    # ------------------------------------------------------------------ seek
+
+    def seek(self, positions: PartitionPositions) -> None:
+        with self._lock:
+            if self._closed:
+                raise ClosedError(f"Consumer {self.name!r} is closed")
+            try:
+                offsets = self._offsets_of(positions)
+            except KafkaException as error:
+                raise diaspora_error(
+                    error, f"Seeking consumer {self.name!r}", self._bootstrap
+                ) from None
+            for partition, offset in offsets.items():
+                self._next_offset[partition] = offset
+                self._buffers[partition].clear()
+                self._ended.discard(partition)
+            try:
+                self._assign()
+            except KafkaException as error:
+                raise diaspora_error(
+                    error, f"Seeking consumer {self.name!r}", self._bootstrap
+                ) from None
+
+    def _offsets_of(self, positions: PartitionPositions) -> dict[int, int]:
+        """The next offset of each partition of ``positions``; raises for an id that is not
+        (or no longer) stored."""
+        admin = self.topic.driver.admin
+        partitions = sorted(positions)
+        low = admin.partition_offsets(self._kafka_topic, partitions, earliest=True)
+        high = admin.partition_offsets(self._kafka_topic, partitions)
+        if any(position is Position.ACKNOWLEDGED for position in positions.values()):
+            acknowledged = self._committed(partitions)
+        # A completed partition's end is its marker, delivered again as the sentinel.
+        markers = completed.of(self._bootstrap, self._kafka_topic)
+        if any(position is Position.END for position in positions.values()):
+            markers = {**markers, **read_completion(admin, self._kafka_topic, partitions)}
+        offsets: dict[int, int] = {}
+        for partition, target in positions.items():
+            if target is Position.BEGINNING:
+                offsets[partition] = low[partition]
+            elif target is Position.END:
+                offsets[partition] = min(high[partition], markers.get(partition, high[partition]))
+            elif target is Position.ACKNOWLEDGED:
+                offsets[partition] = acknowledged.get(partition, low[partition])
+            else:
+                assert isinstance(target, int)
+                if target > high[partition]:
+                    raise DiasporaException(
+                        f"Cannot seek partition {partition} of topic {self.topic.name!r} to "
+                        f"event {target}: its last event id is {high[partition] - 1}; give "
+                        f"an id up to {high[partition]} (Position.END)"
+                    )
+                if target < low[partition]:
+                    raise DiasporaException(
+                        f"Cannot seek partition {partition} of topic {self.topic.name!r} to "
+                        f"event {target}: Kafka no longer stores it (retention); its first "
+                        f"stored event is {low[partition]} (Position.BEGINNING)"
+                    )
+                offsets[partition] = target
         return offsets
 
     # ------------------------------------------------------------------ pull
@@ -211,6 +296,9 @@ class KafkaConsumer(ConsumerInterface):
             with self._lock:
                 if self._closed:
                     raise ClosedError(f"Consumer {self.name!r} is closed")
+                if len(self._ended) == len(self._targets):
+                    partition = self._targets[0]
+                    return Event(None, [], NoMoreEvents, self._partition_info[partition], partition)
                 slot = self._next_slot()
                 if slot is not None:
                     event = self._deliver(slot)
@@ -236,7 +324,8 @@ class KafkaConsumer(ConsumerInterface):
         first = next((step for step, slot in enumerate(order) if buffers[targets[slot]]), None)
         if first is None:
             return None
-        passed_over = [targets[slot] for slot in order[:first]]
+        ended = self._ended
+        passed_over = [targets[slot] for slot in order[:first] if targets[slot] not in ended]
         if passed_over and self._has_unfetched(passed_over):
             return None  # an event is stored in a partition that comes first
         return order[first]
@@ -272,6 +361,9 @@ class KafkaConsumer(ConsumerInterface):
             buffer = buffers.get(partition)
             if buffer is None:
                 continue
+            if partition in self._ended:  # after the marker: never delivered
+                next_offset[partition] = offset + 1
+                continue
             # Buffered even if it is not an event: it is reported on its turn, and the
             # records fetched with it are delivered after it.
             buffer.append(_Record(message.value() or b"", offset))
@@ -284,7 +376,9 @@ class KafkaConsumer(ConsumerInterface):
         buffer = self._buffers[partition]
         record = buffer[0]
         if record.data_size < 0:  # Octopus's end-of-stream marker
-            buffer.popleft()
+            buffer.clear()
+            self._ended.add(partition)
+            completed.add(self._bootstrap, self._kafka_topic, {partition: record.offset})
             self._cursor = (slot + 1) % len(self._targets)
             return Event(None, [], NoMoreEvents, self._partition_info[partition], partition)
         try:
@@ -357,7 +451,10 @@ class KafkaConsumer(ConsumerInterface):
         offsets = [TopicPartition(self._kafka_topic, partition, event_id + 1)]
         try:
             with self._lock:
+                if self._acked.get(partition, 0) > event_id:
+                    return  # behind the name's position (a replay): it never moves back
                 self._client.commit(offsets=offsets, asynchronous=False)
+                self._acked[partition] = event_id + 1
         except KafkaException as error:
             raise diaspora_error(
                 error, f"Acknowledging event {event_id} of partition {partition}", self._bootstrap

@@ -11,12 +11,20 @@ librdkafka instance (:mod:`.clients`), whose background thread serves the report
 Delivery reports of one partition come in produce order (idempotent producer), so each
 partition keeps a FIFO of the completions of its records in flight: no per-record callback
 object is needed, and ``flush()`` completes once every record pushed before it was reported.
+
+Completed partitions (:mod:`.completion`): a push to a partition known complete fails at once;
+a flush covering records delivered since the last check completes only after the completion
+group was read once more (on a background thread, in flush order), and reports the records
+that landed after a marker.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections import deque
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import KafkaError, KafkaException, Message
@@ -29,6 +37,7 @@ from diaspora_stream.exceptions import Exception as DiasporaException
 from diaspora_stream.futures import Completion, FutureFlushed, FutureUint
 
 from .clients import shared_producer
+from .completion import completed, partition_completed, read_completion
 from .errors import diaspora_error
 from .records import encode
 
@@ -76,6 +85,32 @@ class _FlushMarker:
         self.completion = Completion()
 
 
+class _Checks:
+    """The process's thread that checks for completed partitions before flushes complete."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        """Run ``job`` after the jobs submitted before it."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._serve, name="diaspora-kafka-completion-checks", daemon=True
+                )
+                self._thread.start()
+        self._jobs.put(job)
+
+    def _serve(self) -> None:
+        while True:
+            self._jobs.get()()
+
+
+_checks = _Checks()
+
+
 class KafkaProducer(ProducerInterface):
     """A producer of one topic; one librdkafka producer instance each."""
 
@@ -106,6 +141,12 @@ class KafkaProducer(ProducerInterface):
         ]
         self._flushes: deque[_FlushMarker] = deque()
         self._losses = LossLedger()
+        # Partitions known complete (shared by the process), and per partition (first offset,
+        # last offset, count) of the records delivered since the completion group was read.
+        self._completed = completed.of(self._bootstrap, self._kafka_topic)
+        self._unchecked: dict[int, list[int]] = {}
+        self._checking = 0
+        read_completion(topic.driver.admin, self._kafka_topic, range(topic.num_partitions))
         self._closed = False
         self._closing: Completion | None = None
         self._on_delivery = self._delivered
@@ -121,6 +162,9 @@ class KafkaProducer(ProducerInterface):
             index, blob = self._prepare(metadata, data, partition)
         except DiasporaException as error:
             return FutureUint(Completion.failed(error))
+        marker = self._completed.get(index)
+        if marker is not None:
+            return self._refuse(index, marker)
         value = encode(blob, data, data_size)
         completion = Completion()
         queue = self._pending[index]
@@ -147,6 +191,15 @@ class KafkaProducer(ProducerInterface):
                     return FutureUint(completion)
             self._client.poll(_BACKOFF_S)
 
+    def _refuse(self, partition: int, marker: int) -> FutureUint:
+        """A push to a completed partition: failed, and reported by the next flush."""
+        failure = partition_completed(self.topic.name, partition, marker)
+        with self._lock:
+            sequence = self._next_sequence
+            self._next_sequence = sequence + 1
+            self._losses.lost(1, failure, sequence)
+        return FutureUint(Completion.failed(failure))
+
     # ----------------------------------------------------- delivery reports
 
     def _delivered(self, error: KafkaError | None, message: Message) -> None:
@@ -163,7 +216,14 @@ class KafkaProducer(ProducerInterface):
             sequence, completion = self._pending[partition].popleft()
             # The event's future completes before any flush that waits for it.
             if failure is None:
+                assert offset is not None
                 completion.set_result(offset)
+                span = self._unchecked.get(partition)
+                if span is None:
+                    self._unchecked[partition] = [offset, offset, 1]
+                else:
+                    span[1] = offset
+                    span[2] += 1
             else:
                 self._losses.lost(1, failure, sequence)
                 completion.set_error(failure)
@@ -175,11 +235,44 @@ class KafkaProducer(ProducerInterface):
         oldest = min((queue[0][0] for queue in self._pending if queue), default=None)
         while self._flushes and (oldest is None or oldest >= self._flushes[0].sequence):
             marker = self._flushes.popleft()
-            lost = self._losses.close_flush(marker.tally)
-            if lost is None:
-                marker.completion.set_result(True)
+            if self._unchecked or self._checking:
+                # Completed after a check of the partitions written to, in flush order.
+                spans, self._unchecked = self._unchecked, {}
+                self._checking += 1
+                _checks.submit(partial(self._check_then_complete, marker, spans))
             else:
-                marker.completion.set_error(lost)
+                self._complete(marker)
+
+    def _complete(self, marker: _FlushMarker) -> None:
+        lost = self._losses.close_flush(marker.tally)
+        if lost is None:
+            marker.completion.set_result(True)
+        else:
+            marker.completion.set_error(lost)
+
+    def _check_then_complete(self, marker: _FlushMarker, spans: dict[int, list[int]]) -> None:
+        """Read the completion group for the partitions of ``spans``, report the records
+        delivered after a marker, then complete the flush (on the checks' thread)."""
+        try:
+            markers = (
+                read_completion(self.topic.driver.admin, self._kafka_topic, sorted(spans))
+                if spans
+                else {}
+            )
+        except DiasporaException:
+            # Unknown yet: the next flush checks these partitions again.
+            with self._lock:
+                for partition, span in spans.items():
+                    self._unchecked.setdefault(partition, span)
+            markers = {}
+        for partition, at in markers.items():
+            first, last, count = spans[partition]
+            if last > at:
+                after = count if first > at else 1
+                self._losses.lost(after, partition_completed(self.topic.name, partition, at))
+        with self._lock:
+            self._checking -= 1
+            self._complete(marker)
 
     # ----------------------------------------------------------- flush/close
 
