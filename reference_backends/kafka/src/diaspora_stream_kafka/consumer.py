@@ -53,6 +53,7 @@ from .bad_records import NotAnEvent, pass_over
 from .completion import completed, read_completion
 from .errors import diaspora_error
 from .fetching import fetch_available, position
+from .json_records import NOT_JSON, JsonRecordEvent, document_of
 from .naming import check_consumer_name
 from .reachability import Reachability
 from .records import HEADER_SIZE, CorruptRecord, decode
@@ -76,6 +77,7 @@ CONSUMER_OPTIONS: dict[str, Option] = {
         bool, False, "skip records that are not events with a logged warning instead of raising"
     ),
 }
+_JSON_RECORDS_HELP = "deliver plain JSON records as events (default: the driver's json_records)"
 
 
 def consumer_settings(
@@ -111,17 +113,24 @@ class _Record:
     """A fetched record: its value and where the data starts in it, or, for a record that is
     not an event, what is wrong with it."""
 
-    __slots__ = ("data_offset", "data_size", "offset", "problem", "value")
+    __slots__ = ("data_offset", "data_size", "document", "key", "offset", "problem", "value")
 
-    def __init__(self, value: bytes, offset: int) -> None:
+    def __init__(self, value: bytes, offset: int, key: bytes | None, json_records: bool) -> None:
         self.value = value
         self.offset = offset
+        self.key = key
         self.problem: str | None = None
+        self.document: Any = NOT_JSON
         try:
             self.data_offset, self.data_size = decode(value)
         except CorruptRecord as problem:
-            self.problem = str(problem)
-            self.data_offset, self.data_size = 0, 0
+            self.data_offset, self.data_size = len(value), 0
+            if json_records:
+                self.document = document_of(value)
+            if self.document is NOT_JSON:
+                self.problem = str(problem)
+                if json_records:
+                    self.problem += "; nor is it a JSON document"
 
 
 class KafkaConsumer(ConsumerInterface):
@@ -142,9 +151,13 @@ class KafkaConsumer(ConsumerInterface):
         self.name = name
         self.data_selector = data_selector
         self.data_allocator = data_allocator
-        self._skip_bad_records = parse_options(
-            options, CONSUMER_OPTIONS, "kafka consumer", allow_unknown=True
-        )["skip_bad_records"]
+        accepted = {
+            **CONSUMER_OPTIONS,
+            "json_records": Option(bool, topic.driver.config.json_records, _JSON_RECORDS_HELP),
+        }
+        values = parse_options(options, accepted, "kafka consumer", allow_unknown=True)
+        self._skip_bad_records = values["skip_bad_records"]
+        self._json_records = values["json_records"]
         self._bootstrap = topic.driver.config.bootstrap_servers
         self._kafka_topic = topic.kafka_topic
         self._deserialize = topic.serializer.deserialize
@@ -366,7 +379,9 @@ class KafkaConsumer(ConsumerInterface):
                 continue
             # Buffered even if it is not an event: it is reported on its turn, and the
             # records fetched with it are delivered after it.
-            buffer.append(_Record(message.value() or b"", offset))
+            buffer.append(
+                _Record(message.value() or b"", offset, message.key(), self._json_records)
+            )
             next_offset[partition] = offset + 1
 
     def _deliver(self, slot: int) -> Event | None:
@@ -400,6 +415,16 @@ class KafkaConsumer(ConsumerInterface):
         )
         buffer.popleft()
         self._cursor = (slot + 1) % len(self._targets)
+        if record.document is not NOT_JSON:
+            return JsonRecordEvent(
+                metadata,
+                data,
+                record.offset,
+                self._partition_info[partition],
+                partition,
+                self._acknowledge,
+                record.key,
+            )
         return Event(
             metadata,
             data,
@@ -411,6 +436,8 @@ class KafkaConsumer(ConsumerInterface):
 
     def _metadata_of(self, record: _Record, partition: int) -> Any:
         """The deserialized metadata of ``record``; :class:`NotAnEvent` if it has none."""
+        if record.document is not NOT_JSON:
+            return record.document
         problem = record.problem
         if problem is None:
             try:

@@ -30,15 +30,18 @@ from typing import TYPE_CHECKING, Any
 from confluent_kafka import KafkaError, KafkaException, Message
 from diaspora_stream.backend.full import ProducerInterface
 from diaspora_stream.backend.losses import FlushTally, LossLedger
+from diaspora_stream.backend.options import Option, parse_options
 from diaspora_stream.backend.preparation import EventPreparer
 from diaspora_stream.constants import AdaptiveBatchSize, MaxNumBatchesInfinity
-from diaspora_stream.exceptions import ClosedError
+from diaspora_stream.exceptions import ClosedError, InvalidArgument
 from diaspora_stream.exceptions import Exception as DiasporaException
 from diaspora_stream.futures import Completion, FutureFlushed, FutureUint
 
 from .clients import shared_producer
 from .completion import completed, partition_completed, read_completion
+from .config import RECORD_FORMATS
 from .errors import diaspora_error
+from .json_records import json_value
 from .records import encode
 
 if TYPE_CHECKING:
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = ["KafkaProducer", "producer_settings"]
 
+_RECORD_FORMAT_HELP = "'octopus' (the event layout) or 'json' (plain JSON records, no data)"
 _BACKOFF_S = 0.005
 #: librdkafka's own cap on ``batch.num.messages``.
 _MAX_BATCH = 1_000_000
@@ -127,6 +131,15 @@ class KafkaProducer(ProducerInterface):
         self._kafka_topic = topic.kafka_topic
         self._bootstrap = topic.driver.config.bootstrap_servers
         self._prepare = EventPreparer(topic, topic.num_partitions).prepare
+        accepted = {
+            "record_format": Option(
+                str, topic.driver.config.record_format, _RECORD_FORMAT_HELP, RECORD_FORMATS
+            )
+        }
+        self._json = (
+            parse_options(options, accepted, "kafka producer", allow_unknown=True)["record_format"]
+            == "json"
+        )
         try:
             shared = shared_producer(producer_settings(topic, batch_size, max_num_batches, options))
         except KafkaException as error:
@@ -165,7 +178,20 @@ class KafkaProducer(ProducerInterface):
         marker = self._completed.get(index)
         if marker is not None:
             return self._refuse(index, marker)
-        value = encode(blob, data, data_size)
+        if not self._json:
+            value = encode(blob, data, data_size)
+        elif data_size:
+            return FutureUint(
+                Completion.failed(
+                    InvalidArgument(
+                        f"Producer {self.name!r} writes plain JSON records (record_format "
+                        f"'json'), which carry no data, but the event has {data_size} bytes of "
+                        "data; push it without data, or use record_format 'octopus'"
+                    )
+                )
+            )
+        else:
+            value = json_value(metadata)
         completion = Completion()
         queue = self._pending[index]
         while True:
