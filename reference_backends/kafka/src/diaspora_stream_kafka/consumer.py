@@ -44,7 +44,7 @@ from diaspora_stream.backend.pulls import pull_future
 from diaspora_stream.backend.selection import copy_segments, select_event_data
 from diaspora_stream.constants import AdaptiveBatchSize, MaxNumBatchesInfinity, NoMoreEvents
 from diaspora_stream.event import Event
-from diaspora_stream.exceptions import ClosedError
+from diaspora_stream.exceptions import ClosedError, InvalidArgument
 from diaspora_stream.exceptions import Exception as DiasporaException
 from diaspora_stream.futures import FutureEvent
 from diaspora_stream.positions import PartitionPositions, Position
@@ -75,6 +75,11 @@ CONSUMER_OPTIONS: dict[str, Option] = {
     "kafka": Option(dict, {}, "librdkafka settings of this consumer, over the driver's"),
     "skip_bad_records": Option(
         bool, False, "skip records that are not events with a logged warning instead of raising"
+    ),
+    "shared_group": Option(
+        bool,
+        False,
+        "consumers of the same name share the partitions (Kafka's group rebalancing, as Octopus)",
     ),
 }
 _JSON_RECORDS_HELP = "deliver plain JSON records as events (default: the driver's json_records)"
@@ -157,6 +162,13 @@ class KafkaConsumer(ConsumerInterface):
         }
         values = parse_options(options, accepted, "kafka consumer", allow_unknown=True)
         self._skip_bad_records = values["skip_bad_records"]
+        if values["shared_group"] and targets:
+            raise InvalidArgument(
+                f"Consumer {name!r}: a consumer of a shared group (shared_group) reads the "
+                "partitions the group gives it; it cannot also have targets"
+            )
+        #: With shared_group, the partitions the group gave this consumer (None: all targets).
+        self._owned: set[int] | None = set() if values["shared_group"] else None
         self._json_records = values["json_records"]
         self._bootstrap = topic.driver.config.bootstrap_servers
         self._kafka_topic = topic.kafka_topic
@@ -189,11 +201,17 @@ class KafkaConsumer(ConsumerInterface):
         try:
             self._client = Consumer(settings)
             self._released = False
-            self._next_offset = self._start_offsets()
             # Learn the partitions' leader now: after assign() alone, librdkafka's periodic
             # metadata timer would find it only up to a second later.
             self._client.list_topics(self._kafka_topic, timeout=self._timeout_s)
-            self._assign()
+            if self._owned is None:
+                self._next_offset = self._start_offsets()
+                self._assign()
+            else:
+                self._next_offset = {}
+                self._client.subscribe(
+                    [self._kafka_topic], on_assign=self._on_assign, on_revoke=self._on_revoke
+                )
         except KafkaException as error:
             raise diaspora_error(error, f"Creating consumer {name!r}", self._bootstrap) from None
         _open_consumers.add(self)
@@ -208,6 +226,31 @@ class KafkaConsumer(ConsumerInterface):
         self._client.assign(
             [TopicPartition(self._kafka_topic, p, o) for p, o in self._next_offset.items()]
         )
+
+    def _on_assign(self, client: Consumer, partitions: list[TopicPartition]) -> None:
+        """The group gave this consumer ``partitions``: fetch them from the group's offsets."""
+        assert self._owned is not None
+        given = [tp.partition for tp in partitions]
+        offsets = self._committed(given)
+        fresh = [p for p in given if p not in offsets]
+        if fresh:
+            admin = self.topic.driver.admin
+            offsets.update(admin.partition_offsets(self._kafka_topic, fresh, earliest=True))
+        for partition in given:
+            self._next_offset[partition] = offsets[partition]
+            self._buffers[partition].clear()
+            self._owned.add(partition)
+        client.assign([TopicPartition(self._kafka_topic, p, offsets[p]) for p in given])
+
+    def _on_revoke(self, client: Consumer, partitions: list[TopicPartition]) -> None:
+        """The group takes ``partitions`` back: what was fetched of them is another member's
+        to deliver now (from the group's committed offsets)."""
+        assert self._owned is not None
+        for tp in partitions:
+            self._owned.discard(tp.partition)
+            self._buffers[tp.partition].clear()
+            self._next_offset.pop(tp.partition, None)
+        client.unassign()
 
     def _committed(self, partitions: Sequence[int]) -> dict[int, int]:
         """The offsets the group committed in ``partitions`` (absent: never)."""
@@ -237,6 +280,12 @@ class KafkaConsumer(ConsumerInterface):
         with self._lock:
             if self._closed:
                 raise ClosedError(f"Consumer {self.name!r} is closed")
+            if self._owned is not None:
+                raise InvalidArgument(
+                    f"Consumer {self.name!r} shares its group's partitions (shared_group): "
+                    "they move between the group's members, so it cannot seek or start "
+                    "elsewhere than at the acknowledged position"
+                )
             try:
                 offsets = self._offsets_of(positions)
             except KafkaException as error:
@@ -338,7 +387,12 @@ class KafkaConsumer(ConsumerInterface):
         if first is None:
             return None
         ended = self._ended
-        passed_over = [targets[slot] for slot in order[:first] if targets[slot] not in ended]
+        owned = self._owned
+        passed_over = [
+            targets[slot]
+            for slot in order[:first]
+            if targets[slot] not in ended and (owned is None or targets[slot] in owned)
+        ]
         if passed_over and self._has_unfetched(passed_over):
             return None  # an event is stored in a partition that comes first
         return order[first]
@@ -372,7 +426,7 @@ class KafkaConsumer(ConsumerInterface):
                 continue  # transient: librdkafka retries by itself
             partition, offset = position(message)
             buffer = buffers.get(partition)
-            if buffer is None:
+            if buffer is None or partition not in next_offset:
                 continue
             if partition in self._ended:  # after the marker: never delivered
                 next_offset[partition] = offset + 1
