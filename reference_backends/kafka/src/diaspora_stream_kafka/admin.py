@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from confluent_kafka import (
     Consumer,
-    ConsumerGroupTopicPartitions,
     KafkaError,
     KafkaException,
     Producer,
@@ -28,6 +30,8 @@ __all__ = ["INFO_READER_GROUP", "KafkaAdmin"]
 #: Group id of the consumer that reads info topics (it never commits).
 INFO_READER_GROUP = "diaspora-stream-info-reader"
 T = TypeVar("T")
+#: Groups whose offsets ``groups_with_offsets`` reads at once.
+_GROUP_READERS = 8
 _MISSING = {KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC}
 
 
@@ -293,44 +297,43 @@ class KafkaAdmin:
             raise self._error(error, "Listing topics") from None
 
     # -------------------------------------------------------- consumer groups
+    #
+    # Offsets are read and committed with a consumer of the group, never with the admin API's
+    # ListConsumerGroupOffsets/AlterConsumerGroupOffsets: librdkafka crashes the process when
+    # those get a "not coordinator" answer (as a new cluster gives while its offsets topic
+    # loads; librdkafka issue 5040).
 
     def group_offsets(
-        self, group: str, kafka_topic: str, partitions: Sequence[int]
+        self, group: str, kafka_topic: str, partitions: Sequence[int], keep: bool = False
     ) -> dict[int, int]:
         """The offsets ``group`` committed in ``partitions`` of ``kafka_topic`` (partitions
-        without a commit are absent)."""
-        request = [ConsumerGroupTopicPartitions(group, _partitions(kafka_topic, partitions))]
+        without a commit are absent). ``keep``: the group is asked often, keep its reader."""
+        wanted = _partitions(kafka_topic, partitions)
 
-        def query() -> dict[int, int]:
-            future = self._client.list_consumer_group_offsets(
-                request, request_timeout=self._timeout_s
-            )[group]
-            listed = future.result().topic_partitions or []
-            return {tp.partition: tp.offset for tp in listed if tp.offset >= 0 and not tp.error}
+        def query(reader: Consumer) -> dict[int, int]:
+            committed = self.retrying(lambda: reader.committed(wanted, timeout=self._timeout_s))
+            return {tp.partition: tp.offset for tp in committed if tp.offset >= 0}
 
         try:
-            return self.retrying(query)
+            if keep:
+                return group_readers.use(self.config.kafka, group, query)
+            reader = group_reader(self.config.kafka, group)
+            try:
+                return query(reader)
+            finally:
+                reader.close()
         except KafkaException as error:
             raise self._error(error, f"Reading the offsets of group {group!r}") from None
 
     def set_group_offsets(self, group: str, kafka_topic: str, offsets: dict[int, int]) -> None:
-        """Commit ``{partition: offset}`` of ``kafka_topic`` for ``group`` (no member needed)."""
-        request = [
-            ConsumerGroupTopicPartitions(
-                group, [TopicPartition(kafka_topic, p, o) for p, o in sorted(offsets.items())]
-            )
-        ]
+        """Commit ``{partition: offset}`` of ``kafka_topic`` for ``group`` (kept reader)."""
+        wanted = [TopicPartition(kafka_topic, p, o) for p, o in sorted(offsets.items())]
 
-        def alter() -> None:
-            future = self._client.alter_consumer_group_offsets(
-                request, request_timeout=self._timeout_s
-            )[group]
-            for tp in future.result().topic_partitions or []:
-                if tp.error:
-                    raise KafkaException(tp.error)
+        def commit(reader: Consumer) -> None:
+            self.retrying(lambda: reader.commit(offsets=wanted, asynchronous=False))
 
         try:
-            self.retrying(alter)
+            group_readers.use(self.config.kafka, group, commit)
         except KafkaException as error:
             raise self._error(error, f"Committing offsets for group {group!r}") from None
 
@@ -338,8 +341,7 @@ class KafkaAdmin:
         self, kafka_topic: str, partitions: Sequence[int], excluded: frozenset[str]
     ) -> list[str]:
         """The consumer groups (but ``excluded``) with a committed offset in ``kafka_topic``,
-        sorted: every group of the cluster is asked at once (one request per group, in
-        parallel, as the admin API takes one group per request)."""
+        sorted. Each group is asked by a reader of its own, a few at a time."""
         try:
             listed = self.retrying(
                 lambda: self._client.list_consumer_groups(request_timeout=self._timeout_s).result()
@@ -347,30 +349,55 @@ class KafkaAdmin:
         except KafkaException as error:
             raise self._error(error, "Listing consumer groups") from None
         groups = sorted({g.group_id for g in listed.valid or []} - excluded)
-        wanted = _partitions(kafka_topic, partitions)
-        futures = {
-            group: self._client.list_consumer_group_offsets(
-                [ConsumerGroupTopicPartitions(group, wanted)], request_timeout=self._timeout_s
-            )[group]
-            for group in groups
-        }
-        names = []
-        for group, future in futures.items():
-            try:
-                listed_offsets = future.result().topic_partitions or []
-            except KafkaException:
-                # The group went (or is being rebalanced) since it was listed: ask it again.
-                try:
-                    listed_offsets = list(self.group_offsets(group, kafka_topic, partitions))
-                except DiasporaException:
-                    continue
-                if listed_offsets:
-                    names.append(group)
-                continue
-            if any(tp.offset >= 0 and not tp.error for tp in listed_offsets):
-                names.append(group)
-        return names
+        if not groups:
+            return []
+        with ThreadPoolExecutor(min(len(groups), _GROUP_READERS)) as pool:
+            answers = list(
+                pool.map(lambda group: self.group_offsets(group, kafka_topic, partitions), groups)
+            )
+        return [group for group, offsets in zip(groups, answers, strict=True) if offsets]
 
 
 def _partitions(kafka_topic: str, partitions: Sequence[int]) -> list[TopicPartition]:
     return [TopicPartition(kafka_topic, p) for p in partitions]
+
+
+def group_reader(kafka: dict[str, Any], group: str) -> Consumer:
+    """A consumer of ``group`` that only reads and commits offsets (never fetches)."""
+    return Consumer({**kafka, "group.id": group, "enable.auto.commit": "false"})
+
+
+class _GroupReaders:
+    """Readers of the groups asked often (the completion group), kept for the process and
+    closed at exit (a librdkafka consumer destroyed without ``close()`` can abort it)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._readers: dict[
+            tuple[tuple[tuple[str, str], ...], str], tuple[Consumer, threading.Lock]
+        ] = {}
+
+    def use(self, kafka: dict[str, Any], group: str, call: Callable[[Consumer], T]) -> T:
+        """``call(reader)`` with the process's reader of ``group`` on that cluster."""
+        key = (tuple(sorted((k, str(v)) for k, v in kafka.items())), group)
+        with self._lock:
+            entry = self._readers.get(key)
+            if entry is None:
+                entry = self._readers[key] = (group_reader(kafka, group), threading.Lock())
+        reader, lock = entry
+        with lock:
+            return call(reader)
+
+    def close(self) -> None:
+        """Close every reader (at exit)."""
+        with self._lock:
+            readers, self._readers = list(self._readers.values()), {}
+        for reader, _lock in readers:
+            try:
+                reader.close()
+            except Exception:  # noqa: BLE001 - best effort at exit
+                pass
+
+
+group_readers = _GroupReaders()
+atexit.register(group_readers.close)

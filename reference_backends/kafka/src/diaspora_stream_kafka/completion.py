@@ -83,7 +83,7 @@ def read_completion(
     markers = {
         partition: offset - 1
         for partition, offset in admin.group_offsets(
-            COMPLETION_GROUP, kafka_topic, partitions
+            COMPLETION_GROUP, kafka_topic, partitions, keep=True
         ).items()
         if offset > 0
     }
