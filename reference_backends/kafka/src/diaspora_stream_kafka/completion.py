@@ -13,7 +13,8 @@ committed as the offset of partition ``p`` for the consumer group :data:`COMPLET
 * in the process that marked it, and once a producer learned it, a push to the partition fails
   at once with :class:`~diaspora_stream.exceptions.PartitionCompleted`
   (:class:`CompletedPartitions`, shared by the process's drivers);
-* a producer reads the group when it is created, and again with each flush covering pushes:
+* a producer reads the group when it is created (in the background), and again with each
+  flush covering pushes:
   events a producer of another process pushed after the marker are then reported by that
   flush (``EventsNotStored`` caused by ``PartitionCompleted``) and never delivered.
 

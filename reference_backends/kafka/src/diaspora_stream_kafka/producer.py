@@ -159,7 +159,8 @@ class KafkaProducer(ProducerInterface):
         self._completed = completed.of(self._bootstrap, self._kafka_topic)
         self._unchecked: dict[int, list[int]] = {}
         self._checking = 0
-        read_completion(topic.driver.admin, self._kafka_topic, range(topic.num_partitions))
+        # In the background: creating a producer never waits for the cluster.
+        _checks.submit(self._learn_completion)
         self._closed = False
         self._closing: Completion | None = None
         self._on_delivery = self._delivered
@@ -268,6 +269,14 @@ class KafkaProducer(ProducerInterface):
                 _checks.submit(partial(self._check_then_complete, marker, spans))
             else:
                 self._complete(marker)
+
+    def _learn_completion(self) -> None:
+        """Read which partitions are complete (pushes made before the answer are checked by
+        the flush covering them)."""
+        try:
+            read_completion(self.topic.driver.admin, self._kafka_topic, range(len(self._pending)))
+        except DiasporaException:
+            pass  # the cluster cannot say yet: the flushes check
 
     def _complete(self, marker: _FlushMarker) -> None:
         lost = self._losses.close_flush(marker.tally)
