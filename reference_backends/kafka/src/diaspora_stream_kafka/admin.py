@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from confluent_kafka import (
@@ -18,7 +21,7 @@ from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 from diaspora_stream.exceptions import Exception as DiasporaException
 
 from .config import KafkaConfig
-from .errors import diaspora_error, kafka_error_of
+from .errors import diaspora_error, is_retriable, kafka_error_of
 from .fetching import fetch_available, position
 from .naming import TopicNames
 
@@ -27,21 +30,9 @@ __all__ = ["INFO_READER_GROUP", "KafkaAdmin"]
 #: Group id of the consumer that reads info topics (it never commits).
 INFO_READER_GROUP = "diaspora-stream-info-reader"
 T = TypeVar("T")
+#: Groups whose offsets ``groups_with_offsets`` reads at once.
+_GROUP_READERS = 8
 _MISSING = {KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC}
-#: Errors Kafka's protocol calls retriable (a leader moving or not yet elected, as just after a
-#: topic's creation), which the errors of admin futures do not always flag as retriable.
-_TRANSIENT = {
-    KafkaError.NOT_LEADER_FOR_PARTITION,
-    KafkaError.LEADER_NOT_AVAILABLE,
-    KafkaError.FENCED_LEADER_EPOCH,
-    KafkaError.UNKNOWN_LEADER_EPOCH,
-    KafkaError.REQUEST_TIMED_OUT,
-    KafkaError.OFFSET_NOT_AVAILABLE,
-    KafkaError.NOT_COORDINATOR,
-    KafkaError.COORDINATOR_NOT_AVAILABLE,
-    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
-    KafkaError.NOT_ENOUGH_REPLICAS,
-}
 
 
 def _code(error: BaseException) -> int | None:
@@ -75,10 +66,7 @@ class KafkaAdmin:
             try:
                 return call()
             except KafkaException as error:
-                kafka_error = kafka_error_of(error)
-                if kafka_error is None or not (
-                    kafka_error.retriable() or kafka_error.code() in _TRANSIENT
-                ):
+                if not is_retriable(error):
                     raise
                 if time.monotonic() + pause > deadline:
                     raise
@@ -134,8 +122,16 @@ class KafkaAdmin:
                 raise
 
     def _write_info(self, info_topic: str, records: Sequence[bytes]) -> None:
-        # Not idempotent: three records, one in flight at a time, need no producer id (which
-        # takes the broker about half a second to grant).
+        self.produce(info_topic, [(0, record) for record in records], "Writing the info topic")
+
+    def produce(
+        self, kafka_topic: str, records: Sequence[tuple[int, bytes]], doing: str
+    ) -> list[int]:
+        """Store ``(partition, value)`` records in that order; return their offsets.
+
+        Not idempotent: a few records, one in flight at a time, need no producer id (which
+        takes the broker about half a second to grant).
+        """
         producer = Producer(
             {
                 **self.config.kafka,
@@ -145,17 +141,26 @@ class KafkaAdmin:
             }
         )
         errors: list[KafkaError] = []
+        offsets: list[int] = [-1] * len(records)
 
-        def delivered(error: KafkaError | None, _message: Any) -> None:
-            if error is not None:
-                errors.append(error)
+        def delivered_to(index: int) -> Callable[[KafkaError | None, Any], None]:
+            def delivered(error: KafkaError | None, message: Any) -> None:
+                if error is not None:
+                    errors.append(error)
+                else:
+                    offsets[index] = message.offset()
 
-        for record in records:
-            producer.produce(info_topic, record, partition=0, on_delivery=delivered)
+            return delivered
+
+        for index, (partition, record) in enumerate(records):
+            producer.produce(
+                kafka_topic, record, partition=partition, on_delivery=delivered_to(index)
+            )
         left = producer.flush(self._timeout_s)
         if errors or left:
             reason = errors[0] if errors else KafkaError(KafkaError._MSG_TIMED_OUT)
-            raise self._error(KafkaException(reason), f"Writing the info topic {info_topic!r}")
+            raise self._error(KafkaException(reason), f"{doing} {kafka_topic!r}")
+        return offsets
 
     def _delete(self, topics: list[str]) -> None:
         if not topics:
@@ -290,3 +295,109 @@ class KafkaAdmin:
             return set(self._client.list_topics(timeout=self._timeout_s).topics)
         except KafkaException as error:
             raise self._error(error, "Listing topics") from None
+
+    # -------------------------------------------------------- consumer groups
+    #
+    # Offsets are read and committed with a consumer of the group, never with the admin API's
+    # ListConsumerGroupOffsets/AlterConsumerGroupOffsets: librdkafka crashes the process when
+    # those get a "not coordinator" answer (as a new cluster gives while its offsets topic
+    # loads; librdkafka issue 5040).
+
+    def group_offsets(
+        self, group: str, kafka_topic: str, partitions: Sequence[int], keep: bool = False
+    ) -> dict[int, int]:
+        """The offsets ``group`` committed in ``partitions`` of ``kafka_topic`` (partitions
+        without a commit are absent). ``keep``: the group is asked often, keep its reader."""
+        wanted = _partitions(kafka_topic, partitions)
+
+        def query(reader: Consumer) -> dict[int, int]:
+            committed = self.retrying(lambda: reader.committed(wanted, timeout=self._timeout_s))
+            return {tp.partition: tp.offset for tp in committed if tp.offset >= 0}
+
+        try:
+            if keep:
+                return group_readers.use(self.config.kafka, group, query)
+            reader = group_reader(self.config.kafka, group)
+            try:
+                return query(reader)
+            finally:
+                reader.close()
+        except KafkaException as error:
+            raise self._error(error, f"Reading the offsets of group {group!r}") from None
+
+    def set_group_offsets(self, group: str, kafka_topic: str, offsets: dict[int, int]) -> None:
+        """Commit ``{partition: offset}`` of ``kafka_topic`` for ``group`` (kept reader)."""
+        wanted = [TopicPartition(kafka_topic, p, o) for p, o in sorted(offsets.items())]
+
+        def commit(reader: Consumer) -> None:
+            self.retrying(lambda: reader.commit(offsets=wanted, asynchronous=False))
+
+        try:
+            group_readers.use(self.config.kafka, group, commit)
+        except KafkaException as error:
+            raise self._error(error, f"Committing offsets for group {group!r}") from None
+
+    def groups_with_offsets(
+        self, kafka_topic: str, partitions: Sequence[int], excluded: frozenset[str]
+    ) -> list[str]:
+        """The consumer groups (but ``excluded``) with a committed offset in ``kafka_topic``,
+        sorted. Each group is asked by a reader of its own, a few at a time."""
+        try:
+            listed = self.retrying(
+                lambda: self._client.list_consumer_groups(request_timeout=self._timeout_s).result()
+            )
+        except KafkaException as error:
+            raise self._error(error, "Listing consumer groups") from None
+        groups = sorted({g.group_id for g in listed.valid or []} - excluded)
+        if not groups:
+            return []
+        with ThreadPoolExecutor(min(len(groups), _GROUP_READERS)) as pool:
+            answers = list(
+                pool.map(lambda group: self.group_offsets(group, kafka_topic, partitions), groups)
+            )
+        return [group for group, offsets in zip(groups, answers, strict=True) if offsets]
+
+
+def _partitions(kafka_topic: str, partitions: Sequence[int]) -> list[TopicPartition]:
+    return [TopicPartition(kafka_topic, p) for p in partitions]
+
+
+def group_reader(kafka: dict[str, Any], group: str) -> Consumer:
+    """A consumer of ``group`` that only reads and commits offsets (never fetches)."""
+    return Consumer({**kafka, "group.id": group, "enable.auto.commit": "false"})
+
+
+class _GroupReaders:
+    """Readers of the groups asked often (the completion group), kept for the process and
+    closed at exit (a librdkafka consumer destroyed without ``close()`` can abort it)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._readers: dict[
+            tuple[tuple[tuple[str, str], ...], str], tuple[Consumer, threading.Lock]
+        ] = {}
+
+    def use(self, kafka: dict[str, Any], group: str, call: Callable[[Consumer], T]) -> T:
+        """``call(reader)`` with the process's reader of ``group`` on that cluster."""
+        key = (tuple(sorted((k, str(v)) for k, v in kafka.items())), group)
+        with self._lock:
+            entry = self._readers.get(key)
+            if entry is None:
+                entry = self._readers[key] = (group_reader(kafka, group), threading.Lock())
+        reader, lock = entry
+        with lock:
+            return call(reader)
+
+    def close(self) -> None:
+        """Close every reader (at exit)."""
+        with self._lock:
+            readers, self._readers = list(self._readers.values()), {}
+        for reader, _lock in readers:
+            try:
+                reader.close()
+            except Exception:  # noqa: BLE001 - best effort at exit
+                pass
+
+
+group_readers = _GroupReaders()
+atexit.register(group_readers.close)

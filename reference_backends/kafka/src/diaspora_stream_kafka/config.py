@@ -10,7 +10,7 @@ from typing import Any
 from diaspora_stream.backend.options import Option, parse_options
 from diaspora_stream.exceptions import Exception as DiasporaException
 
-__all__ = ["OPTIONS", "KafkaConfig", "librdkafka_settings"]
+__all__ = ["OPTIONS", "RECORD_FORMATS", "KafkaConfig", "librdkafka_settings"]
 
 #: Where librdkafka's own log lines go (instead of standard error), unless ``kafka`` names a
 #: ``logger`` of its own.
@@ -20,6 +20,9 @@ LIBRDKAFKA_LOGGER.addHandler(logging.NullHandler())
 #: Largest event (header + serialized metadata + data) by default: topics are created with this
 #: ``max.message.bytes`` and clients raise their own limits to match.
 DEFAULT_MAX_EVENT_BYTES = 128 * 2**20
+
+#: Values of the ``record_format`` option of the driver and of producers.
+RECORD_FORMATS = ("octopus", "json")
 
 #: Options accepted by the kafka driver.
 OPTIONS: dict[str, Option] = {
@@ -44,6 +47,19 @@ OPTIONS: dict[str, Option] = {
         int, DEFAULT_MAX_EVENT_BYTES, "largest record (event) new topics and clients accept"
     ),
     "timeout_ms": Option(int, 30000, "how long topic administration may wait for the cluster"),
+    "json_records": Option(
+        bool,
+        True,
+        "consumers deliver records that are plain JSON documents (as the Diaspora Event SDK "
+        "writes them) as events whose metadata is the document",
+    ),
+    "record_format": Option(
+        str,
+        "octopus",
+        "how producers write events: 'octopus' (the event layout) or 'json' (plain JSON "
+        "records of the metadata, as the Diaspora Event SDK reads them; events without data)",
+        RECORD_FORMATS,
+    ),
     "delivery_timeout_ms": Option(
         int,
         300000,
@@ -100,6 +116,8 @@ class KafkaConfig:
     max_event_bytes: int
     timeout_ms: int
     delivery_timeout_ms: int
+    json_records: bool = True
+    record_format: str = "octopus"
 
     @property
     def bootstrap_servers(self) -> str:
@@ -150,6 +168,8 @@ class KafkaConfig:
             max_event_bytes=values["max_event_bytes"],
             timeout_ms=values["timeout_ms"],
             delivery_timeout_ms=values["delivery_timeout_ms"],
+            json_records=values["json_records"],
+            record_format=values["record_format"],
         )
 
     def client_settings(self, options: Mapping[str, Any], owner: str) -> dict[str, Any]:

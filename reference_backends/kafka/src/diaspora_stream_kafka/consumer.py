@@ -14,6 +14,12 @@ overtaken by one of a later partition.
 The data selection is cut out of the fetched record value without copying it when the
 consumer has no allocator (``event.data`` is a read-only view of the record).
 
+End of stream: Octopus's marker record (:mod:`.completion`) gives the partition's sentinel
+(``event_id`` None); what the partition holds after it is never delivered, and once every
+targeted partition gave its sentinel, each pull gives one at once. ``seek`` assigns the
+partitions again at the offsets asked for (event ids are offsets); acknowledgements only move
+the name's committed offset forward.
+
 A record that is not an event costs only itself (:mod:`.bad_records`): it keeps its place in
 the delivery order, and the pull whose turn it is raises (or skips it, with
 ``skip_bad_records``). A pull that waits while the cluster cannot be reached raises once that
@@ -38,13 +44,16 @@ from diaspora_stream.backend.pulls import pull_future
 from diaspora_stream.backend.selection import copy_segments, select_event_data
 from diaspora_stream.constants import AdaptiveBatchSize, MaxNumBatchesInfinity, NoMoreEvents
 from diaspora_stream.event import Event
-from diaspora_stream.exceptions import ClosedError
+from diaspora_stream.exceptions import ClosedError, InvalidArgument
 from diaspora_stream.exceptions import Exception as DiasporaException
 from diaspora_stream.futures import FutureEvent
+from diaspora_stream.positions import PartitionPositions, Position
 
 from .bad_records import NotAnEvent, pass_over
+from .completion import completed, read_completion
 from .errors import diaspora_error
 from .fetching import fetch_available, position
+from .json_records import NOT_JSON, JsonRecordEvent, document_of
 from .naming import check_consumer_name
 from .reachability import Reachability
 from .records import HEADER_SIZE, CorruptRecord, decode
@@ -67,7 +76,13 @@ CONSUMER_OPTIONS: dict[str, Option] = {
     "skip_bad_records": Option(
         bool, False, "skip records that are not events with a logged warning instead of raising"
     ),
+    "shared_group": Option(
+        bool,
+        False,
+        "consumers of the same name share the partitions (Kafka's group rebalancing, as Octopus)",
+    ),
 }
+_JSON_RECORDS_HELP = "deliver plain JSON records as events (default: the driver's json_records)"
 
 
 def consumer_settings(
@@ -103,17 +118,24 @@ class _Record:
     """A fetched record: its value and where the data starts in it, or, for a record that is
     not an event, what is wrong with it."""
 
-    __slots__ = ("data_offset", "data_size", "offset", "problem", "value")
+    __slots__ = ("data_offset", "data_size", "document", "key", "offset", "problem", "value")
 
-    def __init__(self, value: bytes, offset: int) -> None:
+    def __init__(self, value: bytes, offset: int, key: bytes | None, json_records: bool) -> None:
         self.value = value
         self.offset = offset
+        self.key = key
         self.problem: str | None = None
+        self.document: Any = NOT_JSON
         try:
             self.data_offset, self.data_size = decode(value)
         except CorruptRecord as problem:
-            self.problem = str(problem)
-            self.data_offset, self.data_size = 0, 0
+            self.data_offset, self.data_size = len(value), 0
+            if json_records:
+                self.document = document_of(value)
+            if self.document is NOT_JSON:
+                self.problem = str(problem)
+                if json_records:
+                    self.problem += "; nor is it a JSON document"
 
 
 class KafkaConsumer(ConsumerInterface):
@@ -134,9 +156,20 @@ class KafkaConsumer(ConsumerInterface):
         self.name = name
         self.data_selector = data_selector
         self.data_allocator = data_allocator
-        self._skip_bad_records = parse_options(
-            options, CONSUMER_OPTIONS, "kafka consumer", allow_unknown=True
-        )["skip_bad_records"]
+        accepted = {
+            **CONSUMER_OPTIONS,
+            "json_records": Option(bool, topic.driver.config.json_records, _JSON_RECORDS_HELP),
+        }
+        values = parse_options(options, accepted, "kafka consumer", allow_unknown=True)
+        self._skip_bad_records = values["skip_bad_records"]
+        if values["shared_group"] and targets:
+            raise InvalidArgument(
+                f"Consumer {name!r}: a consumer of a shared group (shared_group) reads the "
+                "partitions the group gives it; it cannot also have targets"
+            )
+        #: With shared_group, the partitions the group gave this consumer (None: all targets).
+        self._owned: set[int] | None = set() if values["shared_group"] else None
+        self._json_records = values["json_records"]
         self._bootstrap = topic.driver.config.bootstrap_servers
         self._kafka_topic = topic.kafka_topic
         self._deserialize = topic.serializer.deserialize
@@ -152,6 +185,10 @@ class KafkaConsumer(ConsumerInterface):
         self._closed = False
         self._buffers: dict[int, deque[_Record]] = {p: deque() for p in self._targets}
         self._cursor = 0
+        #: Targeted partitions whose end-of-stream marker was delivered.
+        self._ended: set[int] = set()
+        #: Per partition, the offset the name committed (as far as this consumer knows).
+        self._acked: dict[int, int] = {}
         settings = consumer_settings(topic, name, batch_size, max_num_batches, options)
         self._reachability = Reachability(
             self._timeout_s,
@@ -164,13 +201,17 @@ class KafkaConsumer(ConsumerInterface):
         try:
             self._client = Consumer(settings)
             self._released = False
-            self._next_offset = self._start_offsets()
             # Learn the partitions' leader now: after assign() alone, librdkafka's periodic
             # metadata timer would find it only up to a second later.
             self._client.list_topics(self._kafka_topic, timeout=self._timeout_s)
-            self._client.assign(
-                [TopicPartition(self._kafka_topic, p, o) for p, o in self._next_offset.items()]
-            )
+            if self._owned is None:
+                self._next_offset = self._start_offsets()
+                self._assign()
+            else:
+                self._next_offset = {}
+                self._client.subscribe(
+                    [self._kafka_topic], on_assign=self._on_assign, on_revoke=self._on_revoke
+                )
         except KafkaException as error:
             raise diaspora_error(error, f"Creating consumer {name!r}", self._bootstrap) from None
         _open_consumers.add(self)
@@ -179,19 +220,125 @@ class KafkaConsumer(ConsumerInterface):
         """A metadata request: raises ``KafkaException`` if the cluster does not answer."""
         self._client.list_topics(self._kafka_topic, timeout=timeout_s)
 
-    def _start_offsets(self) -> dict[int, int]:
-        """Where the group committed each targeted partition (its first stored offset if
-        never): explicit offsets, which librdkafka starts fetching from at once."""
-        wanted = [TopicPartition(self._kafka_topic, p) for p in self._targets]
+    def _assign(self) -> None:
+        """Fetch every targeted partition from its next offset (librdkafka drops what it
+        fetched ahead)."""
+        self._client.assign(
+            [TopicPartition(self._kafka_topic, p, o) for p, o in self._next_offset.items()]
+        )
+
+    def _on_assign(self, client: Consumer, partitions: list[TopicPartition]) -> None:
+        """The group gave this consumer ``partitions``: fetch them from the group's offsets."""
+        assert self._owned is not None
+        given = [tp.partition for tp in partitions]
+        offsets = self._committed(given)
+        fresh = [p for p in given if p not in offsets]
+        if fresh:
+            admin = self.topic.driver.admin
+            offsets.update(admin.partition_offsets(self._kafka_topic, fresh, earliest=True))
+        for partition in given:
+            self._next_offset[partition] = offsets[partition]
+            self._buffers[partition].clear()
+            self._owned.add(partition)
+        client.assign([TopicPartition(self._kafka_topic, p, offsets[p]) for p in given])
+
+    def _on_revoke(self, client: Consumer, partitions: list[TopicPartition]) -> None:
+        """The group takes ``partitions`` back: what was fetched of them is another member's
+        to deliver now (from the group's committed offsets)."""
+        assert self._owned is not None
+        for tp in partitions:
+            self._owned.discard(tp.partition)
+            self._buffers[tp.partition].clear()
+            self._next_offset.pop(tp.partition, None)
+        client.unassign()
+
+    def _committed(self, partitions: Sequence[int]) -> dict[int, int]:
+        """The offsets the group committed in ``partitions`` (absent: never)."""
+        wanted = [TopicPartition(self._kafka_topic, p) for p in partitions]
         # Retried: a broker that just started answers "not coordinator" for a while.
         committed = self.topic.driver.admin.retrying(
             lambda: self._client.committed(wanted, timeout=self._timeout_s)
         )
         offsets = {tp.partition: tp.offset for tp in committed if tp.offset >= 0}
+        for partition, offset in offsets.items():
+            self._acked[partition] = max(offset, self._acked.get(partition, 0))
+        return offsets
+
+    def _start_offsets(self) -> dict[int, int]:
+        """Where the group committed each targeted partition (its first stored offset if
+        never): explicit offsets, which librdkafka starts fetching from at once."""
+        offsets = self._committed(self._targets)
         fresh = [p for p in self._targets if p not in offsets]
         if fresh:
             admin = self.topic.driver.admin
             offsets.update(admin.partition_offsets(self._kafka_topic, fresh, earliest=True))
+        return offsets
+
+    # ------------------------------------------------------------------ seek
+
+    def seek(self, positions: PartitionPositions) -> None:
+        with self._lock:
+            if self._closed:
+                raise ClosedError(f"Consumer {self.name!r} is closed")
+            if self._owned is not None:
+                raise InvalidArgument(
+                    f"Consumer {self.name!r} shares its group's partitions (shared_group): "
+                    "they move between the group's members, so it cannot seek or start "
+                    "elsewhere than at the acknowledged position"
+                )
+            try:
+                offsets = self._offsets_of(positions)
+            except KafkaException as error:
+                raise diaspora_error(
+                    error, f"Seeking consumer {self.name!r}", self._bootstrap
+                ) from None
+            for partition, offset in offsets.items():
+                self._next_offset[partition] = offset
+                self._buffers[partition].clear()
+                self._ended.discard(partition)
+            try:
+                self._assign()
+            except KafkaException as error:
+                raise diaspora_error(
+                    error, f"Seeking consumer {self.name!r}", self._bootstrap
+                ) from None
+
+    def _offsets_of(self, positions: PartitionPositions) -> dict[int, int]:
+        """The next offset of each partition of ``positions``; raises for an id that is not
+        (or no longer) stored."""
+        admin = self.topic.driver.admin
+        partitions = sorted(positions)
+        low = admin.partition_offsets(self._kafka_topic, partitions, earliest=True)
+        high = admin.partition_offsets(self._kafka_topic, partitions)
+        if any(position is Position.ACKNOWLEDGED for position in positions.values()):
+            acknowledged = self._committed(partitions)
+        # A completed partition's end is its marker, delivered again as the sentinel.
+        markers = completed.of(self._bootstrap, self._kafka_topic)
+        if any(position is Position.END for position in positions.values()):
+            markers = {**markers, **read_completion(admin, self._kafka_topic, partitions)}
+        offsets: dict[int, int] = {}
+        for partition, target in positions.items():
+            if target is Position.BEGINNING:
+                offsets[partition] = low[partition]
+            elif target is Position.END:
+                offsets[partition] = min(high[partition], markers.get(partition, high[partition]))
+            elif target is Position.ACKNOWLEDGED:
+                offsets[partition] = acknowledged.get(partition, low[partition])
+            else:
+                assert isinstance(target, int)
+                if target > high[partition]:
+                    raise DiasporaException(
+                        f"Cannot seek partition {partition} of topic {self.topic.name!r} to "
+                        f"event {target}: its last event id is {high[partition] - 1}; give "
+                        f"an id up to {high[partition]} (Position.END)"
+                    )
+                if target < low[partition]:
+                    raise DiasporaException(
+                        f"Cannot seek partition {partition} of topic {self.topic.name!r} to "
+                        f"event {target}: Kafka no longer stores it (retention); its first "
+                        f"stored event is {low[partition]} (Position.BEGINNING)"
+                    )
+                offsets[partition] = target
         return offsets
 
     # ------------------------------------------------------------------ pull
@@ -211,6 +358,9 @@ class KafkaConsumer(ConsumerInterface):
             with self._lock:
                 if self._closed:
                     raise ClosedError(f"Consumer {self.name!r} is closed")
+                if len(self._ended) == len(self._targets):
+                    partition = self._targets[0]
+                    return Event(None, [], NoMoreEvents, self._partition_info[partition], partition)
                 slot = self._next_slot()
                 if slot is not None:
                     event = self._deliver(slot)
@@ -236,7 +386,13 @@ class KafkaConsumer(ConsumerInterface):
         first = next((step for step, slot in enumerate(order) if buffers[targets[slot]]), None)
         if first is None:
             return None
-        passed_over = [targets[slot] for slot in order[:first]]
+        ended = self._ended
+        owned = self._owned
+        passed_over = [
+            targets[slot]
+            for slot in order[:first]
+            if targets[slot] not in ended and (owned is None or targets[slot] in owned)
+        ]
         if passed_over and self._has_unfetched(passed_over):
             return None  # an event is stored in a partition that comes first
         return order[first]
@@ -270,11 +426,16 @@ class KafkaConsumer(ConsumerInterface):
                 continue  # transient: librdkafka retries by itself
             partition, offset = position(message)
             buffer = buffers.get(partition)
-            if buffer is None:
+            if buffer is None or partition not in next_offset:
+                continue
+            if partition in self._ended:  # after the marker: never delivered
+                next_offset[partition] = offset + 1
                 continue
             # Buffered even if it is not an event: it is reported on its turn, and the
             # records fetched with it are delivered after it.
-            buffer.append(_Record(message.value() or b"", offset))
+            buffer.append(
+                _Record(message.value() or b"", offset, message.key(), self._json_records)
+            )
             next_offset[partition] = offset + 1
 
     def _deliver(self, slot: int) -> Event | None:
@@ -284,7 +445,9 @@ class KafkaConsumer(ConsumerInterface):
         buffer = self._buffers[partition]
         record = buffer[0]
         if record.data_size < 0:  # Octopus's end-of-stream marker
-            buffer.popleft()
+            buffer.clear()
+            self._ended.add(partition)
+            completed.add(self._bootstrap, self._kafka_topic, {partition: record.offset})
             self._cursor = (slot + 1) % len(self._targets)
             return Event(None, [], NoMoreEvents, self._partition_info[partition], partition)
         try:
@@ -306,6 +469,16 @@ class KafkaConsumer(ConsumerInterface):
         )
         buffer.popleft()
         self._cursor = (slot + 1) % len(self._targets)
+        if record.document is not NOT_JSON:
+            return JsonRecordEvent(
+                metadata,
+                data,
+                record.offset,
+                self._partition_info[partition],
+                partition,
+                self._acknowledge,
+                record.key,
+            )
         return Event(
             metadata,
             data,
@@ -317,6 +490,8 @@ class KafkaConsumer(ConsumerInterface):
 
     def _metadata_of(self, record: _Record, partition: int) -> Any:
         """The deserialized metadata of ``record``; :class:`NotAnEvent` if it has none."""
+        if record.document is not NOT_JSON:
+            return record.document
         problem = record.problem
         if problem is None:
             try:
@@ -357,7 +532,10 @@ class KafkaConsumer(ConsumerInterface):
         offsets = [TopicPartition(self._kafka_topic, partition, event_id + 1)]
         try:
             with self._lock:
+                if self._acked.get(partition, 0) > event_id:
+                    return  # behind the name's position (a replay): it never moves back
                 self._client.commit(offsets=offsets, asynchronous=False)
+                self._acked[partition] = event_id + 1
         except KafkaException as error:
             raise diaspora_error(
                 error, f"Acknowledging event {event_id} of partition {partition}", self._bootstrap

@@ -59,6 +59,12 @@ class KafkaDriver(DriverInterface):
         partial_data_reads=False,
         # acks=all: stored by every in-sync replica, which Kafka does not fsync.
         durable_flush=False,
+        # Octopus's end-of-stream marker; producers learn of it as :mod:`.completion` says.
+        end_of_stream=True,
+        # Event ids are offsets: consumers are assigned their partitions at any offset.
+        replay=True,
+        # A name's positions are its group's committed offsets, read with the admin client.
+        consumer_positions=True,
     )
 
     def __init__(self, config: KafkaConfig) -> None:

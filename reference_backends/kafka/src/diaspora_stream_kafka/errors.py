@@ -8,7 +8,13 @@ from confluent_kafka import KafkaError, KafkaException
 from diaspora_stream.exceptions import Exception as DiasporaException
 from diaspora_stream.exceptions import InvalidArgument, Unreachable
 
-__all__ = ["InvalidKafkaSetting", "KafkaUnreachable", "diaspora_error", "kafka_error_of"]
+__all__ = [
+    "InvalidKafkaSetting",
+    "KafkaUnreachable",
+    "diaspora_error",
+    "is_retriable",
+    "kafka_error_of",
+]
 
 _UNREACHABLE = {
     KafkaError._TRANSPORT,
@@ -17,6 +23,22 @@ _UNREACHABLE = {
     KafkaError._TIMED_OUT,
     KafkaError.REQUEST_TIMED_OUT,
     KafkaError._MSG_TIMED_OUT,
+}
+
+#: Errors Kafka's protocol calls retriable (a leader moving, a coordinator loading...). The
+#: per-partition errors of admin results (``list_offsets``...) come without librdkafka's
+#: retriable flag, so the codes are checked too.
+_RETRIABLE_CODES = {
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.FENCED_LEADER_EPOCH,
+    KafkaError.UNKNOWN_LEADER_EPOCH,
+    KafkaError.OFFSET_NOT_AVAILABLE,
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.NOT_ENOUGH_REPLICAS,
+    KafkaError.REQUEST_TIMED_OUT,
 }
 
 
@@ -41,6 +63,14 @@ def kafka_error_of(error: Any) -> KafkaError | None:
     if isinstance(error, KafkaException) and error.args and isinstance(error.args[0], KafkaError):
         return error.args[0]
     return None
+
+
+def is_retriable(error: Any) -> bool:
+    """Whether ``error`` (a KafkaException or a KafkaError) is worth retrying."""
+    kafka_error = kafka_error_of(error)
+    if kafka_error is None:
+        return False
+    return bool(kafka_error.retriable()) or kafka_error.code() in _RETRIABLE_CODES
 
 
 def diaspora_error(error: Any, doing: str, bootstrap_servers: str) -> DiasporaException:

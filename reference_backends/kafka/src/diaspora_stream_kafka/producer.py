@@ -11,25 +11,37 @@ librdkafka instance (:mod:`.clients`), whose background thread serves the report
 Delivery reports of one partition come in produce order (idempotent producer), so each
 partition keeps a FIFO of the completions of its records in flight: no per-record callback
 object is needed, and ``flush()`` completes once every record pushed before it was reported.
+
+Completed partitions (:mod:`.completion`): a push to a partition known complete fails at once;
+a flush covering records delivered since the last check completes only after the completion
+group was read once more (on a background thread, in flush order), and reports the records
+that landed after a marker.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections import deque
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import KafkaError, KafkaException, Message
 from diaspora_stream.backend.full import ProducerInterface
 from diaspora_stream.backend.losses import FlushTally, LossLedger
+from diaspora_stream.backend.options import Option, parse_options
 from diaspora_stream.backend.preparation import EventPreparer
 from diaspora_stream.constants import AdaptiveBatchSize, MaxNumBatchesInfinity
-from diaspora_stream.exceptions import ClosedError
+from diaspora_stream.exceptions import ClosedError, InvalidArgument
 from diaspora_stream.exceptions import Exception as DiasporaException
 from diaspora_stream.futures import Completion, FutureFlushed, FutureUint
 
 from .clients import shared_producer
+from .completion import completed, partition_completed, read_completion
+from .config import RECORD_FORMATS
 from .errors import diaspora_error
+from .json_records import json_value
 from .records import encode
 
 if TYPE_CHECKING:
@@ -37,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = ["KafkaProducer", "producer_settings"]
 
+_RECORD_FORMAT_HELP = "'octopus' (the event layout) or 'json' (plain JSON records, no data)"
 _BACKOFF_S = 0.005
 #: librdkafka's own cap on ``batch.num.messages``.
 _MAX_BATCH = 1_000_000
@@ -76,6 +89,32 @@ class _FlushMarker:
         self.completion = Completion()
 
 
+class _Checks:
+    """The process's thread that checks for completed partitions before flushes complete."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        """Run ``job`` after the jobs submitted before it."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._serve, name="diaspora-kafka-completion-checks", daemon=True
+                )
+                self._thread.start()
+        self._jobs.put(job)
+
+    def _serve(self) -> None:
+        while True:
+            self._jobs.get()()
+
+
+_checks = _Checks()
+
+
 class KafkaProducer(ProducerInterface):
     """A producer of one topic; one librdkafka producer instance each."""
 
@@ -92,6 +131,15 @@ class KafkaProducer(ProducerInterface):
         self._kafka_topic = topic.kafka_topic
         self._bootstrap = topic.driver.config.bootstrap_servers
         self._prepare = EventPreparer(topic, topic.num_partitions).prepare
+        accepted = {
+            "record_format": Option(
+                str, topic.driver.config.record_format, _RECORD_FORMAT_HELP, RECORD_FORMATS
+            )
+        }
+        self._json = (
+            parse_options(options, accepted, "kafka producer", allow_unknown=True)["record_format"]
+            == "json"
+        )
         try:
             shared = shared_producer(producer_settings(topic, batch_size, max_num_batches, options))
         except KafkaException as error:
@@ -106,6 +154,13 @@ class KafkaProducer(ProducerInterface):
         ]
         self._flushes: deque[_FlushMarker] = deque()
         self._losses = LossLedger()
+        # Partitions known complete (shared by the process), and per partition (first offset,
+        # last offset, count) of the records delivered since the completion group was read.
+        self._completed = completed.of(self._bootstrap, self._kafka_topic)
+        self._unchecked: dict[int, list[int]] = {}
+        self._checking = 0
+        # In the background: creating a producer never waits for the cluster.
+        _checks.submit(self._learn_completion)
         self._closed = False
         self._closing: Completion | None = None
         self._on_delivery = self._delivered
@@ -121,7 +176,23 @@ class KafkaProducer(ProducerInterface):
             index, blob = self._prepare(metadata, data, partition)
         except DiasporaException as error:
             return FutureUint(Completion.failed(error))
-        value = encode(blob, data, data_size)
+        marker = self._completed.get(index)
+        if marker is not None:
+            return self._refuse(index, marker)
+        if not self._json:
+            value = encode(blob, data, data_size)
+        elif data_size:
+            return FutureUint(
+                Completion.failed(
+                    InvalidArgument(
+                        f"Producer {self.name!r} writes plain JSON records (record_format "
+                        f"'json'), which carry no data, but the event has {data_size} bytes of "
+                        "data; push it without data, or use record_format 'octopus'"
+                    )
+                )
+            )
+        else:
+            value = json_value(metadata)
         completion = Completion()
         queue = self._pending[index]
         while True:
@@ -147,6 +218,15 @@ class KafkaProducer(ProducerInterface):
                     return FutureUint(completion)
             self._client.poll(_BACKOFF_S)
 
+    def _refuse(self, partition: int, marker: int) -> FutureUint:
+        """A push to a completed partition: failed, and reported by the next flush."""
+        failure = partition_completed(self.topic.name, partition, marker)
+        with self._lock:
+            sequence = self._next_sequence
+            self._next_sequence = sequence + 1
+            self._losses.lost(1, failure, sequence)
+        return FutureUint(Completion.failed(failure))
+
     # ----------------------------------------------------- delivery reports
 
     def _delivered(self, error: KafkaError | None, message: Message) -> None:
@@ -163,7 +243,14 @@ class KafkaProducer(ProducerInterface):
             sequence, completion = self._pending[partition].popleft()
             # The event's future completes before any flush that waits for it.
             if failure is None:
+                assert offset is not None
                 completion.set_result(offset)
+                span = self._unchecked.get(partition)
+                if span is None:
+                    self._unchecked[partition] = [offset, offset, 1]
+                else:
+                    span[1] = offset
+                    span[2] += 1
             else:
                 self._losses.lost(1, failure, sequence)
                 completion.set_error(failure)
@@ -175,11 +262,52 @@ class KafkaProducer(ProducerInterface):
         oldest = min((queue[0][0] for queue in self._pending if queue), default=None)
         while self._flushes and (oldest is None or oldest >= self._flushes[0].sequence):
             marker = self._flushes.popleft()
-            lost = self._losses.close_flush(marker.tally)
-            if lost is None:
-                marker.completion.set_result(True)
+            if self._unchecked or self._checking:
+                # Completed after a check of the partitions written to, in flush order.
+                spans, self._unchecked = self._unchecked, {}
+                self._checking += 1
+                _checks.submit(partial(self._check_then_complete, marker, spans))
             else:
-                marker.completion.set_error(lost)
+                self._complete(marker)
+
+    def _learn_completion(self) -> None:
+        """Read which partitions are complete (pushes made before the answer are checked by
+        the flush covering them)."""
+        try:
+            read_completion(self.topic.driver.admin, self._kafka_topic, range(len(self._pending)))
+        except DiasporaException:
+            pass  # the cluster cannot say yet: the flushes check
+
+    def _complete(self, marker: _FlushMarker) -> None:
+        lost = self._losses.close_flush(marker.tally)
+        if lost is None:
+            marker.completion.set_result(True)
+        else:
+            marker.completion.set_error(lost)
+
+    def _check_then_complete(self, marker: _FlushMarker, spans: dict[int, list[int]]) -> None:
+        """Read the completion group for the partitions of ``spans``, report the records
+        delivered after a marker, then complete the flush (on the checks' thread)."""
+        try:
+            markers = (
+                read_completion(self.topic.driver.admin, self._kafka_topic, sorted(spans))
+                if spans
+                else {}
+            )
+        except DiasporaException:
+            # Unknown yet: the next flush checks these partitions again.
+            with self._lock:
+                for partition, span in spans.items():
+                    self._unchecked.setdefault(partition, span)
+            markers = {}
+        for partition, at in markers.items():
+            first, last, count = spans[partition]
+            if last > at:
+                after = count if first > at else 1
+                self._losses.lost(after, partition_completed(self.topic.name, partition, at))
+        with self._lock:
+            self._checking -= 1
+            self._complete(marker)
 
     # ----------------------------------------------------------- flush/close
 

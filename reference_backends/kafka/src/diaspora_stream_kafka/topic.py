@@ -16,6 +16,10 @@ from diaspora_stream.backend.log import TopicConfig
 from diaspora_stream.backend.log_adapter import components_from_config
 from diaspora_stream.thread_pool import ThreadPool
 
+from .completion import COMPLETION_GROUP
+from .completion import mark_complete as write_markers
+from .naming import check_consumer_name
+
 if TYPE_CHECKING:
     from .driver import KafkaDriver
 
@@ -42,6 +46,30 @@ class KafkaTopicHandle(TopicHandleInterface):
     @property
     def partitions(self) -> list[dict[str, Any]]:
         return [dict(partition) for partition in self._partitions]
+
+    def mark_complete(self, partitions: Sequence[int]) -> None:
+        """Append Octopus's end-of-stream marker to each of ``partitions`` not complete yet
+        (:mod:`.completion`)."""
+        write_markers(self.driver.admin, self.kafka_topic, partitions)
+
+    def acknowledged_positions(self, consumer_name: str) -> dict[int, int]:
+        """The offsets group ``consumer_name`` committed, minus one (the last acknowledged
+        event of each partition)."""
+        check_consumer_name(consumer_name)
+        committed = self.driver.admin.group_offsets(
+            consumer_name, self.kafka_topic, range(self.num_partitions)
+        )
+        return {p: offset - 1 for p, offset in sorted(committed.items()) if offset > 0}
+
+    def consumer_names(self) -> list[str]:
+        """The consumer groups of the cluster with a committed offset in this topic."""
+        from .admin import INFO_READER_GROUP
+
+        return self.driver.admin.groups_with_offsets(
+            self.kafka_topic,
+            range(self.num_partitions),
+            frozenset({COMPLETION_GROUP, INFO_READER_GROUP}),
+        )
 
     def make_producer(
         self,
