@@ -143,6 +143,29 @@ def test_closing_the_driver_stores_what_its_producers_hold_and_closes_its_consum
     assert stored == [(i, b"%d" % i) for i in range(10)]
 
 
+class _ProducerThatLostEvents:
+    """Stands for a producer whose close reports lost events."""
+
+    def close(self) -> None:
+        raise DiasporaException("2 events were not stored")
+
+
+def test_a_failing_producer_close_still_closes_the_rest_and_is_raised() -> None:
+    with Driver(backend="memory") as driver:
+        driver.create_topic("t")
+        topic = driver.open_topic("t")
+        failing = _ProducerThatLostEvents()
+        topic._producers.add(failing)  # type: ignore[arg-type]
+        producer = topic.producer("p")
+        consumer = topic.consumer("c")
+        with pytest.raises(DiasporaException, match="not stored"):
+            topic.close()
+        with pytest.raises(ClosedError):
+            producer.push({"a": 1})
+        with pytest.raises(ClosedError):
+            consumer.pull()
+
+
 # ------------------------------------------------------------------ unknown options
 
 

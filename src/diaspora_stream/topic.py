@@ -224,14 +224,22 @@ class TopicHandle:
     def close(self) -> None:
         """Close the producers made from this handle (each stores what it holds, as
         :meth:`Producer.close <diaspora_stream.producer.Producer.close>` does), then its
-        consumers, then release the handle's resources (file descriptors, connections)."""
+        consumers, then release the handle's resources (file descriptors, connections).
+
+        A producer whose close reports lost events does not keep the others open: everything
+        is closed, then the first such error is raised."""
         producers, self._producers = list(self._producers), weakref.WeakSet()
         consumers, self._consumers = list(self._consumers), weakref.WeakSet()
-        for producer in producers:
-            producer.close()
-        for consumer in consumers:
-            consumer.close()
+        clients: list[Producer | Consumer] = [*producers, *consumers]
+        failures: list[Exception] = []
+        for client in clients:
+            try:
+                client.close()
+            except Exception as error:  # noqa: BLE001 - raised once all is closed
+                failures.append(error)
         self._impl.close()
+        if failures:
+            raise failures[0]
 
     def __repr__(self) -> str:
         return f"<TopicHandle {self.name!r} partitions={len(self.partitions)}>"
