@@ -1,4 +1,6 @@
-"""What every test directory of the repository shares: the ``kafka`` marker.
+"""What every test directory of the repository shares: the ``kafka`` marker, what the
+processes of a parallel run share (:mod:`parallel_runs`) and the table of the fault campaigns
+(:mod:`fault_table`).
 
 The tests that need a Kafka broker (the kafka backend's, the kafka fault campaigns, any test
 parametrized with the ``kafka`` backend) are marked ``kafka`` here, so that
@@ -19,10 +21,46 @@ KAFKA_BACKEND = ROOT / "reference_backends" / "kafka"
 NO_BROKER = ROOT / "tests" / "template"
 
 
+def _runs_this_repository(config: pytest.Config) -> bool:
+    """Whether this is a run of the repository's tests (this file is also a conftest of the
+    runs that tests start on the editable packages, with a root directory of their own)."""
+    return config.rootpath == ROOT
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    if _runs_this_repository(config):
+        import parallel_runs
+
+        parallel_runs.choose_distribution(config)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    if not _runs_this_repository(config):
+        return None
+    import parallel_runs
+
+    return parallel_runs.auto_workers()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", 'kafka: needs a Kafka broker (Java); leave out with -m "not kafka"'
     )
+    if _runs_this_repository(config):
+        import parallel_runs
+        from fault_table import FaultTable
+
+        parallel_runs.share(config)
+        if not hasattr(config, "workerinput"):
+            config.pluginmanager.register(FaultTable(), "fault-campaign-table")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _runs_this_repository(config):
+        import parallel_runs
+
+        parallel_runs.release(config)
 
 
 def needs_kafka(item: pytest.Item) -> bool:

@@ -1,4 +1,5 @@
-"""Fixtures of the fault campaigns: the tallies, their table, and the backends under test.
+"""Fixtures of the fault campaigns: the tallies and the backends under test (the table is
+printed by :mod:`fault_table`, loaded by the repository's root ``conftest.py``).
 
 Every server or broker started here is stopped by its fixture, whatever the test's outcome.
 """
@@ -10,36 +11,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fault_campaign import Tally, campaign_seed, table, trials, write_report
+from fault_campaign import Tally, campaign_seed, trials
+from fault_table import attach_to_report, remember
 from mochi_service import RunningService, service_config
 
 from diaspora_stream_kafka.testing import driver_options, session_broker
 
-_TALLIES = pytest.StashKey[list[Tally]]()
-
 
 @pytest.fixture
 def campaign(request: pytest.FixtureRequest) -> Callable[[str], Tally]:
-    """``campaign(name)``: the tally of a new campaign, in the session's table."""
+    """``campaign(name)``: the tally of a new campaign, in the session's table
+    (:mod:`fault_table`)."""
 
     def start(name: str) -> Tally:
         tally = Tally(name, campaign_seed(name))
-        request.config.stash.setdefault(_TALLIES, []).append(tally)
+        remember(request.node, tally)
         return tally
 
     return start
 
 
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """Print the table of the campaigns that ran (and write it where asked)."""
-    tallies = config.stash.get(_TALLIES, [])
-    if not tallies:
-        return
-    terminalreporter.section("fault campaigns")
-    terminalreporter.write(table(tallies))
-    path = write_report(tallies)
-    if path is not None:
-        terminalreporter.write_line(f"fault campaign table written to {path}")
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    if call.when == "call":
+        attach_to_report(item)
 
 
 @pytest.fixture(scope="session")

@@ -96,8 +96,9 @@ def _written(outs: list[Path], count: int) -> Callable[[], bool]:
 
     Waiting for each one keeps the kill from landing before a slow child has even connected:
     its refused connection would say nothing about what the server keeps."""
-    return lambda: all(output_lines(out) for out in outs) and (
-        sum(len(output_lines(out)) for out in outs) >= count
+    return lambda: (
+        all(output_lines(out) for out in outs)
+        and (sum(len(output_lines(out)) for out in outs) >= count)
     )
 
 

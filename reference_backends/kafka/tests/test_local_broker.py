@@ -116,3 +116,24 @@ def test_start_again_on_a_stopped_brokers_state_dir_keeps_its_port_and_topics(
         refused = run("start", *state)
     assert refused.returncode != 0
     assert f"port {port}" in refused.stderr and "--port" in refused.stderr
+
+
+def test_test_processes_share_one_broker_started_by_the_first(tmp_path: Path) -> None:
+    """``shared_broker`` (the workers of a parallel test run): concurrent callers get one broker,
+    started once; ``stop_shared_broker`` stops it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from diaspora_stream_kafka.testing import shared_broker, stop_shared_broker
+
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            addresses = set(pool.map(lambda _: shared_broker(tmp_path), range(3)))
+        assert len(addresses) == 1
+        host, port = next(iter(addresses)).rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=5):
+            pass
+        assert shared_broker(tmp_path) in addresses  # a later caller finds it running
+    finally:
+        stop_shared_broker(tmp_path)
+    with pytest.raises(OSError), socket.create_connection((host, int(port)), timeout=5):
+        pass

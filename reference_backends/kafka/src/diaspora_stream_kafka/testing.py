@@ -4,36 +4,51 @@ local one started for the session (:class:`~diaspora_stream_kafka.local_broker.L
 ``session_broker()`` is what the backend's ``tests/conftest.py`` uses; it sets the variable
 for the rest of the session, so driver options can be built from it
 (:func:`driver_options`) in test modules, subprocesses and the conformance wiring alike.
+
+Several test processes (pytest-xdist workers) share one broker when
+``$DIASPORA_KAFKA_SHARED_STATE_DIR`` names a directory: the first process that needs a broker
+starts it there, detached (``python -m diaspora_stream_kafka.local_broker start``), under a file
+lock; the others find it running. Whoever set the variable stops it at the end
+(:func:`stop_shared_broker`).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import struct
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Consumer, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
-from .local_broker import LocalBroker
+from .local_broker import BrokerUnavailable, LocalBroker
 
 __all__ = [
     "BOOTSTRAP_VARIABLE",
+    "SHARED_STATE_VARIABLE",
     "create_raw_topic",
     "driver_options",
     "octopus_value",
     "produce_raw",
     "read_records",
     "session_broker",
+    "shared_broker",
+    "stop_shared_broker",
 ]
 
 #: ``host:port`` of a running broker to use instead of starting one.
 BOOTSTRAP_VARIABLE = "DIASPORA_KAFKA_BOOTSTRAP_SERVERS"
+#: A directory where the processes of one test run share a broker started by the first of them.
+SHARED_STATE_VARIABLE = "DIASPORA_KAFKA_SHARED_STATE_DIR"
+_BROKER_COMMAND = [sys.executable, "-m", "diaspora_stream_kafka.local_broker"]
 
 
 def driver_options(**extra: Any) -> dict[str, Any]:
@@ -54,6 +69,14 @@ def session_broker() -> Iterator[LocalBroker | None]:
     if os.environ.get(BOOTSTRAP_VARIABLE):
         yield None
         return
+    shared = os.environ.get(SHARED_STATE_VARIABLE)
+    if shared:
+        os.environ[BOOTSTRAP_VARIABLE] = shared_broker(Path(shared))
+        try:
+            yield None
+        finally:
+            os.environ.pop(BOOTSTRAP_VARIABLE, None)
+        return
     broker = LocalBroker(log=lambda message: print(message, file=sys.stderr, flush=True))
     broker.start()
     os.environ[BOOTSTRAP_VARIABLE] = broker.bootstrap_servers
@@ -62,6 +85,36 @@ def session_broker() -> Iterator[LocalBroker | None]:
     finally:
         os.environ.pop(BOOTSTRAP_VARIABLE, None)
         broker.close()
+
+
+def shared_broker(directory: Path) -> str:
+    """``host:port`` of the broker shared in ``directory``, started detached by the first
+    caller (under a file lock, so concurrent processes start one broker)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / "start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        completed = subprocess.run(
+            [*_BROKER_COMMAND, "start", "--state-dir", str(directory / "broker")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    lines = completed.stdout.split()
+    if completed.returncode != 0 or not lines:
+        raise BrokerUnavailable(
+            f"the shared Kafka broker in {directory} did not start:\n{completed.stderr[-3000:]}"
+        )
+    return lines[-1]
+
+
+def stop_shared_broker(directory: Path) -> None:
+    """Stop the broker that :func:`shared_broker` may have started in ``directory``."""
+    if (directory / "broker").is_dir():
+        subprocess.run(
+            [*_BROKER_COMMAND, "stop", "--state-dir", str(directory / "broker")],
+            capture_output=True,
+            check=False,
+        )
 
 
 def read_records(bootstrap: str, kafka_topic: str, partition: int = 0) -> list[Message]:

@@ -1,0 +1,73 @@
+"""What the test processes of one parallel run (pytest-xdist, ``-n``) share, set up by the
+controlling process before its workers start:
+
+* one Kafka broker, started by the first worker that needs one
+  (:func:`diaspora_stream_kafka.testing.shared_broker`) and stopped here at the end, instead
+  of one broker per worker; a broker given by ``$DIASPORA_KAFKA_BOOTSTRAP_SERVERS`` is used
+  as is;
+* the fault campaigns' base seed, so that every campaign of the run replays from one
+  ``DIASPORA_FAULTS_SEED``.
+
+``-n auto`` starts two workers per core (at most 8): most tests wait on timeouts, sockets and
+child processes rather than compute.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+#: Where the controlling process keeps the shared broker's state (environment of the workers).
+_SHARED_KAFKA = "DIASPORA_KAFKA_SHARED_STATE_DIR"
+_KAFKA_BOOTSTRAP = "DIASPORA_KAFKA_BOOTSTRAP_SERVERS"
+_FAULTS_SEED = "DIASPORA_FAULTS_SEED"
+_MADE_HERE = pytest.StashKey[Path]()
+
+
+def _controls_workers(config: pytest.Config) -> bool:
+    """Whether this process is the controller of an xdist run (not a worker, not serial)."""
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
+def auto_workers() -> int:
+    """What ``-n auto`` starts: two workers per core, between 2 and 8."""
+    return min(8, max(2, 2 * (os.cpu_count() or 1)))
+
+
+def share(config: pytest.Config) -> None:
+    """In the controller of a parallel run: a shared seed and a place for a shared broker."""
+    if not _controls_workers(config):
+        return
+    if not os.environ.get(_FAULTS_SEED):
+        os.environ[_FAULTS_SEED] = str(random.SystemRandom().randrange(1 << 32))
+    if not os.environ.get(_KAFKA_BOOTSTRAP) and not os.environ.get(_SHARED_KAFKA):
+        directory = Path(tempfile.mkdtemp(prefix="diaspora-shared-kafka-"))
+        os.environ[_SHARED_KAFKA] = str(directory)
+        config.stash[_MADE_HERE] = directory
+
+
+def release(config: pytest.Config) -> None:
+    """In the controller, at the end: stop the shared broker if a worker started one."""
+    directory = config.stash.get(_MADE_HERE, None)
+    if directory is None:
+        return
+    os.environ.pop(_SHARED_KAFKA, None)
+    try:
+        from diaspora_stream_kafka.testing import stop_shared_broker
+    except ImportError:  # the kafka backend is not installed: no worker could start a broker
+        pass
+    else:
+        stop_shared_broker(directory)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def choose_distribution(config: pytest.Config) -> None:
+    """With ``-n``, hand out tests by work stealing unless ``--dist`` says otherwise: the
+    durations differ by three orders of magnitude, so fixed chunks would leave a long tail."""
+    if getattr(config.option, "numprocesses", None) and config.option.dist == "no":
+        config.option.dist = "worksteal"
