@@ -100,8 +100,9 @@ def test_processes_and_threads_append_to_one_partition(tmp_path: Path) -> None:
         for thread in range(threads):
             firsts = [first for t, _, first, _ in sorted(output, key=lambda r: r[1]) if t == thread]
             assert firsts == sorted(firsts)
-    # A reader in another process never saw part of an append (and saw the topic grow).
-    assert len(set(observed)) > 10
+    # A reader in another process never saw part of an append, and saw the topic grow: at
+    # least one state between empty and complete (a loaded machine gives the reader few turns).
+    assert len(set(observed) - {0, len(got)}) >= 1
     assert set(observed) <= boundaries | {0}
 
 
