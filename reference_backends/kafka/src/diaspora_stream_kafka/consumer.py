@@ -11,6 +11,10 @@ event's, that has one. librdkafka prefetches records of every partition; before 
 passed over, its high watermark is checked, so an event already stored there is never
 overtaken by one of a later partition.
 
+The buffers hold librdkafka's message objects as fetched (a batch of up to ``batch_size`` at a
+time); a record is decoded only when its turn comes, and a pull whose event is already fetched
+returns a completed future at once.
+
 The data selection is cut out of the fetched record value without copying it when the
 consumer has no allocator (``event.data`` is a read-only view of the record).
 
