@@ -439,24 +439,26 @@ class KafkaConsumer(ConsumerInterface):
             raise diaspora_error(error, f"Consumer {self.name!r}", self._bootstrap) from None
         buffers, next_offset, ended = self._buffers, self._next_offset, self._ended
         last: dict[int, Message] = {}
-        for message in messages:
-            problem = message.error()
-            if problem is not None:
-                if problem.fatal():
-                    raise diaspora_error(KafkaException(problem), "Consuming", self._bootstrap)
-                continue  # transient: librdkafka retries by itself
-            partition: int = message.partition()  # type: ignore[assignment]
-            buffer = buffers.get(partition)
-            if buffer is None or partition not in next_offset:
-                continue
-            last[partition] = message
-            if partition in ended:  # after the marker: never delivered
-                continue
-            # Buffered even if it is not an event: it is reported on its turn, and the
-            # records fetched with it are delivered after it.
-            buffer.append(message)
-        for partition, message in last.items():
-            next_offset[partition] = position(message)[1] + 1
+        try:
+            for message in messages:
+                problem = message.error()
+                if problem is not None:
+                    if problem.fatal():
+                        raise diaspora_error(KafkaException(problem), "Consuming", self._bootstrap)
+                    continue  # transient: librdkafka retries by itself
+                partition: int = message.partition()  # type: ignore[assignment]
+                buffer = buffers.get(partition)
+                if buffer is None or partition not in next_offset:
+                    continue
+                last[partition] = message
+                if partition in ended:  # after the marker: never delivered
+                    continue
+                # Buffered even if it is not an event: it is reported on its turn, and the
+                # records fetched with it are delivered after it.
+                buffer.append(message)
+        finally:  # what was buffered is fetched, even if a later record raised
+            for partition, message in last.items():
+                next_offset[partition] = position(message)[1] + 1
 
     def _deliver(self, slot: int) -> Event | None:
         """The event of the first buffered record of partition ``slot``; ``None`` if that
