@@ -42,3 +42,19 @@ def test_a_single_run_measures_every_baseline_for_real(tmp_path: Path) -> None:
     ):
         assert rate > 0
     assert list(tmp_path.iterdir()) == []  # the baseline's file is removed
+
+
+def test_one_tcp_run_moves_the_volume_of_measure_baselines(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Benchmarks that alternate the TCP baseline with their own runs get the same chunks and
+    # volume (clamped the same way) as measure_baselines, at the rate of that one run.
+    moved: list[int] = []
+
+    def timed(chunk: bytes, count: int) -> float:
+        moved.append(len(chunk) * count)
+        return 0.5
+
+    monkeypatch.setattr(baselines, "_tcp", timed)
+    rate = baselines.loopback_tcp_mb_s(2**20, 3 * 2**20)
+
+    assert moved == [baselines.MIN_VOLUME]
+    assert rate == pytest.approx(baselines.MIN_VOLUME / 2**20 / 0.5)

@@ -16,6 +16,10 @@ def test_quick_benchmark_reports_every_path_with_same_run_baselines() -> None:
     assert ("on-node, file", "small", "producer", 1.0) in seen
     for row in rows:
         assert row["events_per_s"] > 0 and row["ratio_tcp"] > 0
+        if row["side"] == "consumer":
+            # Against loopback TCP measured alternately with the consumer, in the same run.
+            assert row["tcp_mb_s"] > 0
+            assert row["ratio_tcp"] == row["mb_per_s"] / row["tcp_mb_s"]
     for name, base in document["baselines"].items():
         for key in ("tcp_mb_s", "memcpy_mb_s", "fresh_memory_mb_s", "synced_write_mb_s"):
             assert base[key] > 0, (name, key)
@@ -35,3 +39,10 @@ def test_quick_benchmark_reports_every_path_with_same_run_baselines() -> None:
                 assert (row["shm_bytes"] == 0) != on_node
     assert document["memory_reserve"] == bench.reserve_needed(bench.quick_workloads(), 1)
     assert "| workload | loopback TCP MB/s |" in bench.table(document)
+
+
+def test_one_workload_can_be_run_alone() -> None:
+    document = bench.run(quick=True, repeat=1, with_files=False, only=("small",))
+
+    assert {row["workload"] for row in document["results"]} == {"small"}
+    assert set(document["baselines"]) == {"small"}

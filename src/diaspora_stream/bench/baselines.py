@@ -24,7 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-__all__ = ["Baselines", "measure_baselines"]
+__all__ = ["Baselines", "loopback_tcp_mb_s", "measure_baselines"]
 
 CHUNK_TARGET = 64 * 1024
 MIN_VOLUME = 32 * 2**20
@@ -110,6 +110,15 @@ def _memcpy(chunk: bytes, count: int) -> float:
     for _ in range(count):
         destination[:] = source
     return time.perf_counter() - start
+
+
+def loopback_tcp_mb_s(event_size: int, volume: int) -> float:
+    """MB/s of one run of the ``tcp`` baseline for events of ``event_size`` bytes (about
+    ``volume`` bytes, clamped as in :func:`measure_baselines`): for a benchmark that measures
+    it alternately with its own figure."""
+    chunk = os.urandom(_chunk_size(event_size))
+    count = max(1, min(MAX_VOLUME, max(MIN_VOLUME, volume)) // len(chunk))
+    return _rate(count * len(chunk), _tcp(chunk, count))
 
 
 def measure_baselines(directory: str, event_size: int, volume: int, repeat: int = 1) -> Baselines:

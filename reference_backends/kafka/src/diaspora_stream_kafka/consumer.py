@@ -11,6 +11,10 @@ event's, that has one. librdkafka prefetches records of every partition; before 
 passed over, its high watermark is checked, so an event already stored there is never
 overtaken by one of a later partition.
 
+The buffers hold librdkafka's message objects as fetched (a batch of up to ``batch_size`` at a
+time); a record is decoded only when its turn comes, and a pull whose event is already fetched
+returns a completed future at once.
+
 The data selection is cut out of the fetched record value without copying it when the
 consumer has no allocator (``event.data`` is a read-only view of the record).
 
@@ -37,16 +41,16 @@ from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 from diaspora_stream.backend.full import ConsumerInterface, DataAllocator, DataSelector
 from diaspora_stream.backend.options import Option, parse_options
 from diaspora_stream.backend.pulls import pull_future
 from diaspora_stream.backend.selection import copy_segments, select_event_data
 from diaspora_stream.constants import AdaptiveBatchSize, MaxNumBatchesInfinity, NoMoreEvents
-from diaspora_stream.event import Event
+from diaspora_stream.event import FULL_DATA_ALLOCATOR, Event
 from diaspora_stream.exceptions import ClosedError, InvalidArgument
 from diaspora_stream.exceptions import Exception as DiasporaException
-from diaspora_stream.futures import FutureEvent
+from diaspora_stream.futures import Completion, FutureEvent
 from diaspora_stream.positions import PartitionPositions, Position
 
 from .bad_records import NotAnEvent, pass_over
@@ -115,27 +119,25 @@ def consumer_settings(
 
 
 class _Record:
-    """A fetched record: its value and where the data starts in it, or, for a record that is
-    not an event, what is wrong with it."""
+    """The part of a fetched record an event's data is read from: its value, and where the
+    data starts in it (the ``record`` given to :func:`select_event_data`)."""
 
-    __slots__ = ("data_offset", "data_size", "document", "key", "offset", "problem", "value")
+    __slots__ = ("data_offset", "value")
 
-    def __init__(self, value: bytes, offset: int, key: bytes | None, json_records: bool) -> None:
+    def __init__(self, value: bytes, data_offset: int) -> None:
         self.value = value
-        self.offset = offset
-        self.key = key
-        self.problem: str | None = None
-        self.document: Any = NOT_JSON
-        try:
-            self.data_offset, self.data_size = decode(value)
-        except CorruptRecord as problem:
-            self.data_offset, self.data_size = len(value), 0
-            if json_records:
-                self.document = document_of(value)
-            if self.document is NOT_JSON:
-                self.problem = str(problem)
-                if json_records:
-                    self.problem += "; nor is it a JSON document"
+        self.data_offset = data_offset
+
+
+def _not_an_event(value: bytes, problem: CorruptRecord, json_records: bool) -> tuple[Any, str]:
+    """``(document, reason)`` of a value that is not in the event layout: its JSON document
+    (reason unused) when ``json_records`` and it holds one, else :data:`NOT_JSON` and why it
+    is not an event."""
+    document = document_of(value) if json_records else NOT_JSON
+    reason = str(problem)
+    if json_records:
+        reason += "; nor is it a JSON document"
+    return document, reason
 
 
 class KafkaConsumer(ConsumerInterface):
@@ -156,6 +158,11 @@ class KafkaConsumer(ConsumerInterface):
         self.name = name
         self.data_selector = data_selector
         self.data_allocator = data_allocator
+        #: ``event.data`` of an event without data when no selector or allocator function is
+        #: called for it: worked out once (a copy per event).
+        self._no_data: list[Any] | None = None
+        if data_selector is None and data_allocator in (None, FULL_DATA_ALLOCATOR):
+            self._no_data = list(select_event_data(None, 0, None, data_allocator, self, 0, None, 0))
         accepted = {
             **CONSUMER_OPTIONS,
             "json_records": Option(bool, topic.driver.config.json_records, _JSON_RECORDS_HELP),
@@ -183,7 +190,7 @@ class KafkaConsumer(ConsumerInterface):
         self._timeout_s = topic.driver.config.timeout_ms / 1000
         self._lock = threading.RLock()
         self._closed = False
-        self._buffers: dict[int, deque[_Record]] = {p: deque() for p in self._targets}
+        self._buffers: dict[int, deque[Message]] = {p: deque() for p in self._targets}
         self._cursor = 0
         #: Targeted partitions whose end-of-stream marker was delivered.
         self._ended: set[int] = set()
@@ -346,6 +353,15 @@ class KafkaConsumer(ConsumerInterface):
     def pull(self) -> FutureEvent:
         if self._closed:
             raise ClosedError(f"Consumer {self.name!r} is closed; create a new consumer to pull")
+        # The common case first: the event whose turn it is is already fetched.
+        with self._lock:
+            if not self._closed and self._buffers[self._targets[self._cursor]]:
+                try:
+                    event = self._deliver(self._cursor)
+                except Exception as error:  # noqa: BLE001 - raised by wait, as pull_future
+                    return FutureEvent(Completion.failed(error))
+                if event is not None:
+                    return FutureEvent(Completion.resolved(event))
         return pull_future(self._claim)
 
     def _claim(self, deadline: float | None) -> Event | None:
@@ -412,100 +428,136 @@ class KafkaConsumer(ConsumerInterface):
         return any(latest[p] > self._next_offset[p] for p in partitions)
 
     def _fetch_records(self, timeout_s: float) -> None:
-        """Move the records librdkafka fetched (waiting up to ``timeout_s``) to the buffers."""
+        """Move the records librdkafka fetched (waiting up to ``timeout_s``) to the buffers.
+
+        The buffers hold librdkafka's message objects themselves: a record is only looked
+        into when its turn comes (:meth:`_deliver`).
+        """
         try:
             messages = fetch_available(self._client, self._fetch, timeout_s)
         except KafkaException as error:
             raise diaspora_error(error, f"Consumer {self.name!r}", self._bootstrap) from None
-        buffers, next_offset = self._buffers, self._next_offset
-        for message in messages:
-            problem = message.error()
-            if problem is not None:
-                if problem.fatal():
-                    raise diaspora_error(KafkaException(problem), "Consuming", self._bootstrap)
-                continue  # transient: librdkafka retries by itself
-            partition, offset = position(message)
-            buffer = buffers.get(partition)
-            if buffer is None or partition not in next_offset:
-                continue
-            if partition in self._ended:  # after the marker: never delivered
-                next_offset[partition] = offset + 1
-                continue
-            # Buffered even if it is not an event: it is reported on its turn, and the
-            # records fetched with it are delivered after it.
-            buffer.append(
-                _Record(message.value() or b"", offset, message.key(), self._json_records)
-            )
-            next_offset[partition] = offset + 1
+        buffers, next_offset, ended = self._buffers, self._next_offset, self._ended
+        last: dict[int, Message] = {}
+        try:
+            for message in messages:
+                problem = message.error()
+                if problem is not None:
+                    if problem.fatal():
+                        raise diaspora_error(KafkaException(problem), "Consuming", self._bootstrap)
+                    continue  # transient: librdkafka retries by itself
+                partition: int = message.partition()  # type: ignore[assignment]
+                buffer = buffers.get(partition)
+                if buffer is None or partition not in next_offset:
+                    continue
+                last[partition] = message
+                if partition in ended:  # after the marker: never delivered
+                    continue
+                # Buffered even if it is not an event: it is reported on its turn, and the
+                # records fetched with it are delivered after it.
+                buffer.append(message)
+        finally:  # what was buffered is fetched, even if a later record raised
+            for partition, message in last.items():
+                next_offset[partition] = position(message)[1] + 1
 
     def _deliver(self, slot: int) -> Event | None:
         """The event of the first buffered record of partition ``slot``; ``None`` if that
         record is not an event and is skipped (it raises :class:`NotAnEvent` otherwise)."""
-        partition = self._targets[slot]
+        targets = self._targets
+        partition = targets[slot]
         buffer = self._buffers[partition]
-        record = buffer[0]
-        if record.data_size < 0:  # Octopus's end-of-stream marker
+        message = buffer[0]
+        value: bytes = message.value() or b""
+        offset: int = message.offset()  # type: ignore[assignment]
+        try:
+            data_offset, data_size = decode(value)
+        except CorruptRecord as problem:
+            return self._deliver_other(slot, value, offset, message.key(), problem)
+        if data_size < 0:  # Octopus's end-of-stream marker
             buffer.clear()
             self._ended.add(partition)
-            completed.add(self._bootstrap, self._kafka_topic, {partition: record.offset})
-            self._cursor = (slot + 1) % len(self._targets)
+            completed.add(self._bootstrap, self._kafka_topic, {partition: offset})
+            self._cursor = (slot + 1) % len(targets)
             return Event(None, [], NoMoreEvents, self._partition_info[partition], partition)
+        # A bytes slice of the small metadata part is cheaper than a view when there is no
+        # data to keep the value alive for.
+        blob = memoryview(value)[HEADER_SIZE:data_offset] if data_size else value[HEADER_SIZE:]
         try:
-            metadata = self._metadata_of(record, partition)
-        except NotAnEvent as problem:
-            buffer.popleft()
-            self._cursor = (slot + 1) % len(self._targets)
-            pass_over(problem, self._skip_bad_records)
-            return None
-        data = select_event_data(
-            metadata,
-            record.data_size,
-            self.data_selector,
-            self.data_allocator,
-            self,
-            partition,
-            record,
-            record.offset,
-        )
-        buffer.popleft()
-        self._cursor = (slot + 1) % len(self._targets)
-        if record.document is not NOT_JSON:
-            return JsonRecordEvent(
+            metadata = self._deserialize(blob)
+        except DiasporaException as error:
+            problem_text = f"its metadata cannot be deserialized ({error})"
+            return self._pass_over(slot, problem_text, offset)
+        if not data_size and self._no_data is not None:
+            data = self._no_data.copy()
+        else:
+            data = select_event_data(
                 metadata,
-                data,
-                record.offset,
-                self._partition_info[partition],
+                data_size,
+                self.data_selector,
+                self.data_allocator,
+                self,
                 partition,
-                self._acknowledge,
-                record.key,
+                _Record(value, data_offset),
+                offset,
             )
+        buffer.popleft()
+        self._cursor = (slot + 1) % len(targets)
         return Event(
             metadata,
             data,
-            record.offset,
+            offset,
             self._partition_info[partition],
             partition,
             self._acknowledge,
         )
 
-    def _metadata_of(self, record: _Record, partition: int) -> Any:
-        """The deserialized metadata of ``record``; :class:`NotAnEvent` if it has none."""
-        if record.document is not NOT_JSON:
-            return record.document
-        problem = record.problem
-        if problem is None:
-            try:
-                return self._deserialize(memoryview(record.value)[HEADER_SIZE : record.data_offset])
-            except DiasporaException as error:
-                problem = f"its metadata cannot be deserialized ({error})"
-        raise NotAnEvent(
-            problem,
+    def _deliver_other(
+        self, slot: int, value: bytes, offset: int, key: bytes | None, problem: CorruptRecord
+    ) -> Event | None:
+        """The first buffered record of partition ``slot`` is not in the event layout: the
+        event of its JSON document (``json_records``), else it is passed over."""
+        partition = self._targets[slot]
+        document, reason = _not_an_event(value, problem, self._json_records)
+        if document is NOT_JSON:
+            return self._pass_over(slot, reason, offset)
+        data = select_event_data(
+            document,
+            0,
+            self.data_selector,
+            self.data_allocator,
+            self,
+            partition,
+            _Record(value, len(value)),
+            offset,
+        )
+        self._buffers[partition].popleft()
+        self._cursor = (slot + 1) % len(self._targets)
+        return JsonRecordEvent(
+            document,
+            data,
+            offset,
+            self._partition_info[partition],
+            partition,
+            self._acknowledge,
+            key,
+        )
+
+    def _pass_over(self, slot: int, reason: str, offset: int) -> Event | None:
+        """Drop the first buffered record of partition ``slot``, which is not an event: raise
+        :class:`NotAnEvent` (or log it and return, with ``skip_bad_records``)."""
+        partition = self._targets[slot]
+        self._buffers[partition].popleft()
+        self._cursor = (slot + 1) % len(self._targets)
+        problem = NotAnEvent(
+            reason,
             topic=self.topic.name,
             kafka_topic=self._kafka_topic,
             partition=partition,
-            offset=record.offset,
+            offset=offset,
             acknowledge=self._acknowledge,
         )
+        pass_over(problem, self._skip_bad_records)
+        return None
 
     # ------------------------------------------------ DataSource of the events
 

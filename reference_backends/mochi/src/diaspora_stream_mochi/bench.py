@@ -16,8 +16,10 @@ and, in the same run, loopback TCP and memcpy bandwidth for the same event sizes
 fresh (never touched) memory (what memory partitions reach without a reserve: the page-fault
 rate), ``os.write`` of the same bytes into a file with and without an ``fdatasync`` per
 producer batch (what a file partition with ``sync`` on can reach at most), and the same
-workloads on the ``files`` backend when it is installed. It prints a Markdown table of
-figures and ratios.
+workloads on the ``files`` backend when it is installed. Each consumer run is paired with a
+run of the loopback TCP baseline, alternately before and after it: a consumer's "x TCP" is its
+median over the median of those paired TCP runs. ``--workload 1MiB`` runs one workload. It
+prints a Markdown table of figures and ratios.
 """
 
 from __future__ import annotations
@@ -30,12 +32,13 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from diaspora_stream.api import Driver
-from diaspora_stream.bench.baselines import measure_baselines
+from diaspora_stream.bench.baselines import loopback_tcp_mb_s, measure_baselines
 from diaspora_stream.bench.consumer import ConsumerSettings, run_consumer
 from diaspora_stream.bench.producer import ProducerSettings, run_producer
 
@@ -180,6 +183,10 @@ def _measure(
         produced.append(row)
         driver.close()
         for selectivity in selectivities if consume else ():
+            # Loopback TCP alternately before and after the consumer: its ratio to TCP is
+            # taken in the same stretch of time (the machine's load drifts).
+            tcp_first = attempt % 2 == 0
+            tcp = _tcp_mb_s(workload) if tcp_first else None
             reader = Driver(backend=backend, options=options)
             before = dict(mochi_driver.TRANSFER_BYTES)
             consumer = run_consumer(
@@ -194,14 +201,21 @@ def _measure(
             )
             row = asdict(consumer)
             row["fetched_bytes"] = mochi_driver.TRANSFER_BYTES["fetched"] - before["fetched"]
-            consumed[selectivity].append(row)
             reader.close()
+            row["tcp_mb_s"] = tcp if tcp is not None else _tcp_mb_s(workload)
+            consumed[selectivity].append(row)
     rows.append(_summary(backend, label, workload, "producer", 1.0, produced))
     for selectivity in selectivities if consume else ():
         rows.append(
             _summary(backend, label, workload, "consumer", selectivity, consumed[selectivity])
         )
     return rows
+
+
+def _tcp_mb_s(workload: Workload) -> float:
+    """One run of the loopback TCP baseline on the workload's events and volume."""
+    size = workload.metadata_size + workload.data_size
+    return loopback_tcp_mb_s(size, workload.num_events * size)
 
 
 def _summary(
@@ -213,7 +227,7 @@ def _summary(
     runs: list[dict[str, Any]],
 ) -> dict[str, Any]:
     best = dict(runs[0])
-    for key in ("events_per_s", "mb_per_s", "total_time_s", "pull_mb_per_s"):
+    for key in ("events_per_s", "mb_per_s", "total_time_s", "pull_mb_per_s", "tcp_mb_s"):
         values = [run[key] for run in runs if run.get(key) is not None]
         if values:
             best[key] = statistics.median(values)
@@ -232,10 +246,16 @@ def _summary(
 
 
 def run(
-    quick: bool = False, repeat: int = 3, with_files: bool = True, sync: bool = True
+    quick: bool = False,
+    repeat: int = 3,
+    with_files: bool = True,
+    sync: bool = True,
+    only: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Run every workload; return the results document."""
+    """Run every workload (those named in ``only``, if given); return the results document."""
     workloads = quick_workloads() if quick else list(WORKLOADS)
+    if only:
+        workloads = [workload for workload in workloads if workload.name in only]
     results: list[dict[str, Any]] = []
     baselines: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="mochi-bench-") as scratch:
@@ -289,7 +309,9 @@ def run(
                     break
     for row in results:
         base = baselines[row["workload"]]
-        row["ratio_tcp"] = row["mb_per_s"] / base["tcp_mb_s"] if base["tcp_mb_s"] else None
+        # Consumers: against loopback TCP measured alternately with them (same run).
+        tcp = row.get("tcp_mb_s") or base["tcp_mb_s"]
+        row["ratio_tcp"] = row["mb_per_s"] / tcp if tcp else None
         row["ratio_memcpy"] = row["mb_per_s"] / base["memcpy_mb_s"] if base["memcpy_mb_s"] else None
     return {
         "baselines": baselines,
@@ -303,9 +325,9 @@ def run(
 def table(document: dict[str, Any]) -> str:
     """The results as a Markdown table, with the baselines and the target ratios."""
     lines = [
-        "| backend | path | workload | side | selectivity | events/s | MB/s | x TCP | x memcpy "
-        "| data bytes moved | data path MB/s (x TCP) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| backend | path | workload | side | selectivity | events/s | MB/s | x TCP | TCP MB/s "
+        "| x memcpy | data bytes moved | data path MB/s (x TCP) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in document["results"]:
         moved = row.get("fetched_bytes") if row["side"] == "consumer" else None
@@ -314,7 +336,8 @@ def table(document: dict[str, Any]) -> str:
         lines.append(
             f"| {row['backend']} | {row['path']} | {row['workload']} | {row['side']} "
             f"| {row['selectivity']:g} | {row['events_per_s']:,.0f} | {row['mb_per_s']:,.1f} "
-            f"| {row['ratio_tcp']:.3f} | {row['ratio_memcpy']:.3f} "
+            f"| {row['ratio_tcp']:.3f} | {_tcp_used(row, document):,.0f} "
+            f"| {row['ratio_memcpy']:.3f} "
             f"| {moved if moved is not None else '-'} | {_pull(row, document)} |"
         )
     lines.append("")
@@ -341,6 +364,12 @@ def table(document: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _tcp_used(row: dict[str, Any], document: dict[str, Any]) -> float:
+    """The loopback TCP MB/s ``row`` is divided by: measured alternately with a consumer,
+    else the workload's baseline."""
+    return float(row.get("tcp_mb_s") or document["baselines"][row["workload"]]["tcp_mb_s"])
+
+
 def _pull(row: dict[str, Any], document: dict[str, Any]) -> str:
     rate = row.get("pull_mb_per_s")
     if not rate:
@@ -356,11 +385,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--no-files", action="store_true", help="skip the files backend")
     parser.add_argument("--no-sync", action="store_true", help="server without fdatasync per batch")
+    parser.add_argument(
+        "--workload",
+        action="append",
+        default=[],
+        choices=[workload.name for workload in WORKLOADS],
+        help="run only this workload (repeatable; default: all)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--markdown", metavar="FILE", help="also write the table")
     args = parser.parse_args(argv)
     document = run(
-        quick=args.quick, repeat=args.repeat, with_files=not args.no_files, sync=not args.no_sync
+        quick=args.quick,
+        repeat=args.repeat,
+        with_files=not args.no_files,
+        sync=not args.no_sync,
+        only=args.workload,
     )
     text = table(document)
     print(text)
