@@ -11,20 +11,22 @@ helpers), with ``DIASPORA_STREAM_SOURCE`` naming this checkout:
    (:data:`PERSISTENT_PATCH`: topics in files under a ``root_path`` option, found again by a
    new driver or another process, ``persistent_topics`` declared, ``{"root_path": "{tmp}"}`` in
    ``tests/conftest.py``), applied with ``git apply`` and committed; then
-   ``nox -r -s tests conformance``: unit tests green, the suite at MUST 100 %, the capability
+   ``nox -R -s tests conformance``: unit tests green, the suite at MUST 100 %, the capability
    declared in the report;
-3. **benchmark**: ``nox -r -s bench -- --against files`` ends (each backend within its
+3. **benchmark**: ``nox -R -s bench -- --against files`` ends (each backend within its
    budget), writes ``bench-results/`` and leaves the project's tree as it was otherwise (no
    topic data);
-4. **conformance statement**: ``nox -r -s conformance lint`` writes the report's statement
+4. **conformance statement**: ``nox -R -s conformance lint`` writes the report's statement
    into the README (checked against ``conformance.json``), and the project is lint clean;
 5. **template update**: the README committed, the template improved (``update.py``),
    ``cruft check`` sees it, ``cruft update`` brings it, the persistent change is kept, and
    ``nox -r -s tests`` is green again.
 
 Each step is timed; a table of step, seconds and outcome is printed at the end, also when a
-step fails (the later ones are then "not run"). ``-r`` makes nox reuse each session's virtual
-environment from one step to the next, as a user who types ``nox -r`` would.
+step fails (the later ones are then "not run"). Nox reuses each session's virtual environment
+from one step to the next, as a user who types ``nox -R`` after editing the package's code
+(installed editable: nothing to reinstall) and ``nox -r`` after a template update (which may
+change the dependencies: reinstall) would.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from update import (
     template_repository,
 )
 
-__all__ = ["PERSISTENT_PATCH", "StepResult", "run_journey"]
+__all__ = ["PERSISTENT_PATCH", "StepResult", "project_tree", "run_journey", "table"]
 
 #: The persistent storage change, as a diff of the project generated with the default answers.
 #: To refresh it after a template change: generate, apply what still applies, fix the rest, and
@@ -106,7 +108,7 @@ def _nox(project: Path, *arguments: str) -> None:
         raise JourneyError(f"nox {' '.join(arguments)} failed (exit status {completed.returncode})")
 
 
-def _tree(project: Path) -> set[str]:
+def project_tree(project: Path) -> set[str]:
     """Every path in ``project`` but the run outputs git ignores (.nox, reports, results)."""
     paths = set()
     for path in project.rglob("*"):
@@ -152,8 +154,8 @@ def make_persistent(project: Path) -> None:
     """Step 2: apply and commit the persistent storage change, then tests and conformance."""
     run_quietly(["git", "apply", "--whitespace=nowarn", str(PERSISTENT_PATCH)], project)
     commit(project, "topics on disk under root_path, declared persistent")
-    before = _tree(project)
-    _nox(project, "-r", "-s", "tests", "conformance")
+    before = project_tree(project)
+    _nox(project, "-R", "-s", "tests", "conformance")
     report = read_report(project / "conformance-report")
     must = report["summary"]["must"]
     if must["percent"] != 100.0:
@@ -165,8 +167,8 @@ def make_persistent(project: Path) -> None:
 
 def benchmark(project: Path) -> None:
     """Step 3: the benchmark against files ends, writes its results and leaves no topic."""
-    before = _tree(project)
-    _nox(project, "-r", "-s", "bench", "--", "--against", "files")
+    before = project_tree(project)
+    _nox(project, "-R", "-s", "bench", "--", "--against", "files")
     results = project / "bench-results"
     for name in ("comparison.md", f"roundtrip-{PROJECT_NAME}.json", "roundtrip-files.json"):
         if not (results / name).is_file():
@@ -184,7 +186,7 @@ def benchmark(project: Path) -> None:
 
 def _check_same_tree(project: Path, before: set[str], what: str) -> None:
     """The project holds the same paths as ``before`` (run outputs aside)."""
-    after = _tree(project)
+    after = project_tree(project)
     if after != before:
         added, removed = sorted(after - before), sorted(before - after)
         raise JourneyError(f"{what} changed the project's tree: added {added}, removed {removed}")
@@ -192,7 +194,7 @@ def _check_same_tree(project: Path, before: set[str], what: str) -> None:
 
 def state_conformance(project: Path) -> None:
     """Step 4: ``nox -s conformance`` writes the report's statement into the README."""
-    _nox(project, "-r", "-s", "conformance", "lint")
+    _nox(project, "-R", "-s", "conformance", "lint")
     report = read_report(project / "conformance-report")
     expected = f"{report['statement']} (run of {str(report['started'])[:10]})"
     lines = (project / "README.md").read_text(encoding="utf-8").splitlines()
