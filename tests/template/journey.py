@@ -143,11 +143,12 @@ def _check_missing_source(project: Path) -> None:
         command, cwd=project, env=unset, capture_output=True, text=True, check=False
     )
     output = completed.stdout + completed.stderr
-    if completed.returncode == 0 or "set DIASPORA_STREAM_SOURCE" not in output:
+    said = [line for line in output.splitlines() if "set DIASPORA_STREAM_SOURCE" in line]
+    if completed.returncode == 0 or not said:
         raise JourneyError(
             f"nox without DIASPORA_STREAM_SOURCE did not stop with a message:\n{output}"
         )
-    print("without DIASPORA_STREAM_SOURCE, nox stops with: set DIASPORA_STREAM_SOURCE ...")
+    print(f"without DIASPORA_STREAM_SOURCE, nox stops with: {said[0].strip()}")
 
 
 def make_persistent(project: Path) -> None:
