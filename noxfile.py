@@ -172,14 +172,18 @@ def conformance(session: nox.Session) -> None:
 
 @nox.session
 def template(session: nox.Session) -> None:
-    """Bake the backend template and test every generated project in a fresh venv.
+    """Bake the backend template, test every generated project, then the researcher's journey.
 
     Several answer sets (and refused ones, whose refusal and message are checked); each project
-    is installed with this checkout (DIASPORA_STREAM_SOURCE), then its tests and conformance
-    suite run. ``-- --keep DIR`` keeps the projects; ``-- --no-nox`` skips the generated
-    project's own ``nox -s tests conformance lint`` (run on the first answer set). Then the
-    update path: cruft create, a template change, cruft update (tests/template/update.py).
-    See tests/template/bake.py.
+    is installed in a fresh venv with this checkout (DIASPORA_STREAM_SOURCE), then its tests and
+    conformance suite run (tests/template/bake.py). Then the researcher's journey through
+    docs/template.md with the generated project's own nox sessions, each step timed
+    (tests/template/journey.py): ``cruft create`` and ``nox -s tests``; a persistent storage
+    change (tests/template/persistent_storage.patch) and ``nox -s tests conformance``;
+    ``nox -s bench -- --against files``; the README's conformance statement and lint; a
+    template change taken with ``cruft update``, and ``nox -s tests`` again. It ends with a
+    table of step, seconds and outcome. ``-- --keep DIR`` keeps the projects; ``-- --no-nox``
+    skips the journey.
     """
     session.install(
         "cookiecutter>=2.5", "cruft>=2.15", "nox>=2024.4.15", 'tomli; python_version < "3.11"'

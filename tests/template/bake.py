@@ -11,12 +11,12 @@ Importable helpers (used by ``test_bake.py`` and ``drift.py``):
 As a script (``python tests/template/bake.py [--keep DIR] [--no-nox]``) it checks that every
 refused answer is refused with its message, then, for each answer set, bakes a project, creates a
 fresh virtual environment, installs the project there with this checkout (the README's
-``pip install -e "$DIASPORA_STREAM_SOURCE" ...`` command), and runs its tests and its
-conformance suite (``ci`` profile). For the first answer set it also runs the generated
-project's own ``nox -s tests conformance lint`` (unless ``--no-nox``), checks that the
-conformance statement landed in its README and that ``nox`` stops with one line when
-``DIASPORA_STREAM_SOURCE`` is missing. Last, it checks the update path (``update.py``: cruft
-create, check and update, with a template change and a project edit).
+``pip install -e "$DIASPORA_STREAM_SOURCE" ...`` command, without nox), and runs its tests and
+its conformance suite (``ci`` profile). Last (unless ``--no-nox``), the researcher's journey
+(``journey.py``): with the generated project's own nox sessions, from ``cruft create`` through
+a persistent storage change, a benchmark, the README's conformance statement and a template
+update, each step timed. The journey's project has the first answer set (the defaults), so the
+loop above leaves that set to it, unless ``--no-nox``.
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def _check_refusals(workdir: Path) -> None:
         print(f"refused {answers}: {line}", flush=True)
 
 
-def _bake_and_test(label: str, answers: dict[str, str], workdir: Path, run_nox: bool) -> None:
+def _bake_and_test(label: str, answers: dict[str, str], workdir: Path) -> None:
     """Bake one project, install it in a fresh venv, run its tests and conformance suite."""
     project = render(answers, workdir / label)
     print(f"== {label}: {project}", flush=True)
@@ -212,50 +212,32 @@ def _bake_and_test(label: str, answers: dict[str, str], workdir: Path, run_nox: 
     summary = read_report(report)["summary"]
     if summary["must"]["percent"] != 100.0:
         raise SystemExit(f"{label}: MUST conformance is not 100 %: {summary}")
-    if run_nox:
-        nox = [sys.executable, "-m", "nox", "-s", "tests", "conformance", "lint"]
-        _run(nox, project, environment)
-        readme = (project / "README.md").read_text(encoding="utf-8")
-        if "my_engine conforms to diaspora-stream-conformance" not in readme:
-            raise SystemExit(f"{label}: nox -s conformance wrote no statement into README.md")
-        _check_missing_source(project, environment)
-
-
-def _check_missing_source(project: Path, environment: dict[str, str]) -> None:
-    """Without DIASPORA_STREAM_SOURCE, the generated noxfile stops with one line saying so."""
-    unset = {key: value for key, value in environment.items() if key != "DIASPORA_STREAM_SOURCE"}
-    command = [sys.executable, "-m", "nox", "-s", "tests"]
-    completed = subprocess.run(
-        command, cwd=project, env=unset, capture_output=True, text=True, check=False
-    )
-    output = completed.stdout + completed.stderr
-    if completed.returncode == 0 or "set DIASPORA_STREAM_SOURCE" not in output:
-        raise SystemExit(
-            f"nox without DIASPORA_STREAM_SOURCE did not stop with a message:\n{output}"
-        )
-    print("without DIASPORA_STREAM_SOURCE, nox stops with: set DIASPORA_STREAM_SOURCE ...")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point (see the module docstring)."""
     parser = argparse.ArgumentParser(description="Bake the backend template and test the results.")
     parser.add_argument("--keep", metavar="DIR", help="bake into DIR and keep it")
-    parser.add_argument("--no-nox", action="store_true", help="skip the generated nox sessions")
+    parser.add_argument(
+        "--no-nox", action="store_true", help="skip the journey (the generated nox sessions)"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="diaspora-template-") as scratch:
         workdir = Path(args.keep) if args.keep else Path(scratch)
         workdir.mkdir(parents=True, exist_ok=True)
         _check_refusals(workdir)
-        for index, (label, answers) in enumerate(ANSWER_SETS.items()):
-            _bake_and_test(label, answers, workdir, run_nox=index == 0 and not args.no_nox)
-        from update import check_update_path  # cruft is only needed from here on
+        # The journey installs, tests and checks the first answer set with the project's nox.
+        labels = list(ANSWER_SETS)[0 if args.no_nox else 1 :]
+        for label in labels:
+            _bake_and_test(label, ANSWER_SETS[label], workdir)
+        print(f"template: {len(REFUSED_ANSWERS)} refusals and {len(labels)} projects OK")
+        if args.no_nox:
+            return 0
+        from journey import run_journey, table  # cruft and nox are needed from here on
 
-        check_update_path(workdir / "update")
-    print(
-        f"template: {len(REFUSED_ANSWERS)} refusals, {len(ANSWER_SETS)} projects and the "
-        "update path OK"
-    )
-    return 0
+        results = run_journey(workdir / "journey")
+    print(f"\nthe researcher's journey (docs/template.md):\n{table(results)}", flush=True)
+    return 0 if all(result.outcome == "ok" for result in results) else 1
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from bake import (
     refusal_output,
     render,
 )
+from journey import PERSISTENT_PATCH
 
 try:
     import tomllib
@@ -297,31 +298,18 @@ def test_expected_failures_file_is_honoured(baked: dict[str, Path], tmp_path: Pa
 
 
 def _make_persistent(project: Path, driver_options: str) -> None:
-    """The first change the generated README proposes, in miniature: a ``root_path`` option
-    and topics that outlive the driver object (kept per root path, for this process), declared
-    as persistent; ``driver_options`` becomes ``DRIVER_OPTIONS`` in ``tests/conftest.py``."""
-    driver = project / "src/diaspora_stream_my_engine/driver.py"
-    text = driver.read_text(encoding="utf-8")
-    for old, new in (
-        (
-            "OPTIONS: dict[str, Option] = {}",
-            'OPTIONS: dict[str, Option] = {"root_path": Option(str, "./my_engine_data")}\n'
-            "_STORES: dict[str, dict[str, TopicState]] = {}",
-        ),
-        ("persistent_topics=False,", "persistent_topics=True,"),
-        (
-            "self._topics: dict[str, TopicState] = {}",
-            'self._topics = _STORES.setdefault(self.options["root_path"], {})',
-        ),
-    ):
-        assert old in text, old
-        text = text.replace(old, new)
-    driver.write_text(text, encoding="utf-8")
+    """The first change the generated README proposes, for real: the journey's patch (topics
+    in files under a ``root_path`` option, declared persistent); ``driver_options`` becomes
+    ``DRIVER_OPTIONS`` in ``tests/conftest.py``."""
+    subprocess.run(
+        ["git", "apply", "--whitespace=nowarn", str(PERSISTENT_PATCH)], cwd=project, check=True
+    )
     conftest = project / "tests/conftest.py"
     text = conftest.read_text(encoding="utf-8")
-    old = "DRIVER_OPTIONS: dict[str, Any] = {}"
+    old = 'DRIVER_OPTIONS: dict[str, Any] = {"root_path": "{tmp}"}'
     assert old in text
-    conftest.write_text(text.replace(old, f"DRIVER_OPTIONS: dict[str, Any] = {driver_options}"))
+    new = f"DRIVER_OPTIONS: dict[str, Any] = {driver_options}"
+    conftest.write_text(text.replace(old, new), encoding="utf-8")
 
 
 @pytest.mark.parametrize("driver_options", ['{"root_path": "{tmp}"}', "{}"])

@@ -5,7 +5,8 @@ that the template consists of), creates a project from it with ``cruft create``,
 makes an edit of the project's own, changes the template, then checks that ``cruft check``
 reports the project out of date, that ``cruft update`` brings the template's change, and that
 the project's own edit is kept. Everything is local: the template's source is a directory.
-``nox -s template`` runs it (cruft is installed there); ``python tests/template/update.py`` too.
+``python tests/template/update.py`` runs it (with cruft installed). ``nox -s template`` takes
+the same path on a project of its own in ``journey.py``, with these helpers.
 """
 
 from __future__ import annotations
@@ -20,7 +21,16 @@ from pathlib import Path
 
 from bake import REPOSITORY, clean_environment
 
-__all__ = ["TEMPLATE_FILES", "check_update_path"]
+__all__ = [
+    "PROJECT_LINE",
+    "TEMPLATE_FILES",
+    "TEMPLATE_LINE",
+    "change_template",
+    "check_update_path",
+    "commit",
+    "run_quietly",
+    "template_repository",
+]
 
 #: What the template consists of, relative to the repository's root.
 TEMPLATE_FILES = (
@@ -43,7 +53,11 @@ TEMPLATE_LINE = "# added by a template update"
 PROJECT_LINE = "TopicRules::test_duplicate_create_raises  # the project's own entry"
 
 
-def _run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run_quietly(
+    command: list[str], cwd: Path, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Print and run ``command`` in ``cwd`` with a git identity, its output captured; raise
+    SystemExit with the output if it fails and ``check``."""
     print(f"$ {' '.join(command)}  (in {cwd})", flush=True)
     environment = clean_environment(**_GIT_IDENTITY)
     environment.pop("DIASPORA_STREAM_SOURCE", None)
@@ -55,12 +69,13 @@ def _run(command: list[str], cwd: Path, check: bool = True) -> subprocess.Comple
     return completed
 
 
-def _commit(directory: Path, message: str) -> None:
-    _run(["git", "add", "-A"], directory)
-    _run(["git", "commit", "--quiet", "--no-verify", "-m", message], directory)
+def commit(directory: Path, message: str) -> None:
+    """Commit everything in the git repository ``directory``."""
+    run_quietly(["git", "add", "-A"], directory)
+    run_quietly(["git", "commit", "--quiet", "--no-verify", "-m", message], directory)
 
 
-def _template_repository(directory: Path) -> Path:
+def template_repository(directory: Path) -> Path:
     """A git repository holding the template's files as they are in this checkout."""
     directory.mkdir(parents=True)
     for name in TEMPLATE_FILES:
@@ -69,43 +84,51 @@ def _template_repository(directory: Path) -> Path:
             shutil.copytree(source, directory / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, directory / name)
-    _run(["git", "init", "--quiet", "--initial-branch", "main"], directory)
-    _commit(directory, "the template")
+    run_quietly(["git", "init", "--quiet", "--initial-branch", "main"], directory)
+    commit(directory, "the template")
     return directory
+
+
+def change_template(template: Path) -> None:
+    """Improve the template in its repository: :data:`TEMPLATE_LINE` joins the generated
+    ``.gitignore``; committed."""
+    gitignore = template / "{{cookiecutter.backend_name}}" / ".gitignore"
+    with open(gitignore, "a", encoding="utf-8") as stream:
+        stream.write(TEMPLATE_LINE + "\n")
+    commit(template, "a template improvement")
 
 
 def check_update_path(workdir: Path) -> None:
     """Create, edit, update (see the module docstring); raise SystemExit on a failure."""
     cruft = [sys.executable, "-m", "cruft"]
-    template = _template_repository(workdir / "template")
+    template = template_repository(workdir / "template")
     output = workdir / "projects"
     output.mkdir()
-    _run([*cruft, "create", "--no-input", "--output-dir", str(output), str(template)], workdir)
+    run_quietly(
+        [*cruft, "create", "--no-input", "--output-dir", str(output), str(template)], workdir
+    )
     project = output / "my_engine"
     state = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
     if state.get("template") != str(template):
         raise SystemExit(f".cruft.json does not name the template: {state}")
-    _run(["git", "init", "--quiet", "--initial-branch", "main"], project)
-    _commit(project, "generated")
+    run_quietly(["git", "init", "--quiet", "--initial-branch", "main"], project)
+    commit(project, "generated")
     with open(project / "expected-failures.txt", "a", encoding="utf-8") as stream:
         stream.write(PROJECT_LINE + "\n")
-    _commit(project, "the project's own edit")
-    if _run([*cruft, "check"], project, check=False).returncode != 0:
+    commit(project, "the project's own edit")
+    if run_quietly([*cruft, "check"], project, check=False).returncode != 0:
         raise SystemExit("cruft check: a fresh project was reported out of date")
 
-    gitignore = template / "{{cookiecutter.backend_name}}" / ".gitignore"
-    with open(gitignore, "a", encoding="utf-8") as stream:
-        stream.write(TEMPLATE_LINE + "\n")
-    _commit(template, "a template improvement")
-    if _run([*cruft, "check"], project, check=False).returncode == 0:
+    change_template(template)
+    if run_quietly([*cruft, "check"], project, check=False).returncode == 0:
         raise SystemExit("cruft check did not report the template change")
-    _run([*cruft, "update", "--skip-apply-ask", "--allow-untracked-files"], project)
+    run_quietly([*cruft, "update", "--skip-apply-ask", "--allow-untracked-files"], project)
     if TEMPLATE_LINE not in (project / ".gitignore").read_text(encoding="utf-8"):
         raise SystemExit("cruft update did not bring the template change")
     if PROJECT_LINE not in (project / "expected-failures.txt").read_text(encoding="utf-8"):
         raise SystemExit("cruft update lost the project's own edit")
-    _commit(project, "template update")
-    if _run([*cruft, "check"], project, check=False).returncode != 0:
+    commit(project, "template update")
+    if run_quietly([*cruft, "check"], project, check=False).returncode != 0:
         raise SystemExit("cruft check: the updated project is still reported out of date")
     print("update path OK: cruft create, check, update (template change in, own edit kept)")
 
