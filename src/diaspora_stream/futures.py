@@ -110,6 +110,8 @@ class Completion:
 
 
 def _timeout_seconds(timeout_ms: Any) -> float | None:
+    if type(timeout_ms) is int:  # the common case, checked first (a bool is not an int here)
+        return None if timeout_ms < 0 else timeout_ms / 1000.0
     if (
         isinstance(timeout_ms, bool)
         or not isinstance(timeout_ms, (int, float))

@@ -23,13 +23,14 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ...backend.full import ConsumerInterface
-from ...backend.pulls import pull_future
+from ...backend.pulls import PendingPull
 from ...event import Event
 from ...exceptions import ClosedError, UnsupportedError
-from ...futures import FutureEvent
+from ...futures import Completion, FutureEvent
 from .calls import completed
 from .data import ConsumerFunctions
 
@@ -61,7 +62,7 @@ class BindingConsumer(ConsumerInterface):
     ) -> None:
         self._topic = topic
         self._name = name
-        self._functions = functions
+        self._data = functions.data
         self._acknowledgements = acknowledgements
         self._errors = topic.errors
         if len(partitions) == 1:
@@ -84,11 +85,11 @@ class BindingConsumer(ConsumerInterface):
             return None
         return Event(
             foreign.metadata,
-            self._functions.data(foreign),
+            self._data(foreign),
             int(event_id),
             dict(foreign.partition),
             partition,
-            self._acknowledger(foreign),
+            partial(self._acknowledge, foreign) if self._acknowledgements else self._refuse,
         )
 
     def _refuse(self, partition: int, event_id: int) -> None:
@@ -97,29 +98,62 @@ class BindingConsumer(ConsumerInterface):
             f"{self._topic.backend!r} (binding driver option 'capabilities')"
         )
 
-    def _acknowledger(self, foreign: Any) -> Callable[[int, int], None]:
-        if not self._acknowledgements:
-            return self._refuse
-        return lambda partition, event_id: self._errors.call(foreign.acknowledge)
+    def _acknowledge(self, foreign: Any, partition: int, event_id: int) -> None:
+        self._errors.call(foreign.acknowledge)
 
     # -------------------------------------------------------------------- pull
 
     def pull(self) -> FutureEvent:
         if self._closed:
             raise ClosedError(f"Consumer {self._name!r} is closed")
-        return pull_future(self._claim)
+        try:
+            event = self._claim_at_once()
+        except Exception as error:  # noqa: BLE001 - raised by wait, as pull_future does
+            return FutureEvent(Completion.failed(error))
+        if event is None:
+            return FutureEvent(PendingPull(self._claim))
+        return FutureEvent(Completion.resolved(event))
+
+    def _claim_at_once(self) -> Event | None:
+        """``_claim`` with a deadline already past (what :func:`pull_future` does first), in
+        one step when there is one foreign consumer: its first round, inline."""
+        sources = self._sources
+        if len(sources) != 1 or not self._lock.acquire(False):
+            return self._claim(0.0)
+        try:
+            if self._closed:
+                self._drop()
+                raise ClosedError(f"Consumer {self._name!r} is closed")
+            partition, source = sources[0]
+            future = self._pending.pop(partition, None)
+            if future is None:
+                future = source.pull()
+            result = future.wait(timeout_ms=1)
+            if result is None and not completed(future):
+                self._pending[partition] = future
+                return None
+            return self.event(partition, result)
+        except self._errors.foreign as error:
+            raise self._errors.translate(error) from error
+        finally:
+            self._lock.release()
 
     def _claim(self, deadline: float | None) -> Event | None:
         """The next event, waiting until ``deadline`` at most (``None``: no limit)."""
-        timeout = -1 if deadline is None else max(0.0, deadline - time.monotonic())
-        if not self._lock.acquire(timeout=timeout):
-            return None
+        lock = self._lock
+        if not lock.acquire(False):
+            if deadline is None:
+                lock.acquire()
+            else:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not lock.acquire(timeout=remaining):
+                    return None
         try:
             return self._claim_locked(deadline)
         except self._errors.foreign as error:
             raise self._errors.translate(error) from error
         finally:
-            self._lock.release()
+            lock.release()
 
     def _claim_locked(self, deadline: float | None) -> Event | None:
         pause = _PAUSE_MIN_S
@@ -143,24 +177,34 @@ class BindingConsumer(ConsumerInterface):
         """Ask each foreign consumer once, in turn; return an event (or ``None``) and whether
         some foreign pull was waited on. In the ``first`` round of a claim every pending foreign
         pull is waited on, 1 ms at least, even past the deadline: the binding cannot poll, and
-        some implementations only look for an event while a pull is waited on."""
-        count = len(self._sources)
+        some implementations only look for an event while a pull is waited on. (A completed
+        foreign pull returns at once from that wait: the first round does not ask ``completed``
+        before it, and counts as waited only the pulls that are still pending after it.)"""
+        sources = self._sources
+        pending = self._pending
+        count = len(sources)
         waited = False
         for step in range(count):
             index = (self._next + step) % count
-            partition, source = self._sources[index]
-            future = self._pending.pop(partition, None)
+            partition, source = sources[index]
+            future = pending.pop(partition, None)
             if future is None:
                 future = source.pull()
-            if not completed(future):
-                wait_ms = self._wait_ms(deadline, count, first)
+            if first:
+                result = future.wait(timeout_ms=self._wait_ms(deadline, count, True))
+                if result is None and not completed(future):
+                    waited = True
+                    pending[partition] = future
+                    continue
+            elif not completed(future):
+                wait_ms = self._wait_ms(deadline, count, False)
                 if wait_ms == 0:
-                    self._pending[partition] = future
+                    pending[partition] = future
                     continue
                 waited = True
                 result = future.wait(timeout_ms=wait_ms)
                 if result is None and not completed(future):
-                    self._pending[partition] = future
+                    pending[partition] = future
                     continue
             else:
                 result = future.wait(timeout_ms=-1)
@@ -185,7 +229,7 @@ class BindingConsumer(ConsumerInterface):
         # The binding has no unsubscribe: dropping the foreign consumers is the C++ one. A wait
         # in progress sees the flag within _CLOSE_CHECK_S and drops them itself.
         self._closed = True
-        if self._lock.acquire(blocking=False):
+        if self._lock.acquire(False):
             try:
                 self._drop()
             finally:
