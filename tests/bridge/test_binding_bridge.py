@@ -13,6 +13,7 @@ import pytest
 from diaspora_stream.api import (
     ByteArrayAllocator,
     Driver,
+    FutureUint,
     InvalidMetadata,
     UnsupportedError,
     Validator,
@@ -131,6 +132,29 @@ def test_a_validator_rejection_is_invalid_metadata() -> None:
     with pytest.raises(InvalidMetadata):
         rejected.wait(5000)
     assert accepted.wait(5000) is not None
+
+
+def test_push_and_pull_futures_keep_their_public_face() -> None:
+    """A push future is a FutureUint (made lazily over the foreign one); a pull that finds
+    nothing gives a pending future that delivers an event pushed later, and a pending future
+    dropped after a timeout loses nothing."""
+    topic = _topic(bridged())
+    consumer = topic.consumer("c")
+    dropped = consumer.pull()
+    assert dropped.wait(0) is None and not dropped.completed
+    del dropped
+    pending = consumer.pull()
+    producer = topic.producer(batch_size=8)
+    first, second = producer.push({"i": 0}, b"a"), producer.push({"i": 1}, b"bc")
+    assert isinstance(first, FutureUint) and repr(first).startswith("<FutureUint ")
+    assert producer.flush().wait(5000)
+    assert first.completed and repr(first) == "<FutureUint completed>"
+    assert (first.wait(0), second.wait(), second.wait(0)) == (0, 1, 1)
+    event = pending.wait(5000)
+    assert event is not None and (event.event_id, event.metadata) == (0, {"i": 0})
+    assert bytes(event.data[0]) == b"a" and pending.wait(0) is event
+    following = consumer.pull()
+    assert following.completed and following.wait(0).metadata == {"i": 1}
 
 
 def test_closed_objects_raise() -> None:
