@@ -201,6 +201,9 @@ class FutureEvent(_Future[Any]):
     def wait(self, timeout_ms: int = -1) -> Any:
         """Return the next :class:`~diaspora_stream.api.Event`, or ``None`` when no event is
         available within ``timeout_ms``."""
-        if not self._completion.wait(timeout_ms):
+        completion = self._completion
+        if completion._done and completion._error is None and type(timeout_ms) is int:
+            return completion.value  # already there: what Completion.wait would conclude
+        if not completion.wait(timeout_ms):
             return None
-        return self._completion.value
+        return completion.value

@@ -27,7 +27,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ...backend.full import ConsumerInterface
-from ...backend.pulls import PendingPull
+from ...backend.pulls import PendingPull, pull_future
 from ...event import Event
 from ...exceptions import ClosedError, UnsupportedError
 from ...futures import Completion, FutureEvent
@@ -106,37 +106,34 @@ class BindingConsumer(ConsumerInterface):
     def pull(self) -> FutureEvent:
         if self._closed:
             raise ClosedError(f"Consumer {self._name!r} is closed")
+        sources = self._sources
+        if len(sources) != 1 or not self._lock.acquire(False):
+            return pull_future(self._claim)
+        # One foreign consumer, free: pull_future's first claim (deadline already past) in one
+        # step, as the first round of _claim_locked does it.
         try:
-            event = self._claim_at_once()
+            try:
+                if self._closed:
+                    self._drop()
+                    raise ClosedError(f"Consumer {self._name!r} is closed")
+                partition, source = sources[0]
+                future = self._pending.pop(partition, None)
+                if future is None:
+                    future = source.pull()
+                result = future.wait(timeout_ms=1)
+                if result is None and not completed(future):
+                    self._pending[partition] = future
+                    return FutureEvent(PendingPull(self._claim))
+                event = self.event(partition, result)
+            except self._errors.foreign as error:
+                raise self._errors.translate(error) from error
+            finally:
+                self._lock.release()
         except Exception as error:  # noqa: BLE001 - raised by wait, as pull_future does
             return FutureEvent(Completion.failed(error))
         if event is None:
             return FutureEvent(PendingPull(self._claim))
         return FutureEvent(Completion.resolved(event))
-
-    def _claim_at_once(self) -> Event | None:
-        """``_claim`` with a deadline already past (what :func:`pull_future` does first), in
-        one step when there is one foreign consumer: its first round, inline."""
-        sources = self._sources
-        if len(sources) != 1 or not self._lock.acquire(False):
-            return self._claim(0.0)
-        try:
-            if self._closed:
-                self._drop()
-                raise ClosedError(f"Consumer {self._name!r} is closed")
-            partition, source = sources[0]
-            future = self._pending.pop(partition, None)
-            if future is None:
-                future = source.pull()
-            result = future.wait(timeout_ms=1)
-            if result is None and not completed(future):
-                self._pending[partition] = future
-                return None
-            return self.event(partition, result)
-        except self._errors.foreign as error:
-            raise self._errors.translate(error) from error
-        finally:
-            self._lock.release()
 
     def _claim(self, deadline: float | None) -> Event | None:
         """The next event, waiting until ``deadline`` at most (``None``: no limit)."""
