@@ -13,6 +13,7 @@ import pytest
 from diaspora_stream.api import (
     ByteArrayAllocator,
     Driver,
+    Event,
     FutureUint,
     InvalidMetadata,
     UnsupportedError,
@@ -90,6 +91,23 @@ def test_declared_acknowledgements_reach_the_foreign_driver() -> None:
             event.acknowledge()
     again = sorted((e.partition_index, e.event_id) for e in topic.consumer("c").events(200))
     assert again == [(0, 1), (1, 1)]
+
+
+def test_bridged_events_read_their_fields_when_asked_and_keep_them() -> None:
+    """Fields of a bridged event are read from the foreign event on first access, then kept
+    and assignable, as on any Event."""
+    topic = _topic(bridged(capabilities={"acknowledgements": True}))
+    _push(topic, [({"i": 0}, b"ab"), ({"i": 1}, b"c")])
+    first = topic.consumer("c").pull().wait(5000)
+    assert isinstance(first, Event) and "id=0" in repr(first)
+    assert (first.event_id, first.partition_index, first.partition) == (0, 0, {})
+    assert first.metadata == {"i": 0} and first.metadata is first.metadata
+    assert [bytes(b) for b in first.data] == [b"ab"] and first.data is first.data
+    first.metadata, first.partition = {"j": 1}, {"p": 2}
+    assert (first.metadata, first.partition) == ({"j": 1}, {"p": 2})
+    first.acknowledge()
+    resumed = topic.consumer("c").pull().wait(5000)
+    assert (resumed.event_id, resumed.metadata) == (1, {"i": 1})
 
 
 def test_absent_acknowledgements_raise_unsupported() -> None:

@@ -23,7 +23,6 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ...backend.full import ConsumerInterface
@@ -33,6 +32,7 @@ from ...exceptions import ClosedError, UnsupportedError
 from ...futures import Completion, FutureEvent
 from .calls import completed
 from .data import ConsumerFunctions
+from .events import ForeignEvent
 
 if TYPE_CHECKING:
     from .topic import BindingTopic
@@ -63,7 +63,7 @@ class BindingConsumer(ConsumerInterface):
         self._topic = topic
         self._name = name
         self._data = functions.data
-        self._acknowledgements = acknowledgements
+        self._acknowledge = self._acknowledge_foreign if acknowledgements else self._refuse
         self._errors = topic.errors
         if len(partitions) == 1:
             self._sources: list[tuple[int, Any]] = [(0, make(targets))]
@@ -77,28 +77,22 @@ class BindingConsumer(ConsumerInterface):
     # ------------------------------------------------------------------ events
 
     def event(self, partition: int, foreign: Any) -> Event | None:
-        """Our event for a foreign one (``None`` for the "no more events" sentinel)."""
+        """Our event for a foreign one (``None`` for the "no more events" sentinel); its
+        fields are read from the foreign event when first asked for (:mod:`.events`)."""
         if foreign is None:
             return None
         event_id = foreign.event_id
         if event_id is None:
             return None
-        return Event(
-            foreign.metadata,
-            self._data(foreign),
-            int(event_id),
-            dict(foreign.partition),
-            partition,
-            partial(self._acknowledge, foreign) if self._acknowledgements else self._refuse,
-        )
+        return ForeignEvent(foreign, int(event_id), partition, self._data, self._acknowledge)
 
-    def _refuse(self, partition: int, event_id: int) -> None:
+    def _refuse(self, foreign: Any) -> None:
         raise UnsupportedError(
             f"acknowledgements are declared absent for the bridged backend "
             f"{self._topic.backend!r} (binding driver option 'capabilities')"
         )
 
-    def _acknowledge(self, foreign: Any, partition: int, event_id: int) -> None:
+    def _acknowledge_foreign(self, foreign: Any) -> None:
         self._errors.call(foreign.acknowledge)
 
     # -------------------------------------------------------------------- pull
