@@ -17,36 +17,25 @@ from ...event import Event
 
 __all__ = ["ForeignEvent"]
 
-#: ``acknowledge(foreign_event)``, or ``None`` when acknowledgements are refused.
-Acknowledge = Callable[[Any], None]
-
-
-def _lazy(name: str, read: Callable[[ForeignEvent], Any]) -> Any:
-    """A property over the base class's slot ``name``, filled by ``read`` on first access."""
-    slot = Event.__dict__[name]
-
-    def get(self: ForeignEvent) -> Any:
-        try:
-            return slot.__get__(self, Event)
-        except AttributeError:
-            value = read(self)
-            slot.__set__(self, value)
-            return value
-
-    def set_(self: ForeignEvent, value: Any) -> None:
-        slot.__set__(self, value)
-
-    return property(get, set_, doc=f"The event's ``{name}`` (read when first asked for).")
-
-
-def _or_empty(data: Any) -> Any:
-    return data if data is not None else []
+#: What a field holds until it is read.
+_UNREAD: Any = object()
 
 
 class ForeignEvent(Event):
-    """An :class:`~diaspora_stream.event.Event` pulled through the bridge."""
+    """An :class:`~diaspora_stream.event.Event` pulled through the bridge.
 
-    __slots__ = ("_acknowledge_foreign", "_data_of", "_foreign")
+    ``data_of(foreign)`` gives our ``data`` for the foreign event; ``acknowledge(foreign)``
+    acknowledges it (or refuses to).
+    """
+
+    __slots__ = (
+        "_acknowledge_foreign",
+        "_data_of",
+        "_foreign",
+        "_foreign_data",
+        "_foreign_metadata",
+        "_foreign_partition",
+    )
 
     def __init__(
         self,
@@ -54,7 +43,7 @@ class ForeignEvent(Event):
         event_id: int,
         partition_index: int,
         data_of: Callable[[Any], Any],
-        acknowledge: Acknowledge,
+        acknowledge: Callable[[Any], None],
     ) -> None:
         # Event.__init__ is not called: it would read every field now.
         self._foreign = foreign
@@ -63,10 +52,46 @@ class ForeignEvent(Event):
         self._data_of = data_of
         self._acknowledge_foreign = acknowledge
         self._acknowledger = None
+        self._foreign_metadata = self._foreign_data = self._foreign_partition = _UNREAD
 
-    metadata = _lazy("metadata", lambda self: self._foreign.metadata)
-    data = _lazy("data", lambda self: _or_empty(self._data_of(self._foreign)))
-    partition = _lazy("partition", lambda self: dict(self._foreign.partition))
+    @property
+    def metadata(self) -> Any:
+        """The event's metadata (read from the foreign event when first asked for)."""
+        value = self._foreign_metadata
+        if value is _UNREAD:
+            value = self._foreign_metadata = self._foreign.metadata
+        return value
+
+    @metadata.setter
+    def metadata(self, value: Any) -> None:
+        self._foreign_metadata = value
+
+    @property
+    def data(self) -> Any:
+        """The event's data buffers (read from the foreign event when first asked for)."""
+        value = self._foreign_data
+        if value is _UNREAD:
+            value = self._data_of(self._foreign)
+            if value is None:
+                value = []
+            self._foreign_data = value
+        return value
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._foreign_data = value
+
+    @property
+    def partition(self) -> Any:
+        """The JSON object describing the event's partition (read when first asked for)."""
+        value = self._foreign_partition
+        if value is _UNREAD:
+            value = self._foreign_partition = dict(self._foreign.partition)
+        return value
+
+    @partition.setter
+    def partition(self, value: Any) -> None:
+        self._foreign_partition = value
 
     def acknowledge(self) -> None:
         """Acknowledge through the foreign event (its own ``acknowledge()``)."""
