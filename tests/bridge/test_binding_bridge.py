@@ -110,6 +110,23 @@ def test_bridged_events_read_their_fields_when_asked_and_keep_them() -> None:
     assert (resumed.event_id, resumed.metadata) == (1, {"i": 1})
 
 
+def test_a_foreign_error_reading_a_field_becomes_ours(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pydiaspora_stream_api as binding
+
+    topic = _topic(bridged())
+    _push(topic, [({"i": 0}, b"")])
+    event = topic.consumer("c").pull().wait(5000)
+
+    def fail(self: Any) -> Any:
+        raise binding.Exception("cannot convert the metadata")
+
+    monkeypatch.setattr(binding.Event, "metadata", property(fail))
+    with pytest.raises(DiasporaException, match="cannot convert the metadata") as raised:
+        _ = event.metadata
+    assert not isinstance(raised.value, binding.Exception)
+    assert isinstance(raised.value.__cause__, binding.Exception)
+
+
 def test_absent_acknowledgements_raise_unsupported() -> None:
     topic = _topic(bridged())
     _push(topic, [({}, b"")])

@@ -32,7 +32,7 @@ from ...exceptions import ClosedError, UnsupportedError
 from ...futures import Completion, FutureEvent
 from .calls import completed
 from .data import ConsumerFunctions
-from .events import ForeignEvent
+from .events import ForeignEvent, ForeignFields
 
 if TYPE_CHECKING:
     from .topic import BindingTopic
@@ -62,9 +62,12 @@ class BindingConsumer(ConsumerInterface):
     ) -> None:
         self._topic = topic
         self._name = name
-        self._data = functions.data
-        self._acknowledge = self._acknowledge_foreign if acknowledgements else self._refuse
         self._errors = topic.errors
+        self._fields = ForeignFields(
+            self._errors,
+            functions.data,
+            self._acknowledge_foreign if acknowledgements else self._refuse,
+        )
         if len(partitions) == 1:
             self._sources: list[tuple[int, Any]] = [(0, make(targets))]
         else:
@@ -84,7 +87,7 @@ class BindingConsumer(ConsumerInterface):
         event_id = foreign.event_id
         if event_id is None:
             return None
-        return ForeignEvent(foreign, int(event_id), partition, self._data, self._acknowledge)
+        return ForeignEvent(foreign, int(event_id), partition, self._fields)
 
     def _refuse(self, foreign: Any) -> None:
         raise UnsupportedError(

@@ -14,23 +14,62 @@ from collections.abc import Callable
 from typing import Any
 
 from ...event import Event
+from .calls import ErrorMap
 
-__all__ = ["ForeignEvent"]
+__all__ = ["ForeignEvent", "ForeignFields"]
 
 #: What a field holds until it is read.
 _UNREAD: Any = object()
 
 
-class ForeignEvent(Event):
-    """An :class:`~diaspora_stream.event.Event` pulled through the bridge.
+class ForeignFields:
+    """How the events of one consumer read their foreign event: the foreign module's
+    exceptions become ours, as in every other call of the bridge.
 
-    ``data_of(foreign)`` gives our ``data`` for the foreign event; ``acknowledge(foreign)``
+    ``data_of(foreign)`` gives our ``data`` for a foreign event; ``acknowledge(foreign)``
     acknowledges it (or refuses to).
     """
 
+    __slots__ = ("_data_of", "_errors", "acknowledge")
+
+    def __init__(
+        self,
+        errors: ErrorMap,
+        data_of: Callable[[Any], Any],
+        acknowledge: Callable[[Any], None],
+    ) -> None:
+        self._errors = errors
+        self._data_of = data_of
+        self.acknowledge = acknowledge
+
+    def metadata(self, foreign: Any) -> Any:
+        """The foreign event's metadata."""
+        try:
+            return foreign.metadata
+        except self._errors.foreign as error:
+            raise self._errors.translate(error) from error
+
+    def data(self, foreign: Any) -> Any:
+        """Our ``data`` for the foreign event (``[]`` when it has none)."""
+        try:
+            data = self._data_of(foreign)
+        except self._errors.foreign as error:
+            raise self._errors.translate(error) from error
+        return data if data is not None else []
+
+    def partition(self, foreign: Any) -> dict[str, Any]:
+        """The foreign event's partition description, as a dict of ours."""
+        try:
+            return dict(foreign.partition)
+        except self._errors.foreign as error:
+            raise self._errors.translate(error) from error
+
+
+class ForeignEvent(Event):
+    """An :class:`~diaspora_stream.event.Event` pulled through the bridge."""
+
     __slots__ = (
-        "_acknowledge_foreign",
-        "_data_of",
+        "_fields",
         "_foreign",
         "_foreign_data",
         "_foreign_metadata",
@@ -38,19 +77,13 @@ class ForeignEvent(Event):
     )
 
     def __init__(
-        self,
-        foreign: Any,
-        event_id: int,
-        partition_index: int,
-        data_of: Callable[[Any], Any],
-        acknowledge: Callable[[Any], None],
+        self, foreign: Any, event_id: int, partition_index: int, fields: ForeignFields
     ) -> None:
         # Event.__init__ is not called: it would read every field now.
         self._foreign = foreign
         self.event_id = event_id
         self._partition_index = partition_index
-        self._data_of = data_of
-        self._acknowledge_foreign = acknowledge
+        self._fields = fields
         self._acknowledger = None
         self._foreign_metadata = self._foreign_data = self._foreign_partition = _UNREAD
 
@@ -59,7 +92,7 @@ class ForeignEvent(Event):
         """The event's metadata (read from the foreign event when first asked for)."""
         value = self._foreign_metadata
         if value is _UNREAD:
-            value = self._foreign_metadata = self._foreign.metadata
+            value = self._foreign_metadata = self._fields.metadata(self._foreign)
         return value
 
     @metadata.setter
@@ -71,10 +104,7 @@ class ForeignEvent(Event):
         """The event's data buffers (read from the foreign event when first asked for)."""
         value = self._foreign_data
         if value is _UNREAD:
-            value = self._data_of(self._foreign)
-            if value is None:
-                value = []
-            self._foreign_data = value
+            value = self._foreign_data = self._fields.data(self._foreign)
         return value
 
     @data.setter
@@ -86,7 +116,7 @@ class ForeignEvent(Event):
         """The JSON object describing the event's partition (read when first asked for)."""
         value = self._foreign_partition
         if value is _UNREAD:
-            value = self._foreign_partition = dict(self._foreign.partition)
+            value = self._foreign_partition = self._fields.partition(self._foreign)
         return value
 
     @partition.setter
@@ -96,4 +126,4 @@ class ForeignEvent(Event):
     def acknowledge(self) -> None:
         """Acknowledge through the foreign event (its own ``acknowledge()``)."""
         if self.event_id is not None:
-            self._acknowledge_foreign(self._foreign)
+            self._fields.acknowledge(self._foreign)
