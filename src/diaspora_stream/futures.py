@@ -110,6 +110,8 @@ class Completion:
 
 
 def _timeout_seconds(timeout_ms: Any) -> float | None:
+    if type(timeout_ms) is int:  # the common case, checked first (a bool is not an int here)
+        return None if timeout_ms < 0 else timeout_ms / 1000.0
     if (
         isinstance(timeout_ms, bool)
         or not isinstance(timeout_ms, (int, float))
@@ -199,6 +201,9 @@ class FutureEvent(_Future[Any]):
     def wait(self, timeout_ms: int = -1) -> Any:
         """Return the next :class:`~diaspora_stream.api.Event`, or ``None`` when no event is
         available within ``timeout_ms``."""
-        if not self._completion.wait(timeout_ms):
+        completion = self._completion
+        if completion._done and completion._error is None and type(timeout_ms) is int:
+            return completion.value  # already there: what Completion.wait would conclude
+        if not completion.wait(timeout_ms):
             return None
-        return self._completion.value
+        return completion.value

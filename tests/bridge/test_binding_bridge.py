@@ -13,6 +13,8 @@ import pytest
 from diaspora_stream.api import (
     ByteArrayAllocator,
     Driver,
+    Event,
+    FutureUint,
     InvalidMetadata,
     UnsupportedError,
     Validator,
@@ -91,6 +93,40 @@ def test_declared_acknowledgements_reach_the_foreign_driver() -> None:
     assert again == [(0, 1), (1, 1)]
 
 
+def test_bridged_events_read_their_fields_when_asked_and_keep_them() -> None:
+    """Fields of a bridged event are read from the foreign event on first access, then kept
+    and assignable, as on any Event."""
+    topic = _topic(bridged(capabilities={"acknowledgements": True}))
+    _push(topic, [({"i": 0}, b"ab"), ({"i": 1}, b"c")])
+    first = topic.consumer("c").pull().wait(5000)
+    assert isinstance(first, Event) and "id=0" in repr(first)
+    assert (first.event_id, first.partition_index, first.partition) == (0, 0, {})
+    assert first.metadata == {"i": 0} and first.metadata is first.metadata
+    assert [bytes(b) for b in first.data] == [b"ab"] and first.data is first.data
+    first.metadata, first.partition = {"j": 1}, {"p": 2}
+    assert (first.metadata, first.partition) == ({"j": 1}, {"p": 2})
+    first.acknowledge()
+    resumed = topic.consumer("c").pull().wait(5000)
+    assert (resumed.event_id, resumed.metadata) == (1, {"i": 1})
+
+
+def test_a_foreign_error_reading_a_field_becomes_ours(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pydiaspora_stream_api as binding
+
+    topic = _topic(bridged())
+    _push(topic, [({"i": 0}, b"")])
+    event = topic.consumer("c").pull().wait(5000)
+
+    def fail(self: Any) -> Any:
+        raise binding.Exception("cannot convert the metadata")
+
+    monkeypatch.setattr(binding.Event, "metadata", property(fail))
+    with pytest.raises(DiasporaException, match="cannot convert the metadata") as raised:
+        _ = event.metadata
+    assert not isinstance(raised.value, binding.Exception)
+    assert isinstance(raised.value.__cause__, binding.Exception)
+
+
 def test_absent_acknowledgements_raise_unsupported() -> None:
     topic = _topic(bridged())
     _push(topic, [({}, b"")])
@@ -131,6 +167,29 @@ def test_a_validator_rejection_is_invalid_metadata() -> None:
     with pytest.raises(InvalidMetadata):
         rejected.wait(5000)
     assert accepted.wait(5000) is not None
+
+
+def test_push_and_pull_futures_keep_their_public_face() -> None:
+    """A push future is a FutureUint (made lazily over the foreign one); a pull that finds
+    nothing gives a pending future that delivers an event pushed later, and a pending future
+    dropped after a timeout loses nothing."""
+    topic = _topic(bridged())
+    consumer = topic.consumer("c")
+    dropped = consumer.pull()
+    assert dropped.wait(0) is None and not dropped.completed
+    del dropped
+    pending = consumer.pull()
+    producer = topic.producer(batch_size=8)
+    first, second = producer.push({"i": 0}, b"a"), producer.push({"i": 1}, b"bc")
+    assert isinstance(first, FutureUint) and repr(first).startswith("<FutureUint ")
+    assert producer.flush().wait(5000)
+    assert first.completed and repr(first) == "<FutureUint completed>"
+    assert (first.wait(0), second.wait(), second.wait(0)) == (0, 1, 1)
+    event = pending.wait(5000)
+    assert event is not None and (event.event_id, event.metadata) == (0, {"i": 0})
+    assert bytes(event.data[0]) == b"a" and pending.wait(0) is event
+    following = consumer.pull()
+    assert following.completed and following.wait(0).metadata == {"i": 1}
 
 
 def test_closed_objects_raise() -> None:

@@ -65,24 +65,25 @@ def completed(foreign_future: Any) -> bool:
 class ForeignCompletion(Completion):
     """A :class:`~diaspora_stream.futures.Completion` over a foreign future.
 
-    ``outcome(result)`` turns what the foreign ``wait`` returned into ``(complete, value)``:
-    ``complete`` False means "not within the timeout" (the foreign ``None``/``False``). Each
-    ``wait`` asks the foreign future again (its errors, and its quirks when waited on twice, show
+    Subclasses say with :meth:`outcome` what the foreign ``wait`` result means. Each ``wait``
+    asks the foreign future again (its errors, and its quirks when waited on twice, show
     through); a value once obtained is kept. Subclasses may re-type errors with :meth:`retype`.
     """
 
-    __slots__ = ("_errors", "_foreign", "_outcome")
+    __slots__ = ("_errors", "_foreign")
 
-    def __init__(
-        self, foreign: Any, outcome: Callable[[Any], tuple[bool, Any]], errors: ErrorMap
-    ) -> None:
-        # Completion.__init__ is not called: push creates one of these per event, and only
-        # _done and value are used (wait and done are this class's own).
+    def __init__(self, foreign: Any, errors: ErrorMap) -> None:
+        # Completion.__init__ is not called: only _done and value are used (wait and done are
+        # this class's own).
         self._done = False
         self.value = None
         self._foreign = foreign
-        self._outcome = outcome
         self._errors = errors
+
+    def outcome(self, result: Any) -> tuple[bool, Any]:
+        """``(complete, value)`` for what the foreign ``wait`` returned: ``complete`` False
+        means "not within the timeout" (the foreign ``None``/``False``)."""
+        raise NotImplementedError
 
     @property
     def done(self) -> bool:
@@ -104,7 +105,7 @@ class ForeignCompletion(Completion):
             result = self._foreign.wait(timeout_ms=foreign_ms)
         except BaseException as error:  # translated and re-raised
             raise self.retype(self._errors.translate(error)) from error
-        complete, value = self._outcome(result)
+        complete, value = self.outcome(result)
         if complete:
             self.value = value
             self._done = True

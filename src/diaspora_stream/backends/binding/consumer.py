@@ -26,12 +26,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ...backend.full import ConsumerInterface
-from ...backend.pulls import pull_future
+from ...backend.pulls import PendingPull, pull_future
 from ...event import Event
 from ...exceptions import ClosedError, UnsupportedError
-from ...futures import FutureEvent
+from ...futures import Completion, FutureEvent
 from .calls import completed
 from .data import ConsumerFunctions
+from .events import ForeignEvent, ForeignFields
 
 if TYPE_CHECKING:
     from .topic import BindingTopic
@@ -61,9 +62,12 @@ class BindingConsumer(ConsumerInterface):
     ) -> None:
         self._topic = topic
         self._name = name
-        self._functions = functions
-        self._acknowledgements = acknowledgements
         self._errors = topic.errors
+        self._fields = ForeignFields(
+            self._errors,
+            functions.data,
+            self._acknowledge_foreign if acknowledgements else self._refuse,
+        )
         if len(partitions) == 1:
             self._sources: list[tuple[int, Any]] = [(0, make(targets))]
         else:
@@ -76,50 +80,74 @@ class BindingConsumer(ConsumerInterface):
     # ------------------------------------------------------------------ events
 
     def event(self, partition: int, foreign: Any) -> Event | None:
-        """Our event for a foreign one (``None`` for the "no more events" sentinel)."""
+        """Our event for a foreign one (``None`` for the "no more events" sentinel); its
+        fields are read from the foreign event when first asked for (:mod:`.events`)."""
         if foreign is None:
             return None
         event_id = foreign.event_id
         if event_id is None:
             return None
-        return Event(
-            foreign.metadata,
-            self._functions.data(foreign),
-            int(event_id),
-            dict(foreign.partition),
-            partition,
-            self._acknowledger(foreign),
-        )
+        return ForeignEvent(foreign, int(event_id), partition, self._fields)
 
-    def _refuse(self, partition: int, event_id: int) -> None:
+    def _refuse(self, foreign: Any) -> None:
         raise UnsupportedError(
             f"acknowledgements are declared absent for the bridged backend "
             f"{self._topic.backend!r} (binding driver option 'capabilities')"
         )
 
-    def _acknowledger(self, foreign: Any) -> Callable[[int, int], None]:
-        if not self._acknowledgements:
-            return self._refuse
-        return lambda partition, event_id: self._errors.call(foreign.acknowledge)
+    def _acknowledge_foreign(self, foreign: Any) -> None:
+        self._errors.call(foreign.acknowledge)
 
     # -------------------------------------------------------------------- pull
 
     def pull(self) -> FutureEvent:
         if self._closed:
             raise ClosedError(f"Consumer {self._name!r} is closed")
-        return pull_future(self._claim)
+        sources = self._sources
+        if len(sources) != 1 or not self._lock.acquire(False):
+            return pull_future(self._claim)
+        # One foreign consumer, free: pull_future's first claim (deadline already past) in one
+        # step, as the first round of _claim_locked does it.
+        try:
+            try:
+                if self._closed:
+                    self._drop()
+                    raise ClosedError(f"Consumer {self._name!r} is closed")
+                partition, source = sources[0]
+                future = self._pending.pop(partition, None)
+                if future is None:
+                    future = source.pull()
+                result = future.wait(timeout_ms=1)
+                if result is None and not completed(future):
+                    self._pending[partition] = future
+                    return FutureEvent(PendingPull(self._claim))
+                event = self.event(partition, result)
+            except self._errors.foreign as error:
+                raise self._errors.translate(error) from error
+            finally:
+                self._lock.release()
+        except Exception as error:  # noqa: BLE001 - raised by wait, as pull_future does
+            return FutureEvent(Completion.failed(error))
+        if event is None:
+            return FutureEvent(PendingPull(self._claim))
+        return FutureEvent(Completion.resolved(event))
 
     def _claim(self, deadline: float | None) -> Event | None:
         """The next event, waiting until ``deadline`` at most (``None``: no limit)."""
-        timeout = -1 if deadline is None else max(0.0, deadline - time.monotonic())
-        if not self._lock.acquire(timeout=timeout):
-            return None
+        lock = self._lock
+        if not lock.acquire(False):
+            if deadline is None:
+                lock.acquire()
+            else:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not lock.acquire(timeout=remaining):
+                    return None
         try:
             return self._claim_locked(deadline)
         except self._errors.foreign as error:
             raise self._errors.translate(error) from error
         finally:
-            self._lock.release()
+            lock.release()
 
     def _claim_locked(self, deadline: float | None) -> Event | None:
         pause = _PAUSE_MIN_S
@@ -143,24 +171,34 @@ class BindingConsumer(ConsumerInterface):
         """Ask each foreign consumer once, in turn; return an event (or ``None``) and whether
         some foreign pull was waited on. In the ``first`` round of a claim every pending foreign
         pull is waited on, 1 ms at least, even past the deadline: the binding cannot poll, and
-        some implementations only look for an event while a pull is waited on."""
-        count = len(self._sources)
+        some implementations only look for an event while a pull is waited on. (A completed
+        foreign pull returns at once from that wait: the first round does not ask ``completed``
+        before it, and counts as waited only the pulls that are still pending after it.)"""
+        sources = self._sources
+        pending = self._pending
+        count = len(sources)
         waited = False
         for step in range(count):
             index = (self._next + step) % count
-            partition, source = self._sources[index]
-            future = self._pending.pop(partition, None)
+            partition, source = sources[index]
+            future = pending.pop(partition, None)
             if future is None:
                 future = source.pull()
-            if not completed(future):
-                wait_ms = self._wait_ms(deadline, count, first)
+            if first:
+                result = future.wait(timeout_ms=self._wait_ms(deadline, count, True))
+                if result is None and not completed(future):
+                    waited = True
+                    pending[partition] = future
+                    continue
+            elif not completed(future):
+                wait_ms = self._wait_ms(deadline, count, False)
                 if wait_ms == 0:
-                    self._pending[partition] = future
+                    pending[partition] = future
                     continue
                 waited = True
                 result = future.wait(timeout_ms=wait_ms)
                 if result is None and not completed(future):
-                    self._pending[partition] = future
+                    pending[partition] = future
                     continue
             else:
                 result = future.wait(timeout_ms=-1)
@@ -185,7 +223,7 @@ class BindingConsumer(ConsumerInterface):
         # The binding has no unsubscribe: dropping the foreign consumers is the C++ one. A wait
         # in progress sees the flag within _CLOSE_CHECK_S and drops them itself.
         self._closed = True
-        if self._lock.acquire(blocking=False):
+        if self._lock.acquire(False):
             try:
                 self._drop()
             finally:

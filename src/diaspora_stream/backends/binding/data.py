@@ -10,6 +10,8 @@ every implementation interprets the same way whatever its rules for stacked view
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from operator import attrgetter
 from types import ModuleType
 from typing import Any
 
@@ -33,7 +35,8 @@ class ConsumerFunctions:
     """The ``data_selector``/``data_allocator`` pair for the foreign ``consumer`` call.
 
     ``keywords`` is empty when the binding's own "whole data" overload serves (no selector, the
-    consumer allocates). ``data(event)`` is ``event.data`` in our conventions.
+    consumer allocates). ``data(event)`` is ``event.data`` in our conventions (a function chosen
+    once for the consumer).
     """
 
     def __init__(
@@ -49,6 +52,7 @@ class ConsumerFunctions:
         self.reads_data = allocator is not None
         self.owns_buffers = allocator is FULL_DATA_ALLOCATOR and selector is not None
         self.keywords: dict[str, Any] = {}
+        self.data = self._pick_data()
         if allocator is FULL_DATA_ALLOCATOR and selector is None:
             return
         # A None allocator is passed as None: no data is read, and event.data is never touched
@@ -86,11 +90,16 @@ class ConsumerFunctions:
         assert allocator is not None
         return allocator(metadata, descriptor)
 
-    def data(self, foreign_event: Any) -> Any:
-        """Our ``event.data`` for a foreign event."""
+    def _no_data(self, foreign_event: Any) -> Any:
+        return []
+
+    def _owned_data(self, foreign_event: Any) -> Any:
+        return [memoryview(buffer) for buffer in foreign_event.data]
+
+    def _pick_data(self) -> Callable[[Any], Any]:
+        """``data(event)``: our ``event.data`` for a foreign event (chosen once per consumer)."""
         if not self.reads_data:
-            return []
-        data = foreign_event.data
+            return self._no_data
         if self.owns_buffers:
-            return [memoryview(buffer) for buffer in data]
-        return data
+            return self._owned_data
+        return attrgetter("data")

@@ -16,16 +16,17 @@ if TYPE_CHECKING:
 __all__ = ["BindingProducer"]
 
 
-def _event_id(result: Any) -> tuple[bool, Any]:
-    return (False, None) if result is None else (True, int(result))
+class _FlushCompletion(ForeignCompletion):
+    """A flush's completion: the foreign ``wait`` says whether everything is stored."""
 
+    __slots__ = ()
 
-def _flushed(result: Any) -> tuple[bool, Any]:
-    return bool(result), None
+    def outcome(self, result: Any) -> tuple[bool, Any]:
+        return bool(result), None
 
 
 class _PushCompletion(ForeignCompletion):
-    """A push's completion: a failed push may be a validator's rejection."""
+    """A push's completion: the event's id; a failed push may be a validator's rejection."""
 
     __slots__ = ("_data", "_metadata", "_topic")
 
@@ -37,13 +38,45 @@ class _PushCompletion(ForeignCompletion):
         metadata: Any,
         data: tuple[memoryview, ...],
     ) -> None:
-        super().__init__(foreign, _event_id, errors)
+        # Every field is set here, without calling the base's __init__: one of these is made
+        # per pushed event.
+        self._done = False
+        self.value = None
+        self._foreign = foreign
+        self._errors = errors
         self._topic = topic
         self._metadata = metadata
         self._data = data
 
+    def outcome(self, result: Any) -> tuple[bool, Any]:
+        return (False, None) if result is None else (True, int(result))
+
     def retype(self, error: BaseException) -> BaseException:
         return self._topic.retype_push_error(self._metadata, self._data, error)
+
+
+_new_push_future = object.__new__
+
+
+class _PushFuture(FutureUint):
+    """The future of one push. Its completion, a :class:`_PushCompletion` over the foreign
+    future, is made when first asked for (``wait``, ``completed``): most push futures are
+    dropped unread, so a push makes this one object only."""
+
+    __slots__ = ("_push",)
+
+    _push: tuple[Any, ErrorMap, BindingTopic, Any, tuple[memoryview, ...]]
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for attributes not set: the base's _completion slot, until first use.
+        if name != "_completion":
+            raise AttributeError(name)
+        completion = _PushCompletion(*self._push)
+        self._completion = completion
+        return completion
+
+    def __repr__(self) -> str:
+        return f"<FutureUint {'completed' if self._completion.done else 'pending'}>"
 
 
 class BindingProducer(ProducerInterface):
@@ -68,7 +101,10 @@ class BindingProducer(ProducerInterface):
         except self._errors.foreign as error:
             raise self._errors.translate(error) from error
 
-        return FutureUint(_PushCompletion(future, self._errors, self._topic, metadata, data))
+        pushed = _new_push_future(_PushFuture)
+        pushed._position = 0
+        pushed._push = (future, self._errors, self._topic, metadata, data)
+        return pushed
 
     def flush(self) -> FutureFlushed:
         if self._foreign is None:
@@ -77,7 +113,7 @@ class BindingProducer(ProducerInterface):
 
     def _flush(self, foreign: Any) -> FutureFlushed:
         future = self._errors.call(foreign.flush)
-        return FutureFlushed(ForeignCompletion(future, _flushed, self._errors))
+        return FutureFlushed(_FlushCompletion(future, self._errors))
 
     def close(self, wait: bool = True) -> None:
         if self._foreign is None:
