@@ -61,8 +61,11 @@ def push_each(
     for index, (metadata, data, size) in enumerate(events):
         future = push(metadata, data, size, partition)
         completion = future._completion
-        if completion.done and completion._error is not None:
-            completion = Completion.failed(batch_error(index, completion._error))
+        if completion.done:  # refused at once (a component failed): name the event
+            try:
+                completion.wait(0)
+            except Exception as error:  # noqa: BLE001 - raised by the batch's wait
+                completion = Completion.failed(batch_error(index, error))
         parts.append((completion, getattr(future, "_position", 0), 1))
     return BatchFuture(parts)
 
