@@ -33,9 +33,9 @@ def batch_error(index: int, error: BaseException) -> BaseException:
     message = f"event {index} of the batch: {error}"
     try:
         indexed = type(error)(message)
-    except TypeError:  # an exception type with another constructor: keep it, add a note
+    except TypeError:  # an exception type with another constructor: keep it, new message
         indexed = error
-        indexed.add_note(message)
+        indexed.args = (message,)
     else:
         indexed.__cause__ = error
     indexed.batch_index = index  # type: ignore[attr-defined]
@@ -84,17 +84,16 @@ def normalize_batch(metadata: Any, data: Any, partition: Any) -> list[BatchEvent
         raise InvalidArgument(f"partition must be a non-negative integer, got {partition!r}")
     events: list[BatchEvent] = []
     append = events.append
-    index = 0
     try:
         if datas is None:
-            for index, item in enumerate(metadatas):
+            for item in metadatas:
                 append((_normalize_metadata(item), EMPTY_DATA, 0))
         else:
-            for index, (item, payload) in enumerate(zip(metadatas, datas, strict=True)):
+            for item, payload in zip(metadatas, datas, strict=True):
                 segments, size = _normalize_data(payload)
                 append((_normalize_metadata(item), segments, size))
     except Exception as error:  # noqa: BLE001 - re-raised with the event's index
-        raise batch_error(index, error) from error.__cause__
+        raise batch_error(len(events), error) from error.__cause__
     return events
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .backend.full import ProducerInterface
 from .backend.batching import preflight
+from .backend.full import ProducerInterface
 from .batches import BatchFuture, normalize_batch
 from .buffers import EMPTY_DATA, as_data_segments
 from .constants import Ordering
@@ -86,7 +86,11 @@ class Producer:
         return self._push(metadata, segments, size, partition)
 
     def push_many(
-        self, metadata: Sequence[Any], data: Sequence[Any] | None = None, *, partition: int | None = None
+        self,
+        metadata: Sequence[Any],
+        data: Sequence[Any] | None = None,
+        *,
+        partition: int | None = None,
     ) -> BatchFuture:
         """Push several events in one call; returns a future of their ids, in list order.
 

@@ -10,6 +10,7 @@ that a refused event leaves nothing of the batch stored.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from ..futures import Completion, _timeout_seconds
 if TYPE_CHECKING:
     from .full import ConsumerInterface, ProducerInterface, TopicHandleInterface
 
-__all__ = ["PullResult", "preflight", "pull_each", "push_each", "remaining_ms"]
+__all__ = ["PullResult", "deadline_of", "preflight", "pull_each", "push_each", "remaining_ms"]
 
 #: What a batch pull gives: the events taken, and the error that stopped it (``None``: none).
 PullResult = tuple[list[Any], "BaseException | None"]
@@ -70,11 +71,12 @@ def push_each(
     return BatchFuture(parts)
 
 
-def remaining_ms(deadline: float | None) -> float:
-    """Milliseconds left until ``deadline`` (``-1``: no deadline; ``0``: passed)."""
+def remaining_ms(deadline: float | None) -> int:
+    """Whole milliseconds left until ``deadline``, rounded up (``-1``: no deadline; ``0``:
+    passed)."""
     if deadline is None:
         return -1
-    return max(0.0, deadline - time.monotonic()) * 1000.0
+    return max(0, math.ceil((deadline - time.monotonic()) * 1000.0))
 
 
 def deadline_of(timeout_ms: Any) -> float | None:

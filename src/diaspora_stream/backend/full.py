@@ -15,12 +15,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..batches import BatchEvent, BatchFuture
 from ..components.interfaces import (
     PartitionSelectorInterface,
     SerializerInterface,
     ValidatorInterface,
 )
-from ..batches import BatchEvent, BatchFuture
 from ..exceptions import UnsupportedError
 from ..futures import FutureEvent, FutureFlushed, FutureUint
 from ..positions import PartitionPositions

@@ -92,7 +92,7 @@ def run(
     with tempfile.TemporaryDirectory(prefix="diaspora-bench-batch-") as tmp:
         driver = Driver(backend=backend, options=substitute_placeholders(options, tmp))
         try:
-            pushes = {"push": _push_loop, "push_many": _push_batch}
+            pushes: dict[str, Callable[..., None]] = {"push": _push_loop, "push_many": _push_batch}
             for rep in range(repeat):
                 order = ["push", "push_many"] if rep % 2 == 0 else ["push_many", "push"]
                 for side in order:
@@ -104,7 +104,7 @@ def run(
                         _timed(lambda t=topic, b=body: b(t, metadata, chunk), events)  # type: ignore[misc]
                     )
             source = driver.open_topic("push-0")
-            pulls = {"pull": _pull_loop, "pull_many": _pull_batch}
+            pulls: dict[str, Callable[..., None]] = {"pull": _pull_loop, "pull_many": _pull_batch}
             for rep in range(repeat):
                 order = ["pull", "pull_many"] if rep % 2 == 0 else ["pull_many", "pull"]
                 for side in order:
