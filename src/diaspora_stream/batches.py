@@ -87,7 +87,9 @@ def normalize_batch(metadata: Any, data: Any, partition: Any) -> list[BatchEvent
     try:
         if datas is None:
             for item in metadatas:
-                append((_normalize_metadata(item), EMPTY_DATA, 0))
+                if type(item) is not dict:
+                    item = _normalize_metadata(item)
+                append((item, EMPTY_DATA, 0))
         else:
             for item, payload in zip(metadatas, datas, strict=True):
                 segments, size = _normalize_data(payload)

@@ -122,7 +122,8 @@ class LogProducer(ProducerInterface):
         self.options = options
         self._log = topic.log_topic
         self._num_partitions = topic.log_topic.num_partitions
-        self._prepare = EventPreparer(topic, self._num_partitions).prepare
+        self._preparer = EventPreparer(topic, self._num_partitions)
+        self._prepare = self._preparer.prepare
         self._adaptive = batch_size == AdaptiveBatchSize
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
