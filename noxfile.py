@@ -83,10 +83,11 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks: the produce/consume round trip on files, the kafka backend against raw
-    confluent-kafka on a local broker, the mochi benchmark (on-node and TCP data paths, with
-    loopback TCP and memcpy baselines), then the workload matrix on every installed backend,
-    with raw baselines, into bench-results/ (results.json, results.md, PNG plots).
+    """Benchmarks: the produce/consume round trip on files, the batch path against the
+    push/pull loops on files, the kafka backend against raw confluent-kafka on a local broker,
+    the mochi benchmark (on-node and TCP data paths, with loopback TCP and memcpy baselines),
+    then the workload matrix on every installed backend, with raw baselines, into
+    bench-results/ (results.json, results.md, PNG plots).
 
     ``nox -s bench -- --quick`` is a smoke run; other arguments go to the matrix (see
     ``python -m diaspora_stream.bench.matrix --help``); ``--repeat N`` goes to all.
@@ -103,6 +104,12 @@ def bench(session: nox.Session) -> None:
     os.makedirs("bench-results", exist_ok=True)
     roundtrip = ["--backend", "files", "--json", "bench-results/roundtrip.json", *scale]
     session.run("python", "-m", "diaspora_stream.bench.roundtrip", *roundtrip)
+    batch = ["--json", "bench-results/batch.json"]
+    if "--quick" in args:
+        batch += ["--events", "20000", "--repeat", "1"]
+    elif "--repeat" in args and args.index("--repeat") + 1 < len(args):
+        batch += ["--repeat", args[args.index("--repeat") + 1]]
+    session.run("python", "-m", "diaspora_stream.bench.batch", *batch)
     mochi = ["--json", "bench-results/mochi.json", "--markdown", "bench-results/mochi.md"]
     if "--quick" in args:
         mochi += ["--quick", "--repeat", "1"]

@@ -860,7 +860,7 @@ def test_suite_version_is_the_distribution_version() -> None:
 
 
 @pytest.mark.parametrize(
-    ("spec", "ok"), [("==0.3.*", True), (">=0.2,<1", True), (">=9", False), ("nonsense", False)]
+    ("spec", "ok"), [("==0.4.*", True), (">=0.2,<1", True), (">=9", False), ("nonsense", False)]
 )
 def test_require_suite_version(run: Any, spec: str, ok: bool) -> None:
     """--diaspora-require-suite-version stops a run whose suite version does not match."""

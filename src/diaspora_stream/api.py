@@ -15,6 +15,7 @@ from .backend.full import (
     TopicHandleInterface,
 )
 from .backend.log import AppendRecord, LogDriver, LogTopic, StoredRecord, TopicConfig
+from .batches import BatchFuture
 from .components.builtin import register_builtin_components
 from .components.interfaces import (
     PartitionSelectorInterface,
@@ -56,6 +57,7 @@ register_builtin_components()
 __all__ = [
     "AdaptiveBatchSize",
     "AppendRecord",
+    "BatchFuture",
     "ByteArrayAllocator",
     "Capabilities",
     "ClientException",

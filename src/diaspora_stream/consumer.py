@@ -9,10 +9,11 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._args import size_argument
+from .backend.batching import deadline_of
 from .backend.full import ConsumerInterface
 from .event import Event
 from .exceptions import StopEventProcessor
-from .futures import FutureEvent
+from .futures import Completion, FutureEvent
 from .positions import partition_positions
 from .thread_pool import ThreadPool
 
@@ -32,6 +33,7 @@ class Consumer:
 
     __slots__ = (
         "__weakref__",
+        "_deferred",
         "_impl",
         "_pull",
         "batch_size",
@@ -58,6 +60,7 @@ class Consumer:
     ) -> None:
         self._impl = impl
         self._pull = impl.pull
+        self._deferred: BaseException | None = None
         self.topic = topic
         self.name = name
         self.batch_size = batch_size
@@ -73,7 +76,35 @@ class Consumer:
         After the last event of a partition marked complete, the future gives that partition's
         end-of-stream sentinel (an event whose ``event_id`` is ``None``); once every partition
         of the consumer ended, every pull gives a sentinel at once."""
+        if self._deferred is not None:  # an error a pull_many left for the next pull
+            deferred, self._deferred = self._deferred, None
+            return FutureEvent(Completion.failed(deferred))
         return self._pull()
+
+    def pull_many(self, max_events: int, *, timeout_ms: int = -1) -> list[Event]:
+        """Up to ``max_events`` events in one call: the same events, in the same order, as that
+        many :meth:`pull` calls would give.
+
+        Waits until ``max_events`` events are taken or ``timeout_ms`` passed (``-1``: no limit;
+        ``0``: only what is available now), so the list may be shorter, or empty. An
+        end-of-stream sentinel ends the list (it is its last event). An error that ``pull`` would
+        raise is raised in its turn: by this call when no event was taken before it, else by the
+        next ``pull`` or ``pull_many`` after the events taken before it are returned.
+        """
+        size_argument("max_events", max_events)
+        deadline = deadline_of(timeout_ms)
+        deferred = self._deferred
+        if deferred is not None:
+            self._deferred = None
+            raise deferred
+        if max_events == 0:
+            return []
+        events, error = self._impl.pull_many(max_events, deadline)
+        if error is not None:
+            if not events:
+                raise error
+            self._deferred = error
+        return events
 
     def _partitions(self) -> list[int]:
         return self.targets or list(range(len(self.topic.partitions)))

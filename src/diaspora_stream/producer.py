@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .backend.batching import preflight
 from .backend.full import ProducerInterface
+from .batches import BatchFuture, normalize_batch
 from .buffers import EMPTY_DATA, as_data_segments
 from .constants import Ordering
 from .exceptions import InvalidArgument
@@ -81,6 +84,31 @@ class Producer:
         ):
             raise InvalidArgument(f"partition must be a non-negative integer, got {partition!r}")
         return self._push(metadata, segments, size, partition)
+
+    def push_many(
+        self,
+        metadata: Sequence[Any],
+        data: Sequence[Any] | None = None,
+        *,
+        partition: int | None = None,
+    ) -> BatchFuture:
+        """Push several events in one call; returns a future of their ids, in list order.
+
+        ``metadata`` holds one metadata per event and ``data`` (optional) one data per event
+        (``None``: no data), each taken as :meth:`push` takes it; ``partition`` applies to every
+        event. Events are validated, placed and serialized as :meth:`push` would, one after the
+        other, and reach each partition in list order. Atomic refusal: when an event is refused
+        (bad argument, validator or serializer), nothing of the call is pushed and the error has
+        the type ``push`` would give, its message starting with ``event <index> of the batch``;
+        a bad argument raises here, a refusal by a component from ``wait``.
+        """
+        events = normalize_batch(metadata, data, partition)
+        impl = self._impl
+        if type(impl).push_many is ProducerInterface.push_many:  # the generic path
+            refused = preflight(self.topic._impl, events)
+            if refused is not None:
+                return BatchFuture.failed(refused, len(events))
+        return impl.push_many(events, partition)
 
     def flush(self) -> FutureFlushed:
         """Send every pushed event; the future completes when they are all stored, or raises

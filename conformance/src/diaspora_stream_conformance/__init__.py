@@ -10,6 +10,6 @@ from __future__ import annotations
 from .backend import BackendUnderTest
 from .levels import MAY, MUST, SHOULD, requires
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = ["MAY", "MUST", "SHOULD", "BackendUnderTest", "__version__", "requires"]

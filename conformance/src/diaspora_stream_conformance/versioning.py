@@ -1,6 +1,6 @@
 """The suite's version, and the check behind ``--diaspora-require-suite-version``.
 
-A backend pins the suite like any dependency (``diaspora-stream-conformance==0.3.*`` in its test
+A backend pins the suite like any dependency (``diaspora-stream-conformance==0.4.*`` in its test
 requirements); the option is for runs that must not silently use another version.
 """
 

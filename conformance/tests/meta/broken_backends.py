@@ -25,6 +25,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from broken_batches import BATCH_BUGS
 from broken_clients import CLIENT_BUGS
 from broken_failures import FAILURE_BUGS
 from broken_persistent import PERSISTENT_BUGS
@@ -701,6 +702,7 @@ BROKEN_BACKENDS: tuple[BrokenBackend, ...] = (
     *PERSISTENT_BUGS,
     *FAILURE_BUGS,
     *POSITION_BUGS,
+    *BATCH_BUGS,
 )
 
 #: The memory backend without a bug, reached exactly like the broken ones.

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..allocators import ByteArrayAllocator
+from ..backend.batching import PullResult
 from ..backend.full import ConsumerInterface, DataAllocator, DataSelector
 from ..backend.log import LogTopic, ReadSettings, StoredRecord
 from ..backend.pulls import pull_future
@@ -41,6 +42,7 @@ from ..futures import FutureEvent
 from ..logs import get_logger
 from ..positions import PartitionPositions, Position
 from ..thread_pool import ThreadPool
+from .batch_pull import claim_many
 
 if TYPE_CHECKING:
     from ..backend.log_adapter import LogTopicHandle
@@ -134,6 +136,11 @@ class LogConsumer(ConsumerInterface):
         if self._closed:
             raise ClosedError(f"Consumer {self.name!r} is closed; create a new consumer to pull")
         return pull_future(self._claim_until)
+
+    def pull_many(self, max_events: int, deadline: float | None) -> PullResult:
+        if self._closed:
+            raise ClosedError(f"Consumer {self.name!r} is closed; create a new consumer to pull")
+        return claim_many(self, max_events, deadline)
 
     def _claim_until(self, deadline: float | None) -> Event | None:
         """Claim the next event, polling the backend with a growing pause until ``deadline``."""

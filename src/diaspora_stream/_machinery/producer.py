@@ -29,7 +29,7 @@ import itertools
 import threading
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -37,11 +37,13 @@ from ..backend.full import ProducerInterface
 from ..backend.log import AppendRecord
 from ..backend.losses import FlushTally, LossLedger
 from ..backend.preparation import EventPreparer, component_error
+from ..batches import BatchEvent, BatchFuture
 from ..constants import AdaptiveBatchSize, Ordering
 from ..exceptions import ClosedError
 from ..exceptions import Exception as DiasporaException
 from ..futures import Completion, FutureFlushed, FutureUint
 from ..thread_pool import ThreadPool
+from .batch_push import push_batch
 
 if TYPE_CHECKING:
     from ..backend.log_adapter import LogTopicHandle
@@ -120,7 +122,8 @@ class LogProducer(ProducerInterface):
         self.options = options
         self._log = topic.log_topic
         self._num_partitions = topic.log_topic.num_partitions
-        self._prepare = EventPreparer(topic, self._num_partitions).prepare
+        self._preparer = EventPreparer(topic, self._num_partitions)
+        self._prepare = self._preparer.prepare
         self._adaptive = batch_size == AdaptiveBatchSize
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
@@ -170,6 +173,11 @@ class LogProducer(ProducerInterface):
             return FutureUint(Completion.failed(error))
         with self._lock:
             return self._add(index, AppendRecord(blob, data, data_size), None)
+
+    def push_many(self, events: Sequence[BatchEvent], partition: int | None) -> BatchFuture:
+        if self._closed:
+            raise ClosedError(f"Producer {self.name!r} is closed; create a new producer to push")
+        return push_batch(self, events, partition)
 
     def _push_async(
         self, metadata: Any, data: tuple[memoryview, ...], data_size: int, partition: int | None

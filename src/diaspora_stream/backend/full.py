@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..batches import BatchEvent, BatchFuture
 from ..components.interfaces import (
     PartitionSelectorInterface,
     SerializerInterface,
@@ -24,6 +25,7 @@ from ..exceptions import UnsupportedError
 from ..futures import FutureEvent, FutureFlushed, FutureUint
 from ..positions import PartitionPositions
 from ..thread_pool import ThreadPool
+from .batching import PullResult, pull_each, push_each
 from .capabilities import Capabilities
 
 __all__ = [
@@ -50,6 +52,14 @@ class ProducerInterface(ABC):
     ) -> FutureUint:
         """Queue one event; the future gives its id once stored."""
 
+    def push_many(self, events: Sequence[BatchEvent], partition: int | None) -> BatchFuture:
+        """Queue ``events`` (each ``(metadata, data, data_size)`` as for :meth:`push`) in order;
+        the future gives their ids. Optional: the default pushes them one by one
+        (:func:`~diaspora_stream.backend.batching.push_each`), after the public layer checked
+        them all with the topic's validator and serializer. A backend that overrides it stores
+        nothing of the call when an event is refused."""
+        return push_each(self, events, partition)
+
     @abstractmethod
     def flush(self) -> FutureFlushed:
         """Send everything pushed so far; the future completes when it is stored, and raises
@@ -67,6 +77,14 @@ class ConsumerInterface(ABC):
     @abstractmethod
     def pull(self) -> FutureEvent:
         """Future of the next event (``None`` from ``wait`` if none arrives in time)."""
+
+    def pull_many(self, max_events: int, deadline: float | None) -> PullResult:
+        """Take up to ``max_events`` events, the same ones in the same order as that many
+        :meth:`pull` calls, until ``deadline`` (``time.monotonic()`` seconds, ``None``: none);
+        stop after an end-of-stream sentinel. Returns the events and the error that stopped the
+        batch (raised by the public layer in its turn), or ``None``. Optional: the default
+        pulls one by one (:func:`~diaspora_stream.backend.batching.pull_each`)."""
+        return pull_each(self, max_events, deadline)
 
     def seek(self, positions: PartitionPositions) -> None:
         """Make each partition of ``positions`` (targets of this consumer) deliver next the event

@@ -7,6 +7,7 @@ A reader looking for the rules about threads, names or visibility finds them by 
 from __future__ import annotations
 
 from .acknowledgements import AcknowledgementRules
+from .batches import BatchRules
 from .boundaries import BoundaryRules
 from .components import ComponentRules
 from .consuming import ConsumingRules
@@ -29,6 +30,7 @@ RULE_FAMILIES: tuple[type, ...] = (
     TopicRules,
     HandleRules,
     ProducingRules,
+    BatchRules,
     VisibilityRules,
     FailureRules,
     TimeRules,
@@ -48,6 +50,7 @@ RULE_FAMILIES: tuple[type, ...] = (
 __all__ = [
     "RULE_FAMILIES",
     "AcknowledgementRules",
+    "BatchRules",
     "BoundaryRules",
     "ComponentRules",
     "ConsumingRules",

@@ -53,6 +53,9 @@ class ForeignPools:
 class _Stored:
     """A component the foreign side runs and this process cannot: its metadata only."""
 
+    #: Batch pushes cannot check events with it beforehand (backend.batching.preflight).
+    runs_in_process = False
+
     def __init__(self, metadata: dict[str, Any]) -> None:
         self._metadata = dict(metadata)
 
