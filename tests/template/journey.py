@@ -48,8 +48,8 @@ from update import (
     TEMPLATE_LINE,
     change_template,
     commit,
+    create_project,
     run_quietly,
-    template_repository,
 )
 
 __all__ = ["PERSISTENT_PATCH", "StepResult", "project_tree", "run_journey", "table"]
@@ -120,16 +120,7 @@ def project_tree(project: Path) -> set[str]:
 
 def generate(workdir: Path) -> Path:
     """Step 1: cruft create, commit, ``nox -s tests``; the missing-source message."""
-    cruft = [sys.executable, "-m", "cruft"]
-    template = template_repository(workdir / "template")
-    output = workdir / "projects"
-    output.mkdir()
-    run_quietly(
-        [*cruft, "create", "--no-input", "--output-dir", str(output), str(template)], workdir
-    )
-    project = output / PROJECT_NAME
-    run_quietly(["git", "init", "--quiet", "--initial-branch", "main"], project)
-    commit(project, "generated")
+    _template, project = create_project(workdir)
     _nox(project, "-s", "tests")
     _check_missing_source(project)
     return project

@@ -27,6 +27,7 @@ __all__ = [
     "TEMPLATE_LINE",
     "change_template",
     "check_update_path",
+    "create_project",
     "commit",
     "run_quietly",
     "template_repository",
@@ -47,6 +48,9 @@ _GIT_IDENTITY = {
     "GIT_COMMITTER_NAME": "template test",
     "GIT_COMMITTER_EMAIL": "template-test@example.org",
 }
+
+#: cruft, run by the Python that runs this module.
+CRUFT = [sys.executable, "-m", "cruft"]
 
 #: The template change (a line added to the generated .gitignore) and the project's own edit.
 TEMPLATE_LINE = "# added by a template update"
@@ -98,21 +102,29 @@ def change_template(template: Path) -> None:
     commit(template, "a template improvement")
 
 
-def check_update_path(workdir: Path) -> None:
-    """Create, edit, update (see the module docstring); raise SystemExit on a failure."""
-    cruft = [sys.executable, "-m", "cruft"]
+def create_project(workdir: Path) -> tuple[Path, Path]:
+    """``(template, project)``: a git repository of the template in ``workdir/template`` and a
+    project made from it with ``cruft create --no-input`` (default answers), committed in git
+    of its own."""
     template = template_repository(workdir / "template")
     output = workdir / "projects"
     output.mkdir()
     run_quietly(
-        [*cruft, "create", "--no-input", "--output-dir", str(output), str(template)], workdir
+        [*CRUFT, "create", "--no-input", "--output-dir", str(output), str(template)], workdir
     )
     project = output / "my_engine"
+    run_quietly(["git", "init", "--quiet", "--initial-branch", "main"], project)
+    commit(project, "generated")
+    return template, project
+
+
+def check_update_path(workdir: Path) -> None:
+    """Create, edit, update (see the module docstring); raise SystemExit on a failure."""
+    cruft = CRUFT
+    template, project = create_project(workdir)
     state = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
     if state.get("template") != str(template):
         raise SystemExit(f".cruft.json does not name the template: {state}")
-    run_quietly(["git", "init", "--quiet", "--initial-branch", "main"], project)
-    commit(project, "generated")
     with open(project / "expected-failures.txt", "a", encoding="utf-8") as stream:
         stream.write(PROJECT_LINE + "\n")
     commit(project, "the project's own edit")
