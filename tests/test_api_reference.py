@@ -34,6 +34,10 @@ from diaspora_stream.api import (
 
 MakeTopic = Callable[..., TopicHandle]
 
+#: The wait of each push in the threaded tests: the reference waits 1 s, too short on a loaded
+#: test machine (parallel workers, brokers) for a push that must succeed.
+PUSH_WAIT_MS = 10_000
+
 
 # ------------------------------------------------------------- public names (§2.1, design §3)
 
@@ -397,9 +401,9 @@ def _producer_task(
         producer = topic.producer(name)
         for i in range(count):
             if data is None:
-                event_id = producer.push(metadata(i)).wait(timeout_ms=1000)
+                event_id = producer.push(metadata(i)).wait(timeout_ms=PUSH_WAIT_MS)
             else:
-                event_id = producer.push(metadata(i), data(i)).wait(timeout_ms=1000)
+                event_id = producer.push(metadata(i), data(i)).wait(timeout_ms=PUSH_WAIT_MS)
             assert event_id is not None
         assert producer.flush().wait(timeout_ms=5000)
         return count
@@ -457,7 +461,7 @@ def test_cpp_single_producer_and_consumer_1000(make_topic: MakeTopic) -> None:
         try:
             producer = topic.producer("producer", thread_pool=topic.driver.default_thread_pool)
             for i in range(1000):
-                assert producer.push({"index": i}).wait(timeout_ms=1000) == i
+                assert producer.push({"index": i}).wait(timeout_ms=PUSH_WAIT_MS) == i
             assert producer.flush().wait(timeout_ms=5000)
         except BaseException as error:  # noqa: BLE001
             errors.append(error)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from forked_pytest import run_pytest
 
 import diaspora_stream_conformance
 from diaspora_stream.backends.memory import MemoryDriver
@@ -125,7 +126,8 @@ def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Any:
         """Run pytest with ``args`` after setting ``env``."""
         for name, value in (env or {}).items():
             monkeypatch.setenv(name, value)
-        return pytester.runpytest_subprocess(
+        return run_pytest(
+            pytester,
             "-c",
             "tox.ini",
             "--rootdir",

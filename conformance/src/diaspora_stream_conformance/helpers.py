@@ -44,6 +44,7 @@ __all__ = [
     "run_in_threads",
     "select_bytes",
     "take",
+    "wait_within",
 ]
 
 #: How long a test waits for something that must happen (an event, a flush), in ms.
@@ -89,15 +90,22 @@ class WaitOvershot(SuiteTimeout):
 def pull_within(consumer: Consumer, timeout_ms: int) -> Event | None:
     """``consumer.pull().wait(timeout_ms)``, failing with :class:`WaitOvershot` if it returns
     more than :data:`OVERSHOOT_S` seconds after its timeout."""
+    return wait_within(consumer.pull(), timeout_ms)
+
+
+def wait_within(future: Any, timeout_ms: int, call: str = "pull().wait") -> Any:
+    """``future.wait(timeout_ms)`` (``timeout_ms`` ≥ 0), failing with :class:`WaitOvershot` if
+    it returns more than :data:`OVERSHOOT_S` seconds after its timeout; ``call`` names the
+    waited call in the message."""
     started = time.monotonic()
-    event: Event | None = consumer.pull().wait(timeout_ms)
+    result = future.wait(timeout_ms)
     elapsed = time.monotonic() - started
     if elapsed > timeout_ms / 1000 + OVERSHOOT_S:
         raise WaitOvershot(
-            f"pull().wait({timeout_ms}) returned after {elapsed:.1f} s: a timed wait must return "
+            f"{call}({timeout_ms}) returned after {elapsed:.1f} s: a timed wait must return "
             "within its timeout, in milliseconds"
         )
-    return event
+    return result
 
 
 def take(consumer: Consumer, count: int, wait_ms: int = WAIT_MS) -> list[Event]:

@@ -69,6 +69,7 @@ from diaspora_stream.api import Exception as DiasporaException
 
 from .backend import BackendUnderTest, substitute_placeholders
 from .base import ConformanceBase
+from .helpers import wait_within
 from .levels import MUST
 from .model import (
     SCHEMA_RULES,
@@ -739,13 +740,13 @@ class DiasporaStateMachine(RuleBasedStateMachine):
         call = f"{consumer.var}.pull().wait({timeout_ms})"
         patience = self._delivery_timeout_ms()
         future = pulling.pull()
-        got = future.wait(timeout_ms)
+        got = wait_within(future, timeout_ms)
         if (got is None or got.event_id is None) and not may_be_empty:
             # The event is stored: give the backend some time to deliver it.
             call = (
                 f"(future := {consumer.var}.pull()).wait({timeout_ms}) or future.wait({patience})"
             )
-            got = future.wait(patience)
+            got = wait_within(future, patience)
         if (got is None or got.event_id is None) and not candidates:
             note(f"assert {call} is None")
             return False

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from forked_pytest import run_pytest
 
 META_DIR = Path(__file__).resolve().parent
 if str(META_DIR) not in sys.path:
@@ -108,7 +109,8 @@ def run_suite(
     # An empty ini file: the run must not pick up the settings of an enclosing project.
     pytester.makeini("[pytest]\n")
     report_dir = pytester.path / "report"
-    result = pytester.runpytest_subprocess(
+    result = run_pytest(
+        pytester,
         "-c",
         "tox.ini",
         "--rootdir",
