@@ -91,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         "--events",
         type=count,
         default=None,
-        help="events per throughput run, shared by the producer processes (default: 100000; "
+        help="events per throughput run, shared by the producer processes (default: 200000; "
         f"--quick: {QUICK_EVENTS})",
     )
     parser.add_argument("--partitions", type=counts, default=Settings.partitions, metavar="LIST")

@@ -16,6 +16,8 @@ __all__ = ["TINY_METADATA", "acknowledge_middle", "measure_latency"]
 #: Metadata of the events of the latency topic (no data): a topic of 10^7 events stays small.
 TINY_METADATA = {"n": 0}
 WAIT_MS = 60_000
+#: The steps a ``first_event`` probe times: the driver, ``open_topic``, the consumer, the pull.
+_PARTS = ("driver_s", "open_s", "consumer_s", "pull_s")
 
 
 def acknowledge_middle(topic: TopicHandle, consumer_name: str, size: int, replay: bool) -> int:
@@ -48,12 +50,8 @@ def _row(
         "open_ms": _median_ms(opens),
         "resume_ms": _median_ms(resumes),
         "resumed_after": position,
-        "open_parts_ms": {
-            part: _median_ms(opens, part) for part in ("open_s", "consumer_s", "pull_s")
-        },
-        "resume_parts_ms": {
-            part: _median_ms(resumes, part) for part in ("open_s", "consumer_s", "pull_s")
-        },
+        "open_parts_ms": {part: _median_ms(opens, part) for part in _PARTS},
+        "resume_parts_ms": {part: _median_ms(resumes, part) for part in _PARTS},
         "open_process_ms": _median_ms(opens, "process_s"),
         "resume_process_ms": _median_ms(resumes, "process_s"),
         "open_runs_ms": [run["seconds"] * 1000 for run in opens],

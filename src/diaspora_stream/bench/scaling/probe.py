@@ -9,7 +9,8 @@ one JSON object on the last line of stdout:
   ``metadata_size`` + ``data_size`` bytes, flushes: ``{"events", "seconds"}``.
 * ``first_event``: opens the driver and the topic, creates consumer ``consumer`` (where its
   name acknowledged, or at the beginning) and waits for its first event, which must have id
-  ``expect``: ``{"seconds", "open_s", "consumer_s", "pull_s", "event_id"}``.
+  ``expect``: ``{"seconds", "driver_s", "open_s", "consumer_s", "pull_s", "event_id"}`` (the
+  driver, then ``open_topic``, the consumer, the first event; ``seconds``: all four).
 * ``read``: a consumer with a new name reads ``events`` events with all their data, keeping
   none and acknowledging each: ``{"events", "bytes", "seconds", "peak_rss", "rss_before",
   "rss_source"}`` (bytes of memory; ``rss_before``: after opening, before reading).
@@ -66,6 +67,7 @@ def _produce(request: dict[str, Any]) -> dict[str, Any]:
 def _first_event(request: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     with Driver(backend=request["backend"], options=request["options"]) as driver:
+        created_driver = time.perf_counter()
         topic = driver.open_topic(request["topic"])
         opened = time.perf_counter()
         consumer = topic.consumer(request["consumer"], data_allocator=None)
@@ -79,7 +81,8 @@ def _first_event(request: dict[str, Any]) -> dict[str, Any]:
         consumer.close()
     return {
         "seconds": pulled - start,
-        "open_s": opened - start,
+        "driver_s": created_driver - start,
+        "open_s": opened - created_driver,
         "consumer_s": created - opened,
         "pull_s": pulled - created,
         "event_id": event.event_id,

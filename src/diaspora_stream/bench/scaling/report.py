@@ -63,12 +63,14 @@ def _latency(section: dict[str, Any]) -> list[str]:
     if rate:
         lines += [f"Topic filled with push_many at {rate:,.0f} events/s.", ""]
     lines += [
-        "| events in topic | open + first event (ms) | resume + next event (ms) | resumed after |",
-        "|---:|---:|---:|---:|",
+        "| events in topic | open + first event (ms) | of which Driver() | resume + next event "
+        "(ms) | resumed after |",
+        "|---:|---:|---:|---:|---:|",
     ]
     for row in section["rows"]:
         lines.append(
-            f"| {row['events']:,} | {row['open_ms']:.1f} | {row['resume_ms']:.1f} "
+            f"| {row['events']:,} | {row['open_ms']:.1f} "
+            f"| {row['open_parts_ms']['driver_s']:.1f} | {row['resume_ms']:.1f} "
             f"| {row['resumed_after']:,} |"
         )
     lines += _growth_line(section["rows"], [("open_ms", "open"), ("resume_ms", "resume")])

@@ -33,7 +33,7 @@ class Settings:
     workdir: str
     repeat: int = 3
     #: Events per throughput run (shared by the producer processes).
-    events: int = 100_000
+    events: int = 200_000
     partitions: tuple[int, ...] = (1, 4, 16, 64)
     processes: tuple[int, ...] = (1, 2, 4)
     #: Events in the topic when the open and resume latencies are measured.
