@@ -50,6 +50,7 @@ def _row(
         "open_ms": _median_ms(opens),
         "resume_ms": _median_ms(resumes),
         "resumed_after": position,
+        "open_driver_ms": _median_ms(opens, "driver_s"),
         "open_parts_ms": {part: _median_ms(opens, part) for part in _PARTS},
         "resume_parts_ms": {part: _median_ms(resumes, part) for part in _PARTS},
         "open_process_ms": _median_ms(opens, "process_s"),

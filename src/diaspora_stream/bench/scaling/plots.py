@@ -46,7 +46,8 @@ def _throughput(plt: Any, section: dict[str, Any], title: str) -> Any:
         axis.set_xticklabels([str(x) for x in xs])
         axis.set_xlabel(label)
         axis.set_ylabel("events/s")
-        axis.set_ylim(bottom=0)
+        axis.yaxis.set_major_formatter("{x:,.0f}")
+        axis.set_ylim(0, max(section["events"] / min(row["runs_s"]) for _, row in points) * 1.1)
         secondary = axis.secondary_yaxis(
             "right",
             functions=(lambda v: v * megabytes_per_event, lambda v: v / megabytes_per_event),
@@ -66,22 +67,25 @@ def _curves(
 ) -> Any:
     figure, axis = plt.subplots(figsize=(7, 4.5))
     xs = [row["events"] for row in rows]
+    top = 0.0
     for key, runs_key, label in curves:
-        values = [row.get(key) for row in rows]
-        if None in values:
+        if any(row.get(key) is None for row in rows):
             continue  # not measured on this platform
+        values = [float(row[key]) for row in rows]
         axis.plot(xs, values, marker="o", label=label)
+        top = max(top, *values)
         for x, row in zip(xs, rows, strict=True):
             runs = row.get(runs_key) or []
             if runs:
                 axis.vlines(x, min(runs), max(runs), color="grey")
+                top = max(top, *runs)
     axis.set_xscale("log")
     axis.set_xticks(xs)
     axis.set_xticklabels([_tick(x) for x in xs])
     axis.set_xlabel(xlabel)
     axis.set_ylabel(ylabel)
-    axis.set_ylim(bottom=0)
-    axis.legend(loc="lower right")
+    axis.set_ylim(0, top * 1.25)  # room for the legend above the curves
+    axis.legend(loc="upper left", fontsize="small")
     axis.set_title(title)
     return figure
 
@@ -118,6 +122,7 @@ def draw_plots(
             [
                 ("open_ms", "open_runs_ms", "open + first event of a new consumer"),
                 ("resume_ms", "resume_runs_ms", "resume a consumer + next event"),
+                ("open_driver_ms", "", "of the first: Driver() (imports the backend)"),
             ],
             "events in the topic",
             "ms (fresh process, median)",
