@@ -119,12 +119,16 @@ def test_a_tiny_run_writes_every_section_and_leaves_nothing_behind(tmp_path: Pat
     assert cases == {(1, 1), (2, 1), (1, 2)}
     assert throughput["events"] == 1000
     for row in throughput["rows"]:
-        assert len(row["runs_s"]) == 1 and row["events_per_s"] > 0 and row["mb_per_s"] > 0
+        assert len(row["runs_s"]) == len(row["runs_cpu_s"]) == 1
+        assert row["events_per_s"] > 0 and row["mb_per_s"] > 0 and row["events_per_cpu_s"] > 0
 
     (latency,) = document["latency"]["rows"]
     assert latency["events"] == 1000 and latency["resumed_after"] == 499
     assert len(latency["open_runs_ms"]) == len(latency["resume_runs_ms"]) == 1
     assert set(latency["open_parts_ms"]) == {"driver_s", "open_s", "consumer_s", "pull_s"}
+    for key in ("open", "resume"):
+        assert latency[f"{key}_ms"] > latency[f"{key}_topic_ms"] > 0
+        assert latency[f"{key}_cpu_ms"] >= latency[f"{key}_topic_cpu_ms"] > 0
 
     memory = document["memory"]
     assert [row["events"] for row in memory["rows"]] == [500, 1000]

@@ -42,6 +42,11 @@ def _median_ms(runs: list[dict[str, Any]], key: str = "seconds") -> float:
     return statistics.median(run[key] for run in runs) * 1000
 
 
+def _after_driver_ms(runs: list[dict[str, Any]]) -> float:
+    """Median milliseconds of the steps that touch the topic (all but ``Driver()``)."""
+    return statistics.median(run["seconds"] - run["driver_s"] for run in runs) * 1000
+
+
 def _row(
     size: int, position: int, opens: list[dict[str, Any]], resumes: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -51,6 +56,12 @@ def _row(
         "resume_ms": _median_ms(resumes),
         "resumed_after": position,
         "open_driver_ms": _median_ms(opens, "driver_s"),
+        "open_topic_ms": _after_driver_ms(opens),
+        "resume_topic_ms": _after_driver_ms(resumes),
+        "open_cpu_ms": _median_ms(opens, "cpu_s"),
+        "resume_cpu_ms": _median_ms(resumes, "cpu_s"),
+        "open_topic_cpu_ms": _median_ms(opens, "topic_cpu_s"),
+        "resume_topic_cpu_ms": _median_ms(resumes, "topic_cpu_s"),
         "open_parts_ms": {part: _median_ms(opens, part) for part in _PARTS},
         "resume_parts_ms": {part: _median_ms(resumes, part) for part in _PARTS},
         "open_process_ms": _median_ms(opens, "process_s"),

@@ -58,14 +58,14 @@ def _throughput(plt: Any, section: dict[str, Any], title: str) -> Any:
 
 
 def _curves(
-    plt: Any,
+    axis: Any,
     rows: list[dict[str, Any]],
     curves: Sequence[tuple[str, str, str]],
     xlabel: str,
     ylabel: str,
     title: str,
-) -> Any:
-    figure, axis = plt.subplots(figsize=(7, 4.5))
+) -> None:
+    """One line per curve ``(key, key of the runs or "", label)`` against the rows' events."""
     xs = [row["events"] for row in rows]
     top = 0.0
     for key, runs_key, label in curves:
@@ -87,7 +87,6 @@ def _curves(
     axis.set_ylim(0, top * 1.25)  # room for the legend above the curves
     axis.legend(loc="upper left", fontsize="small")
     axis.set_title(title)
-    return figure
 
 
 def _tick(value: int) -> str:
@@ -116,21 +115,37 @@ def draw_plots(
     if document.get("throughput", {}).get("rows"):
         figures["throughput"] = _throughput(plt, document["throughput"], title)
     if document.get("latency", {}).get("rows"):
-        figures["latency"] = _curves(
-            plt,
-            document["latency"]["rows"],
+        rows = document["latency"]["rows"]
+        figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+        _curves(
+            left,
+            rows,
             [
                 ("open_ms", "open_runs_ms", "open + first event of a new consumer"),
                 ("resume_ms", "resume_runs_ms", "resume a consumer + next event"),
                 ("open_driver_ms", "", "of the first: Driver() (imports the backend)"),
             ],
             "events in the topic",
-            "ms (fresh process, median)",
-            f"{title}: open and resume latency",
+            "ms, wall clock (median)",
+            "all the steps",
         )
+        _curves(
+            right,
+            rows,
+            [
+                ("open_topic_cpu_ms", "", "open_topic + consumer + first event"),
+                ("resume_topic_cpu_ms", "", "open_topic + named consumer + next event"),
+            ],
+            "events in the topic",
+            "ms of CPU time (median)",
+            "the steps after Driver()",
+        )
+        figure.suptitle(f"{title}: open and resume latency in a fresh process")
+        figures["latency"] = figure
     if document.get("memory", {}).get("rows"):
-        figures["memory"] = _curves(
-            plt,
+        figure, axis = plt.subplots(figsize=(7, 4.5))
+        _curves(
+            axis,
             document["memory"]["rows"],
             [
                 ("peak_rss_mib", "peak_rss_runs_mib", "peak RSS"),
@@ -140,6 +155,7 @@ def draw_plots(
             "MiB (fresh process, median)",
             f"{title}: peak memory of a consumer",
         )
+        figures["memory"] = figure
     written = []
     for section, figure in figures.items():
         figure.tight_layout()

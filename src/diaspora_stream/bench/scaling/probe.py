@@ -6,11 +6,13 @@ one JSON object on the last line of stdout:
 
 * ``produce``: opens a producer (batch size 128), prints ``{"ready": true}``, waits for a line
   on stdin (so that several producer processes start together), pushes ``events`` events of
-  ``metadata_size`` + ``data_size`` bytes, flushes: ``{"events", "seconds"}``.
+  ``metadata_size`` + ``data_size`` bytes, flushes: ``{"events", "seconds", "cpu_s"}``.
 * ``first_event``: opens the driver and the topic, creates consumer ``consumer`` (where its
   name acknowledged, or at the beginning) and waits for its first event, which must have id
-  ``expect``: ``{"seconds", "driver_s", "open_s", "consumer_s", "pull_s", "event_id"}`` (the
-  driver, then ``open_topic``, the consumer, the first event; ``seconds``: all four).
+  ``expect``: ``{"seconds", "driver_s", "open_s", "consumer_s", "pull_s", "cpu_s",
+  "topic_cpu_s", "event_id"}`` (the driver, then ``open_topic``, the consumer, the first event;
+  ``seconds``: all four; ``cpu_s``: the process's CPU time for all four, ``topic_cpu_s`` for
+  the last three).
 * ``read``: a consumer with a new name reads ``events`` events with all their data, keeping
   none and acknowledging each: ``{"events", "bytes", "seconds", "peak_rss", "rss_before",
   "rss_source"}`` (bytes of memory; ``rss_before``: after opening, before reading).
@@ -55,25 +57,25 @@ def _produce(request: dict[str, Any]) -> dict[str, Any]:
         push = producer.push
         _emit({"ready": True})
         sys.stdin.readline()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(events):
             push(metadata, data)
         producer.flush().wait(-1)
-        seconds = time.perf_counter() - start
+        seconds, cpu_s = time.perf_counter() - start, time.process_time() - cpu
         producer.close()
-    return {"events": events, "seconds": seconds}
+    return {"events": events, "seconds": seconds, "cpu_s": cpu_s}
 
 
 def _first_event(request: dict[str, Any]) -> dict[str, Any]:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with Driver(backend=request["backend"], options=request["options"]) as driver:
-        created_driver = time.perf_counter()
+        created_driver, driver_cpu = time.perf_counter(), time.process_time()
         topic = driver.open_topic(request["topic"])
         opened = time.perf_counter()
         consumer = topic.consumer(request["consumer"], data_allocator=None)
         created = time.perf_counter()
         event = consumer.pull().wait(WAIT_MS)
-        pulled = time.perf_counter()
+        pulled, pulled_cpu = time.perf_counter(), time.process_time()
         if event is None:
             raise RuntimeError(f"no event in {WAIT_MS} ms")
         if event.event_id != request["expect"]:
@@ -85,6 +87,8 @@ def _first_event(request: dict[str, Any]) -> dict[str, Any]:
         "open_s": opened - created_driver,
         "consumer_s": created - opened,
         "pull_s": pulled - created,
+        "cpu_s": pulled_cpu - cpu,
+        "topic_cpu_s": pulled_cpu - driver_cpu,
         "event_id": event.event_id,
     }
 

@@ -33,9 +33,9 @@ def _cases(settings: Settings, multi_process: bool) -> list[tuple[int, int]]:
     return cases
 
 
-def _run(settings: Settings, partitions: int, processes: int) -> float:
+def _run(settings: Settings, partitions: int, processes: int) -> tuple[float, float]:
     """Seconds for ``processes`` processes to push ``settings.events`` events in all into a
-    new topic of ``partitions`` partitions."""
+    new topic of ``partitions`` partitions, and the CPU seconds of the processes together."""
     with settings.scratch("throughput") as (options, topic):
         with Driver(backend=settings.backend, options=options) as driver:
             driver.create_topic(topic, options={"num_partitions": partitions})
@@ -46,8 +46,10 @@ def _run(settings: Settings, partitions: int, processes: int) -> float:
             "metadata_size": METADATA_SIZE,
             "data_size": DATA_SIZE,
         }
-        seconds, _ = run_producers(request, shares(settings.events, processes), settings.workdir)
-        return seconds
+        seconds, results = run_producers(
+            request, shares(settings.events, processes), settings.workdir
+        )
+        return seconds, sum(result["cpu_s"] for result in results)
 
 
 def measure_throughput(settings: Settings, multi_process: bool) -> dict[str, Any]:
@@ -59,13 +61,16 @@ def measure_throughput(settings: Settings, multi_process: bool) -> dict[str, Any
     """
     cases = _cases(settings, multi_process)
     seconds: dict[tuple[int, int], list[float]] = {case: [] for case in cases}
+    cpu: dict[tuple[int, int], list[float]] = {case: [] for case in cases}
     for repetition in range(settings.repeat):
         for partitions, processes in cases:
             settings.log(
                 f"throughput {repetition + 1}/{settings.repeat}: {partitions} partition(s), "
                 f"{processes} producer process(es), {settings.events:,} events"
             )
-            seconds[(partitions, processes)].append(_run(settings, partitions, processes))
+            wall, cpu_s = _run(settings, partitions, processes)
+            seconds[(partitions, processes)].append(wall)
+            cpu[(partitions, processes)].append(cpu_s)
     megabytes = settings.events * (METADATA_SIZE + DATA_SIZE) / 2**20
     rows = []
     for (partitions, processes), runs in seconds.items():
@@ -77,7 +82,10 @@ def measure_throughput(settings: Settings, multi_process: bool) -> dict[str, Any
                 "seconds": median,
                 "events_per_s": settings.events / median,
                 "mb_per_s": megabytes / median,
+                # Less disturbed by other work on the machine than the wall-clock rate.
+                "events_per_cpu_s": settings.events / statistics.median(cpu[partitions, processes]),
                 "runs_s": runs,
+                "runs_cpu_s": cpu[partitions, processes],
             }
         )
     result: dict[str, Any] = {
