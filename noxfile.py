@@ -84,10 +84,11 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks: the produce/consume round trip on files, the batch path against the
-    push/pull loops on files, the kafka backend against raw confluent-kafka on a local broker,
-    the mochi benchmark (on-node and TCP data paths, with loopback TCP and memcpy baselines),
-    then the workload matrix on every installed backend, with raw baselines, into
-    bench-results/ (results.json, results.md, PNG plots).
+    push/pull loops on files, how the cost of files grows (partitions, producer processes,
+    events in a topic, events read), the kafka backend against raw confluent-kafka on a local
+    broker, the mochi benchmark (on-node and TCP data paths, with loopback TCP and memcpy
+    baselines), then the workload matrix on every installed backend, with raw baselines, into
+    bench-results/ (results.json, results.md, scaling.json, PNG plots).
 
     ``nox -s bench -- --quick`` is a smoke run; other arguments go to the matrix (see
     ``python -m diaspora_stream.bench.matrix --help``); ``--repeat N`` goes to all.
@@ -110,6 +111,12 @@ def bench(session: nox.Session) -> None:
     elif "--repeat" in args and args.index("--repeat") + 1 < len(args):
         batch += ["--repeat", args[args.index("--repeat") + 1]]
     session.run("python", "-m", "diaspora_stream.bench.batch", *batch)
+    scaling = ["--json", "bench-results/scaling.json", "--plots", "bench-results"]
+    if "--quick" in args:
+        scaling += ["--quick", "--repeat", "1"]
+    elif "--repeat" in args and args.index("--repeat") + 1 < len(args):
+        scaling += ["--repeat", args[args.index("--repeat") + 1]]
+    session.run("python", "-m", "diaspora_stream.bench.scaling", *scaling)
     mochi = ["--json", "bench-results/mochi.json", "--markdown", "bench-results/mochi.md"]
     if "--quick" in args:
         mochi += ["--quick", "--repeat", "1"]

@@ -32,7 +32,14 @@ from .baselines import Baselines, measure_baselines
 from .consumer import ConsumerSettings, run_consumer
 from .producer import ProducerSettings, run_producer
 
-__all__ = ["Case", "default_cases", "installed_backends", "main", "run_matrix"]
+__all__ = [
+    "Case",
+    "default_cases",
+    "installed_backends",
+    "machine_info",
+    "main",
+    "run_matrix",
+]
 
 METADATA_SIZES = (64, 256)
 DATA_SIZES = (0, 1024, 65536, 2**20)
@@ -220,7 +227,8 @@ def add_ratios(row: dict[str, Any], baseline: Baselines) -> None:
         row[key] = row["mb_per_s"] / rate if rate else None
 
 
-def _machine() -> dict[str, Any]:
+def machine_info() -> dict[str, Any]:
+    """The machine and versions a run is made on (for the reports)."""
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -270,7 +278,7 @@ def run_matrix(
                 add_ratios(row, baselines[case.metadata_size + case.data_size])
             rows.extend(case_rows)
     return {
-        "machine": _machine(),
+        "machine": machine_info(),
         "repeat": repeat,
         "modes": modes,
         "skipped": skipped,
