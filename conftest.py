@@ -78,7 +78,12 @@ def needs_kafka(item: pytest.Item) -> bool:
     )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if needs_kafka(item):
             item.add_marker(pytest.mark.kafka)
+    if _runs_this_repository(config):
+        import parallel_runs
+
+        parallel_runs.start_slow_tests_first(items)

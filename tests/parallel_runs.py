@@ -71,3 +71,33 @@ def choose_distribution(config: pytest.Config) -> None:
     durations differ by three orders of magnitude, so fixed chunks would leave a long tail."""
     if getattr(config.option, "numprocesses", None) and config.option.dist == "no":
         config.option.dist = "worksteal"
+
+
+def start_slow_tests_first(items: list[pytest.Item]) -> None:
+    """In a worker of a work-stealing run: put the tests marked ``slow`` at the head of the
+    workers' first shares, one worker after the other, so that every long test starts at the
+    beginning of the run instead of at its end (where it would be the run's tail).
+
+    The controller hands out the collection in contiguous shares, the ``i``-th of ``remaining
+    // (workers - i)`` tests; every worker computes the same order, as xdist requires."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    if workers < 2 or not slow:
+        return
+    rest = [item for item in items if item.get_closest_marker("slow") is None]
+    sizes, remaining = [], len(items)
+    for index in range(workers):
+        size = remaining // (workers - index)
+        sizes.append(size)
+        remaining -= size
+    shares: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    for position, item in enumerate(slow):
+        shares[position % workers].append(item)
+    ordered: list[pytest.Item] = []
+    for share, size in zip(shares, sizes, strict=True):
+        ordered.extend(share)
+        take = max(0, size - len(share))
+        ordered.extend(rest[:take])
+        del rest[:take]
+    ordered.extend(rest)
+    items[:] = ordered

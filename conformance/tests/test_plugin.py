@@ -552,6 +552,7 @@ class TestMemoryConformance(ConformanceSuite):
 '''
 
 
+@pytest.mark.slow
 def test_subclass_mode_runs_green_on_memory(run: Any, pytester: pytest.Pytester) -> None:
     """A ConformanceSuite subclass with its own diaspora_backend fixture passes on memory."""
     pytester.makepyfile(test_my_backend=SUBCLASS)

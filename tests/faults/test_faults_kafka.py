@@ -121,6 +121,7 @@ def _judge_acknowledged(
             )
 
 
+@pytest.mark.slow
 def test_broker_restart_or_kill_keeps_acknowledged_events(
     own_broker: LocalBroker, campaign: Callable[[str], Tally], trial_count: Callable[[int], int]
 ) -> None:
@@ -151,6 +152,7 @@ def test_broker_restart_or_kill_keeps_acknowledged_events(
     conclude(tally)
 
 
+@pytest.mark.slow
 def test_broker_gone_for_good_is_reported_and_keeps_what_was_acknowledged(
     own_broker: LocalBroker, campaign: Callable[[str], Tally], trial_count: Callable[[int], int]
 ) -> None:

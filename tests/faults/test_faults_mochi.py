@@ -47,6 +47,7 @@ def _server_alive(running: RunningService) -> bool:
     return True
 
 
+@pytest.mark.slow
 def test_server_kill9_keeps_acknowledged_events_exactly_once(
     service: RunningService,
     tmp_path: Path,

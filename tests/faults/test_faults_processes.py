@@ -30,6 +30,7 @@ def _crashed(tally: Tally, child: Child, what: str) -> None:
 
 
 @pytest.mark.parametrize("backend", PROCESS_BACKENDS)
+@pytest.mark.slow
 def test_sigkill_producers_among_several_writers(
     backend: str,
     campaign: Callable[[str], Tally],

@@ -250,6 +250,7 @@ def _run_generated_pytest(
 @pytest.mark.parametrize(
     ("label", "backend"), [("defaults", "my_engine"), ("full-bsd-title", "ring2")]
 )
+@pytest.mark.slow
 def test_generated_tests_and_conformance_pass(
     baked: dict[str, Path], tmp_path: Path, label: str, backend: str
 ) -> None:

@@ -179,6 +179,7 @@ def test_suite_catches_broken_backend(
     )
 
 
+@pytest.mark.slow
 def test_suite_passes_on_correct_memory(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

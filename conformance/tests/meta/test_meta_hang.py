@@ -72,6 +72,7 @@ def _run_whole_suite(
     return result, time.monotonic() - started
 
 
+@pytest.mark.slow
 def test_hanging_backend_ends_the_run_quickly_naming_the_hung_call(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,6 +112,7 @@ def test_hanging_backend_ends_the_run_quickly_naming_the_hung_call(
     assert "did not return within" in output
 
 
+@pytest.mark.slow
 def test_overshooting_backend_ends_the_run_in_minutes(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -70,6 +70,7 @@ def own_broker(tmp_path: Path) -> Iterator[LocalBroker]:
     broker.close()
 
 
+@pytest.mark.slow
 def test_a_pull_on_a_cluster_gone_away_raises_after_timeout_ms(own_broker: LocalBroker) -> None:
     options = {"kafka": {"bootstrap.servers": own_broker.bootstrap_servers}, "timeout_ms": 3000}
     driver = Driver(backend="kafka", options=options)

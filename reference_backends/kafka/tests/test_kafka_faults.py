@@ -27,6 +27,7 @@ def own_broker(tmp_path: Path) -> Iterator[LocalBroker]:
     broker.close()
 
 
+@pytest.mark.slow
 def test_broker_restart_while_pushing_loses_and_duplicates_nothing(
     own_broker: LocalBroker,
 ) -> None:

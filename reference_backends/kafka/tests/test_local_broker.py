@@ -78,6 +78,7 @@ def test_cluster_ids_never_look_like_options() -> None:
     assert all(len(cluster_id) == 22 and not cluster_id.startswith("-") for cluster_id in ids)
 
 
+@pytest.mark.slow
 def test_start_again_on_a_stopped_brokers_state_dir_keeps_its_port_and_topics(
     tmp_path: Path,
 ) -> None:
@@ -118,6 +119,7 @@ def test_start_again_on_a_stopped_brokers_state_dir_keeps_its_port_and_topics(
     assert f"port {port}" in refused.stderr and "--port" in refused.stderr
 
 
+@pytest.mark.slow
 def test_test_processes_share_one_broker_started_by_the_first(tmp_path: Path) -> None:
     """``shared_broker`` (the workers of a parallel test run): concurrent callers get one broker,
     started once; ``stop_shared_broker`` stops it."""
