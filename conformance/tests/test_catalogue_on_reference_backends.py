@@ -1,6 +1,7 @@
 """The behaviour, bad-input and capability catalogues against the reference backends.
 
-* ``memory`` and ``files`` run all three classes (the ``files`` root is a temporary directory);
+* ``memory`` runs all three classes; ``files`` with its defaults (in a temporary directory)
+  runs the whole suite in ``reference_backends/files/tests/test_conformance.py``, not twice;
 * two more ``files`` configurations run the capability checks only, so that both directions of
   ``durable_flush`` (``flush_behavior="on_flush"``) and of ``multi_process_producers``
   (``use_file_locking=false``) are exercised;
@@ -62,16 +63,6 @@ class TestMemoryCatalogue(BehaviourTests, BadInputTests, CapabilityTests):
     def diaspora_backend(cls) -> Iterator[BackendUnderTest]:
         """The ``memory`` backend."""
         yield from _backend_fixture(BackendUnderTest("memory"))
-
-
-class TestFilesCatalogue(BehaviourTests, BadInputTests, CapabilityTests):
-    """Every catalogue test on the files backend, rooted in a temporary directory."""
-
-    @pytest.fixture(scope="session")
-    @classmethod
-    def diaspora_backend(cls) -> Iterator[BackendUnderTest]:
-        """The ``files`` backend with its defaults."""
-        yield from _backend_fixture(BackendUnderTest("files", {"root_path": "{tmp}"}))
 
 
 class TestFilesDurableCapabilities(CapabilityTests):
