@@ -468,6 +468,10 @@ class KafkaConsumer(ConsumerInterface):
                 event = deliver(slot)
                 if event is None:
                     continue  # a bad record was skipped
+                append(event)
+                taken += 1
+                if event.event_id is None:
+                    return True
             else:
                 offset: int = message.offset()  # type: ignore[assignment]
                 if not data_size and no_data is not None:
@@ -485,11 +489,8 @@ class KafkaConsumer(ConsumerInterface):
                     )
                 buffer.popleft()
                 self._cursor = (slot + 1) % count
-                event = Event(metadata, data, offset, info[partition], partition, acknowledge)
-            append(event)
-            taken += 1
-            if event.event_id is None:
-                return True
+                append(Event(metadata, data, offset, info[partition], partition, acknowledge))
+                taken += 1
         return True
 
     def _next_slot(self) -> int | None:
