@@ -13,7 +13,11 @@ overtaken by one of a later partition.
 
 The buffers hold librdkafka's message objects as fetched (a batch of up to ``batch_size`` at a
 time); a record is decoded only when its turn comes, and a pull whose event is already fetched
-returns a completed future at once.
+returns a completed future at once. ``pull_many`` takes the same events in the same order,
+several under one acquisition of the lock and without a future each: it decodes the buffered
+records in one loop, parsing the metadata of the built-in serializers in place, with Python's
+cyclic garbage collector paused meanwhile (the events of a batch all stay alive until it is
+returned, so collections midway would only scan them again and again).
 
 The data selection is cut out of the fetched record value without copying it when the
 consumer has no allocator (``event.data`` is a read-only view of the record).
