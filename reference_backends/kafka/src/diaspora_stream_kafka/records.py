@@ -20,7 +20,7 @@ HEADER_SIZE = _HEADER.size
 _pack = _HEADER.pack
 _unpack = _HEADER.unpack_from
 #: The header followed by the length prefix of the metadata of the built-in serializers
-#: (:func:`diaspora_stream.components.serializers.reads_prefixed_json`): ``(metadata size,
+#: (:func:`diaspora_stream.components.serializers.prefixed_json_loads`): ``(metadata size,
 #: data size, JSON text size)``, the text starting at ``JSON_HEAD.size``.
 JSON_HEAD = struct.Struct("<QQQ")
 #: ``(metadata size, data size)`` of Octopus's end-of-stream marker record.
