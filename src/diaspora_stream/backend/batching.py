@@ -10,9 +10,11 @@ that a refused event leaves nothing of the batch stored.
 
 from __future__ import annotations
 
+import gc
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ..batches import BatchEvent, BatchFuture, batch_error
@@ -21,7 +23,15 @@ from ..futures import Completion, _timeout_seconds
 if TYPE_CHECKING:
     from .full import ConsumerInterface, ProducerInterface, TopicHandleInterface
 
-__all__ = ["PullResult", "deadline_of", "preflight", "pull_each", "push_each", "remaining_ms"]
+__all__ = [
+    "PullResult",
+    "collector_paused",
+    "deadline_of",
+    "preflight",
+    "pull_each",
+    "push_each",
+    "remaining_ms",
+]
 
 #: What a batch pull gives: the events taken, and the error that stopped it (``None``: none).
 PullResult = tuple[list[Any], "BaseException | None"]
@@ -69,6 +79,27 @@ def push_each(
                 completion = Completion.failed(batch_error(index, error))
         parts.append((completion, getattr(future, "_position", 0), 1))
     return BatchFuture(parts)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the block, if it is enabled.
+
+    For a backend decoding a batch of events in one go (never while it waits): the events of
+    a batch all stay alive until the batch is returned, so the collections their allocation
+    would trigger midway only scan and promote them, generation after generation, which costs
+    more than decoding them. The collector runs again at the next allocation after the block.
+    A collector the application disabled stays disabled; one that another thread disables
+    during the block is enabled again at its end.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def remaining_ms(deadline: float | None) -> int:

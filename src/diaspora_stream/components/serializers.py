@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import struct
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import orjson
@@ -19,7 +20,7 @@ from ..json_codec import dumps_metadata
 from .interfaces import SerializerInterface
 from .validators import _compile_schema, _schema_from_config
 
-__all__ = ["DefaultSerializer", "SchemaSerializer"]
+__all__ = ["DefaultSerializer", "SchemaSerializer", "prefixed_json_loads"]
 
 _LENGTH = struct.Struct("<Q")
 _pack_length = _LENGTH.pack
@@ -61,6 +62,18 @@ class _LengthPrefixedJsonSerializer(SerializerInterface):
             return orjson.loads(blob[8:])
         except orjson.JSONDecodeError as error:
             raise DiasporaError(f"{_ERROR}{error}") from None
+
+
+def prefixed_json_loads(serializer: Any) -> Callable[[bytes], Any] | None:
+    """The function that parses the JSON text of ``serializer``'s blobs when its
+    ``deserialize`` is the built-in one (``None`` otherwise): for a blob whose 8-byte length
+    prefix matches the rest, ``deserialize(blob)`` is that function applied to the rest, which
+    raises :class:`ValueError` if it is not JSON. A backend decoding many records can parse
+    the text in place, and call ``deserialize`` only for a blob that does not parse (to raise
+    its error)."""
+    if type(serializer).deserialize is _LengthPrefixedJsonSerializer.deserialize:
+        return orjson.loads
+    return None
 
 
 class DefaultSerializer(_LengthPrefixedJsonSerializer):

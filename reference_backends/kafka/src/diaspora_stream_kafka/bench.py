@@ -2,11 +2,15 @@
 
 ``python -m diaspora_stream_kafka.bench`` runs the workloads of the files benchmark
 (:data:`diaspora_stream.bench.roundtrip.WORKLOADS`, plus 1 MiB events) on one-partition
-topics with batch size 128: N events produced then consumed through this backend, and the
-same bytes (the very record values this backend writes) produced and consumed with a plain
-``confluent_kafka.Producer``/``Consumer`` configured the same way (idempotence, ``acks=all``,
-the same batching), alternating which goes first. It reports the median events/s and MB/s of
-each, and ours as a ratio of raw. Without ``--bootstrap-servers`` it starts a local broker.
+topics with batch size 128: N events produced then consumed through this backend one at a
+time (``push``, ``pull().wait()``), N more in batches (``push_many``, ``pull_many`` of
+``--chunk`` events), and the same bytes (the very record values this backend writes) produced
+and consumed with a plain ``confluent_kafka.Producer``/``Consumer`` configured the same way
+(idempotence, ``acks=all``, the same batching; the raw consumer takes records with
+``consume()`` in batches of ``--chunk`` and touches each value), rotating which of the three
+goes first. It reports the median events/s and MB/s of each, ours as a ratio of raw, and the
+ratio of the CPU time of the process (every thread) as well, which a loaded machine disturbs
+less. Without ``--bootstrap-servers`` it starts a local broker.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -38,51 +43,52 @@ from .producer import producer_settings
 from .records import encode
 from .topic import KafkaTopicHandle
 
-__all__ = ["KAFKA_WORKLOADS", "KafkaResult", "main", "run_workload"]
+__all__ = ["KAFKA_WORKLOADS", "KafkaResult", "Rates", "main", "run_workload"]
 
 KAFKA_WORKLOADS = (*WORKLOADS, Workload("64 B metadata + 1 MiB data", 64, 2**20, 600))
+#: Events per ``push_many`` and ``pull_many`` call, and per raw ``consume()``.
+DEFAULT_CHUNK = 4096
+#: The three ways of producing and consuming that are timed, in the order of a repetition.
+SIDES = ("ours", "batch", "raw")
+_WAIT_MS = 600_000
+
+
+@dataclass
+class Rates:
+    """Median rates of one side: events/s of wall-clock time and of process CPU time."""
+
+    produce: float
+    consume: float
+    produce_cpu: float
+    consume_cpu: float
 
 
 @dataclass
 class KafkaResult:
-    """Median figures of one workload, ours and raw."""
+    """Median figures of one workload: ours one event at a time, ours in batches, raw."""
 
     workload: str
     num_events: int
     event_bytes: int
-    produce_events_per_s: float
-    consume_events_per_s: float
-    raw_produce_events_per_s: float
-    raw_consume_events_per_s: float
+    ours: Rates
+    batch: Rates
+    raw: Rates
+    ratios: dict[str, float] = field(init=False)
 
-    @property
-    def produce_mb_per_s(self) -> float:
-        """Our production rate in MB/s (record values)."""
-        return self.produce_events_per_s * self.event_bytes / 2**20
+    def __post_init__(self) -> None:
+        self.ratios = {}
+        for side in ("ours", "batch"):
+            rates = getattr(self, side)
+            for what in ("produce", "consume", "produce_cpu", "consume_cpu"):
+                self.ratios[f"{side}_{what}"] = getattr(rates, what) / getattr(self.raw, what)
 
-    @property
-    def consume_mb_per_s(self) -> float:
-        """Our consumption rate in MB/s (record values)."""
-        return self.consume_events_per_s * self.event_bytes / 2**20
-
-    @property
-    def produce_ratio(self) -> float:
-        """Our events/s (and MB/s: same bytes) over raw confluent-kafka's, producing."""
-        return self.produce_events_per_s / self.raw_produce_events_per_s
-
-    @property
-    def consume_ratio(self) -> float:
-        """Our events/s (and MB/s) over raw confluent-kafka's, consuming."""
-        return self.consume_events_per_s / self.raw_consume_events_per_s
+    def mb_per_s(self, events_per_s: float) -> float:
+        """A rate in MB/s of record values."""
+        return events_per_s * self.event_bytes / 2**20
 
     def as_dict(self) -> dict[str, Any]:
         """Every figure, ratios included (for JSON)."""
-        return asdict(self) | {
-            "produce_mb_per_s": self.produce_mb_per_s,
-            "consume_mb_per_s": self.consume_mb_per_s,
-            "produce_ratio": self.produce_ratio,
-            "consume_ratio": self.consume_ratio,
-        }
+        return asdict(self)
 
 
 def _warm_producer(settings: dict[str, Any], scratch_topic: str) -> Producer:
@@ -112,7 +118,7 @@ def _raw_produce(producer: Producer, topic: str, value: bytes, count: int) -> fl
     return elapsed
 
 
-def _raw_consume(settings: dict[str, Any], topic: str, count: int) -> float:
+def _raw_consume(settings: dict[str, Any], topic: str, count: int, chunk: int) -> float:
     consumer = Consumer(settings)
     consumer.list_topics(topic, timeout=30)  # as the backend's consumer does at creation
     consumer.assign([TopicPartition(topic, 0, 0)])
@@ -120,7 +126,7 @@ def _raw_consume(settings: dict[str, Any], topic: str, count: int) -> float:
     received = 0
     start = time.perf_counter()
     while received < count:
-        for message in consume(num_messages=BATCH_SIZE, timeout=0.1):
+        for message in consume(num_messages=min(chunk, count - received), timeout=0.1):
             if message.error() is None:
                 message.value()
                 received += 1
@@ -129,17 +135,65 @@ def _raw_consume(settings: dict[str, Any], topic: str, count: int) -> float:
     return elapsed
 
 
-def run_workload(options: dict[str, Any], workload: Workload, repeat: int) -> KafkaResult:
-    """Run ``workload`` ``repeat`` times through the backend and through raw confluent-kafka."""
+def _produce_batches(
+    driver: Driver, topic_name: str, workload: Workload, data: bytes, chunk: int
+) -> float:
+    """Seconds to push the workload's events with ``push_many`` (batch size 128) and flush."""
+    topic = driver.open_topic(topic_name)
+    producer = topic.producer("bench", batch_size=BATCH_SIZE)
+    metadata = [metadata_of_size(workload.metadata_size)] * chunk
+    payloads = [data] * chunk if workload.data_size else None
+    start = time.perf_counter()
+    for first in range(0, workload.num_events, chunk):
+        size = min(chunk, workload.num_events - first)
+        producer.push_many(metadata[:size], None if payloads is None else payloads[:size])
+    producer.flush().wait()
+    elapsed = time.perf_counter() - start
+    producer.close()
+    topic.close()
+    return elapsed
+
+
+def _consume_batches(driver: Driver, topic_name: str, count: int, chunk: int) -> float:
+    """Seconds to take ``count`` events (with their whole data) with ``pull_many``."""
+    topic = driver.open_topic(topic_name)
+    consumer = topic.consumer("bench", batch_size=BATCH_SIZE)
+    pull_many = consumer.pull_many
+    taken = 0
+    start = time.perf_counter()
+    while taken < count:
+        events = pull_many(min(chunk, count - taken), timeout_ms=_WAIT_MS)
+        if not events:
+            raise RuntimeError("benchmark topic has fewer events than expected")
+        taken += len(events)
+    elapsed = time.perf_counter() - start
+    consumer.close()
+    topic.close()
+    return elapsed
+
+
+def _timed(run: Callable[[], float]) -> tuple[float, float]:
+    """``(wall-clock seconds run reports, CPU seconds of the process during run)``."""
+    cpu = time.process_time()
+    seconds = run()
+    return seconds, time.process_time() - cpu
+
+
+def run_workload(
+    options: dict[str, Any], workload: Workload, repeat: int, chunk: int = DEFAULT_CHUNK
+) -> KafkaResult:
+    """Run ``workload`` ``repeat`` times through the backend, one event at a time and in
+    batches of ``chunk``, and through raw confluent-kafka."""
     driver = Driver(backend="kafka", options=options)
     data = os.urandom(workload.data_size)
     serialized = None
     raw_producer = None
-    ours_produce, ours_consume, raw_produce, raw_consume = [], [], [], []
+    times: dict[str, list[tuple[float, float]]] = {
+        f"{side}_{what}": [] for side in SIDES for what in ("produce", "consume")
+    }
+    count = workload.num_events
     for repetition in range(repeat):
-        names = {
-            side: f"bench-{side}-{uuid.uuid4().hex[:10]}" for side in ("ours", "raw", "scratch")
-        }
+        names = {side: f"bench-{side}-{uuid.uuid4().hex[:10]}" for side in (*SIDES, "scratch")}
         for name in names.values():
             driver.create_topic(name, options={"num_partitions": 1})
         handle = driver.interface.open_topic(names["raw"])
@@ -155,48 +209,70 @@ def run_workload(options: dict[str, Any], workload: Workload, repeat: int) -> Ka
             settings = producer_settings(handle, BATCH_SIZE, 2, {})
             raw_producer = _warm_producer(settings, names["scratch"])
         consume_settings = consumer_settings(handle, "bench-raw", BATCH_SIZE, 2, {})
-        for side in ("raw", "ours") if repetition % 2 else ("ours", "raw"):
-            if side == "ours":
-                ours_produce.append(produce_events(driver, names["ours"], workload, data))
-                ours_consume.append(consume_events(driver, names["ours"], workload))
-            else:
-                topic = handle.kafka_topic
-                count = workload.num_events
-                raw_produce.append(_raw_produce(raw_producer, topic, serialized, count))
-                raw_consume.append(_raw_consume(consume_settings, topic, count))
+        topic = handle.kafka_topic
+        runs: dict[str, tuple[Callable[[], float], Callable[[], float]]] = {
+            "ours": (
+                partial(produce_events, driver, names["ours"], workload, data),
+                partial(consume_events, driver, names["ours"], workload),
+            ),
+            "batch": (
+                partial(_produce_batches, driver, names["batch"], workload, data, chunk),
+                partial(_consume_batches, driver, names["batch"], count, chunk),
+            ),
+            "raw": (
+                partial(_raw_produce, raw_producer, topic, serialized, count),
+                partial(_raw_consume, consume_settings, topic, count, chunk),
+            ),
+        }
+        shift = repetition % len(SIDES)
+        for side in SIDES[shift:] + SIDES[:shift]:
+            produce, consume = runs[side]
+            times[f"{side}_produce"].append(_timed(produce))
+            times[f"{side}_consume"].append(_timed(consume))
     assert serialized is not None
 
-    def rate(times: list[float]) -> float:
-        return workload.num_events / statistics.median(times)
+    def rates(side: str) -> Rates:
+        produced, consumed = times[f"{side}_produce"], times[f"{side}_consume"]
+        return Rates(
+            produce=count / statistics.median(wall for wall, _ in produced),
+            consume=count / statistics.median(wall for wall, _ in consumed),
+            produce_cpu=count / statistics.median(cpu for _, cpu in produced),
+            consume_cpu=count / statistics.median(cpu for _, cpu in consumed),
+        )
 
+    driver.close()
     return KafkaResult(
         workload=workload.name,
-        num_events=workload.num_events,
+        num_events=count,
         event_bytes=len(serialized),
-        produce_events_per_s=rate(ours_produce),
-        consume_events_per_s=rate(ours_consume),
-        raw_produce_events_per_s=rate(raw_produce),
-        raw_consume_events_per_s=rate(raw_consume),
+        ours=rates("ours"),
+        batch=rates("batch"),
+        raw=rates("raw"),
     )
 
 
-def format_results(results: Sequence[KafkaResult], repeat: int) -> str:
-    """A Markdown table of the results."""
+def format_results(results: Sequence[KafkaResult], repeat: int, chunk: int) -> str:
+    """A Markdown table of the results: a row per workload and way (one event at a time,
+    batches), each against raw confluent-kafka."""
     lines = [
         f"kafka backend vs raw confluent-kafka, 1 partition, batch size {BATCH_SIZE}, "
-        f"median of {repeat}",
-        "| workload | events | produce ev/s | produce MB/s | raw produce ev/s | produce / raw "
-        "| consume ev/s | consume MB/s | raw consume ev/s | consume / raw |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"batches of {chunk}, median of {repeat}; CPU: the process's CPU time",
+        "| workload | calls | produce ev/s | raw produce ev/s | produce / raw | produce / raw "
+        "(CPU) | consume ev/s | consume MB/s | raw consume ev/s | consume / raw "
+        "| consume / raw (CPU) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        lines.append(
-            f"| {r.workload} | {r.num_events} | {r.produce_events_per_s:,.0f} "
-            f"| {r.produce_mb_per_s:,.1f} | {r.raw_produce_events_per_s:,.0f} "
-            f"| {r.produce_ratio:.2f} | {r.consume_events_per_s:,.0f} "
-            f"| {r.consume_mb_per_s:,.1f} | {r.raw_consume_events_per_s:,.0f} "
-            f"| {r.consume_ratio:.2f} |"
-        )
+        for side, calls in (("ours", "push, pull"), ("batch", "push_many, pull_many")):
+            ours: Rates = getattr(r, side)
+            ratio = r.ratios
+            lines.append(
+                f"| {r.workload} | {calls} | {ours.produce:,.0f} | {r.raw.produce:,.0f} "
+                f"| {ratio[side + '_produce']:.2f} | {ratio[side + '_produce_cpu']:.2f} "
+                f"| {ours.consume:,.0f} | {r.mb_per_s(ours.consume):,.1f} "
+                f"| {r.raw.consume:,.0f} | {ratio[side + '_consume']:.2f} "
+                f"| {ratio[side + '_consume_cpu']:.2f} |"
+            )
     return "\n".join(lines)
 
 
@@ -208,10 +284,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bootstrap-servers", help="a running broker (default: start one)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the event counts")
+    parser.add_argument(
+        "--chunk", type=int, default=DEFAULT_CHUNK, help="events per batch call and raw consume()"
+    )
+    parser.add_argument(
+        "--workload",
+        action="append",
+        metavar="NAME",
+        help="run only the workloads whose name starts with NAME (repeatable)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
     from .local_broker import LocalBroker
 
+    workloads = [
+        w
+        for w in KAFKA_WORKLOADS
+        if not args.workload or any(w.name.startswith(name) for name in args.workload)
+    ]
     broker = None
     bootstrap = args.bootstrap_servers
     if bootstrap is None:
@@ -221,15 +311,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         options = {"kafka": {"bootstrap.servers": bootstrap}}
         results = []
-        for workload in KAFKA_WORKLOADS:
+        for workload in workloads:
             count = max(1, int(workload.num_events * args.scale))
             scaled = Workload(workload.name, workload.metadata_size, workload.data_size, count)
             print(f"running {scaled.name}, {count} events x{args.repeat} ...", file=sys.stderr)
-            results.append(run_workload(options, scaled, args.repeat))
+            results.append(run_workload(options, scaled, args.repeat, args.chunk))
     finally:
         if broker is not None:
             broker.close()
-    print(format_results(results, args.repeat))
+    print(format_results(results, args.repeat, args.chunk))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as output:
             json.dump([result.as_dict() for result in results], output, indent=2)

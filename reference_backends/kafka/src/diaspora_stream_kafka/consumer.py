@@ -13,7 +13,11 @@ overtaken by one of a later partition.
 
 The buffers hold librdkafka's message objects as fetched (a batch of up to ``batch_size`` at a
 time); a record is decoded only when its turn comes, and a pull whose event is already fetched
-returns a completed future at once.
+returns a completed future at once. ``pull_many`` takes the same events in the same order,
+several under one acquisition of the lock and without a future each: it decodes the buffered
+records in one loop, parsing the metadata of the built-in serializers in place, with Python's
+cyclic garbage collector paused meanwhile (the events of a batch all stay alive until it is
+returned, so collections midway would only scan them again and again).
 
 The data selection is cut out of the fetched record value without copying it when the
 consumer has no allocator (``event.data`` is a read-only view of the record).
@@ -42,10 +46,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from diaspora_stream.backend.batching import PullResult, collector_paused
 from diaspora_stream.backend.full import ConsumerInterface, DataAllocator, DataSelector
 from diaspora_stream.backend.options import Option, parse_options
 from diaspora_stream.backend.pulls import pull_future
 from diaspora_stream.backend.selection import copy_segments, select_event_data
+from diaspora_stream.components.serializers import prefixed_json_loads
 from diaspora_stream.constants import AdaptiveBatchSize, MaxNumBatchesInfinity, NoMoreEvents
 from diaspora_stream.event import FULL_DATA_ALLOCATOR, Event
 from diaspora_stream.exceptions import ClosedError, InvalidArgument
@@ -60,7 +66,7 @@ from .fetching import fetch_available, position
 from .json_records import NOT_JSON, JsonRecordEvent, document_of
 from .naming import check_consumer_name
 from .reachability import Reachability
-from .records import HEADER_SIZE, CorruptRecord, decode
+from .records import HEADER_SIZE, JSON_HEAD, CorruptRecord, decode
 
 if TYPE_CHECKING:
     from .topic import KafkaTopicHandle
@@ -70,6 +76,10 @@ __all__ = ["CONSUMER_OPTIONS", "KafkaConsumer", "consumer_settings"]
 #: Records fetched from librdkafka's queue at once.
 DEFAULT_FETCH = 1024
 _WAIT_SLICE_S = 0.1
+_unpack_head = JSON_HEAD.unpack_from
+_HEAD_SIZE = JSON_HEAD.size
+#: No metadata read yet (``None`` is a metadata value).
+_UNREAD = object()
 #: Consumers not closed yet: closed at exit, while the interpreter can still run the callbacks
 #: librdkafka makes when a consumer is destroyed.
 _open_consumers: weakref.WeakSet[KafkaConsumer] = weakref.WeakSet()
@@ -180,6 +190,8 @@ class KafkaConsumer(ConsumerInterface):
         self._bootstrap = topic.driver.config.bootstrap_servers
         self._kafka_topic = topic.kafka_topic
         self._deserialize = topic.serializer.deserialize
+        #: How pull_many parses metadata in place (None: it cannot, :meth:`_take`).
+        self._loads_metadata = prefixed_json_loads(topic.serializer)
         self._partition_info = topic.partitions
         self._targets = list(targets) if targets else list(range(topic.num_partitions))
         self._fetch = (
@@ -389,6 +401,102 @@ class KafkaConsumer(ConsumerInterface):
                 self._reachability.check()
                 self._fetch_records(_WAIT_SLICE_S if remaining is None else min(remaining, 1.0))
 
+    def pull_many(self, max_events: int, deadline: float | None) -> PullResult:
+        """Up to ``max_events`` events, the very ones ``pull`` would give in turn: claimed
+        several under one acquisition of the lock, without a future each, fetching (as
+        :meth:`_claim` does) until ``deadline`` when fewer are buffered."""
+        events: list[Event] = []
+        try:
+            if self._closed:
+                raise ClosedError(
+                    f"Consumer {self.name!r} is closed; create a new consumer to pull"
+                )
+            while True:
+                with self._lock:
+                    if self._closed:
+                        raise ClosedError(f"Consumer {self.name!r} is closed")
+                    with collector_paused():
+                        done = self._take(events, max_events)
+                    if done:
+                        return events, None
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        return events, None
+                    self._reachability.check()
+                    self._fetch_records(_WAIT_SLICE_S if remaining is None else min(remaining, 1.0))
+        except Exception as error:  # noqa: BLE001 - raised by the public layer in its turn
+            return events, error
+
+    def _take(self, events: list[Event], most: int) -> bool:
+        """Append to ``events`` the events already fetched, in turn, up to ``most`` in all
+        (lock held); whether the batch is done: full, or ended by a sentinel.
+
+        A record in the event layout whose metadata the built-in serializer would read is
+        decoded here in one go (header, length prefix, ``orjson.loads`` of the text in place);
+        any other (a marker, a record that is not an event, another serializer's metadata,
+        JSON that does not parse) is delivered by :meth:`_deliver`, as ``pull`` delivers it.
+        """
+        targets = self._targets
+        if len(self._ended) == len(targets):
+            partition = targets[0]
+            events.append(Event(None, [], NoMoreEvents, self._partition_info[partition], partition))
+            return True
+        buffers, info, count = self._buffers, self._partition_info, len(targets)
+        deliver, append, acknowledge = self._deliver, events.append, self._acknowledge
+        no_data, loads = self._no_data, self._loads_metadata
+        selector, allocator = self.data_selector, self.data_allocator
+        taken = len(events)
+        while taken < most:
+            slot = self._cursor
+            partition = targets[slot]
+            buffer = buffers[partition]
+            if not buffer:
+                found = self._next_slot()
+                if found is None:
+                    return False
+                slot = found
+                partition = targets[slot]
+                buffer = buffers[partition]
+            message = buffer[0]
+            value: bytes = message.value() or b""
+            metadata: Any = _UNREAD
+            if loads is not None and len(value) >= _HEAD_SIZE:
+                metadata_size, data_size, text_size = _unpack_head(value)
+                data_offset = HEADER_SIZE + metadata_size
+                if data_offset + data_size == len(value) and text_size + 8 == metadata_size:
+                    try:
+                        metadata = loads(value[_HEAD_SIZE:data_offset])
+                    except ValueError:
+                        pass  # deserialize raises it, in _deliver
+            if metadata is _UNREAD:
+                event = deliver(slot)
+                if event is None:
+                    continue  # a bad record was skipped
+                append(event)
+                taken += 1
+                if event.event_id is None:
+                    return True
+            else:
+                offset: int = message.offset()  # type: ignore[assignment]
+                if not data_size and no_data is not None:
+                    data = no_data.copy()
+                else:
+                    data = select_event_data(
+                        metadata,
+                        data_size,
+                        selector,
+                        allocator,
+                        self,
+                        partition,
+                        _Record(value, data_offset),
+                        offset,
+                    )
+                buffer.popleft()
+                self._cursor = (slot + 1) % count
+                append(Event(metadata, data, offset, info[partition], partition, acknowledge))
+                taken += 1
+        return True
+
     def _next_slot(self) -> int | None:
         """The index in the targets of the partition the next event comes from, or None if a
         partition must be waited for (nothing buffered, or an event stored before the buffered
@@ -437,7 +545,16 @@ class KafkaConsumer(ConsumerInterface):
             messages = fetch_available(self._client, self._fetch, timeout_s)
         except KafkaException as error:
             raise diaspora_error(error, f"Consumer {self.name!r}", self._bootstrap) from None
+        if not messages:
+            return
         buffers, next_offset, ended = self._buffers, self._next_offset, self._ended
+        # Buffered even if not an event: it is reported on its turn, and the records fetched
+        # with it are delivered after it. Records after a marker are never delivered.
+        open_buffers = {
+            p: buffer for p, buffer in buffers.items() if p in next_offset and p not in ended
+        }
+        sizes = {p: len(buffer) for p, buffer in open_buffers.items()}
+        #: The last record of each partition that is not buffered (ended).
         last: dict[int, Message] = {}
         try:
             for message in messages:
@@ -447,16 +564,15 @@ class KafkaConsumer(ConsumerInterface):
                         raise diaspora_error(KafkaException(problem), "Consuming", self._bootstrap)
                     continue  # transient: librdkafka retries by itself
                 partition: int = message.partition()  # type: ignore[assignment]
-                buffer = buffers.get(partition)
-                if buffer is None or partition not in next_offset:
-                    continue
-                last[partition] = message
-                if partition in ended:  # after the marker: never delivered
-                    continue
-                # Buffered even if it is not an event: it is reported on its turn, and the
-                # records fetched with it are delivered after it.
-                buffer.append(message)
+                buffer = open_buffers.get(partition)
+                if buffer is not None:
+                    buffer.append(message)
+                elif partition in ended and partition in next_offset and partition in buffers:
+                    last[partition] = message
         finally:  # what was buffered is fetched, even if a later record raised
+            for partition, buffer in open_buffers.items():
+                if len(buffer) > sizes[partition]:
+                    last[partition] = buffer[-1]
             for partition, message in last.items():
                 next_offset[partition] = position(message)[1] + 1
 
@@ -479,6 +595,16 @@ class KafkaConsumer(ConsumerInterface):
             completed.add(self._bootstrap, self._kafka_topic, {partition: offset})
             self._cursor = (slot + 1) % len(targets)
             return Event(None, [], NoMoreEvents, self._partition_info[partition], partition)
+        return self._deliver_event(slot, value, offset, data_offset, data_size)
+
+    def _deliver_event(
+        self, slot: int, value: bytes, offset: int, data_offset: int, data_size: int
+    ) -> Event | None:
+        """The event of the first buffered record of partition ``slot``, in the event layout
+        (``value`` at ``offset``, its data at ``data_offset``); ``None`` if its metadata cannot
+        be deserialized and it is skipped (it raises :class:`NotAnEvent` otherwise)."""
+        targets = self._targets
+        partition = targets[slot]
         # A bytes slice of the small metadata part is cheaper than a view when there is no
         # data to keep the value alive for.
         blob = memoryview(value)[HEADER_SIZE:data_offset] if data_size else value[HEADER_SIZE:]
@@ -500,7 +626,7 @@ class KafkaConsumer(ConsumerInterface):
                 _Record(value, data_offset),
                 offset,
             )
-        buffer.popleft()
+        self._buffers[partition].popleft()
         self._cursor = (slot + 1) % len(targets)
         return Event(
             metadata,

@@ -13,12 +13,16 @@ import struct
 
 from diaspora_stream.exceptions import Exception as DiasporaException
 
-__all__ = ["HEADER_SIZE", "END_OF_STREAM", "CorruptRecord", "decode", "encode"]
+__all__ = ["HEADER_SIZE", "END_OF_STREAM", "JSON_HEAD", "CorruptRecord", "decode", "encode"]
 
 _HEADER = struct.Struct("<QQ")
 HEADER_SIZE = _HEADER.size
 _pack = _HEADER.pack
 _unpack = _HEADER.unpack_from
+#: The header followed by the length prefix of the metadata of the built-in serializers
+#: (:func:`diaspora_stream.components.serializers.prefixed_json_loads`): ``(metadata size,
+#: data size, JSON text size)``, the text starting at ``JSON_HEAD.size``.
+JSON_HEAD = struct.Struct("<QQQ")
 #: ``(metadata size, data size)`` of Octopus's end-of-stream marker record.
 END_OF_STREAM = (2**64 - 1, 2**64 - 1)
 
