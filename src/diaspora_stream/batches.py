@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from itertools import repeat
 from typing import Any
 
 from .buffers import EMPTY_DATA, as_data_segments
@@ -19,6 +20,8 @@ from .futures import CompletedFlag, Completion, _timeout_seconds
 from .json_codec import loads
 
 __all__ = ["BatchFuture", "BatchEvent", "batch_error", "normalize_batch"]
+
+_ONLY_DICTS = {dict}
 
 #: One normalized event of a batch: ``(metadata, data segments, data size)``.
 BatchEvent = tuple[Any, tuple[memoryview, ...], int]
@@ -82,6 +85,8 @@ def normalize_batch(metadata: Any, data: Any, partition: Any) -> list[BatchEvent
         isinstance(partition, bool) or not isinstance(partition, int) or partition < 0
     ):
         raise InvalidArgument(f"partition must be a non-negative integer, got {partition!r}")
+    if datas is None and set(map(type, metadatas)) == _ONLY_DICTS:  # nothing to normalize
+        return list(zip(metadatas, repeat(EMPTY_DATA), repeat(0)))
     events: list[BatchEvent] = []
     append = events.append
     try:

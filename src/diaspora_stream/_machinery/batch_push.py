@@ -11,18 +11,22 @@ size as ``push`` seals them. With a threaded pool, ``push_many`` checks the even
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from ..backend.batching import preflight, push_each
-from ..backend.log import AppendRecord
 from ..batches import BatchEvent, BatchFuture, batch_error
 from ..futures import Completion
 from . import producer as _producer  # partly initialized here: read at call time
+from .columns import PendingColumns
 
 if TYPE_CHECKING:
     from .producer import LogProducer
 
 __all__ = ["push_batch"]
+
+_data_of = itemgetter(1)
+_size_of = itemgetter(2)
 
 
 def push_batch(
@@ -34,74 +38,79 @@ def push_batch(
         if refused is not None:
             return BatchFuture.failed(refused, len(events))
         return push_each(producer, events, partition)
-    prepared = _prepare_all(producer, events, partition)
-    if isinstance(prepared, BaseException):
-        return BatchFuture.failed(prepared, len(events))
+    indices, metadata, error = producer._preparer.prepare_columns(events, partition)
+    if error is not None:
+        return BatchFuture.failed(batch_error(len(metadata), error), len(events))
+    data = list(map(_data_of, events))
+    sizes = list(map(_size_of, events))
     parts: list[tuple[Completion, int, int]] = []
     with producer._lock:
-        for index, records in _runs(prepared):
-            _add_run(producer, index, records, parts)
+        for index, start, stop in _runs(indices):
+            if start == 0 and stop == len(indices):
+                _add_run(producer, index, metadata, data, sizes, parts)
+            else:
+                run = slice(start, stop)
+                _add_run(producer, index, metadata[run], data[run], sizes[run], parts)
     return BatchFuture(parts)
 
 
-def _prepare_all(
-    producer: LogProducer, events: Sequence[BatchEvent], partition: int | None
-) -> list[tuple[int, AppendRecord]] | BaseException:
-    """Each event's partition and record, or the first refusal (named by its index)."""
-    prepared, error = producer._preparer.prepare_many(events, partition)
-    if error is not None:
-        return batch_error(len(prepared), error)
-    return [
-        (index, AppendRecord(blob, data, size))
-        for (index, blob), (_, data, size) in zip(prepared, events, strict=True)
-    ]
-
-
-def _runs(
-    prepared: list[tuple[int, AppendRecord]],
-) -> Iterator[tuple[int, list[AppendRecord]]]:
-    """The prepared records grouped in runs of consecutive events of one partition."""
-    current = -1
-    run: list[AppendRecord] = []
-    for index, record in prepared:
-        if index != current:
-            if run:
-                yield current, run
-            current, run = index, []
-        run.append(record)
-    if run:
-        yield current, run
+def _runs(indices: list[int]) -> Iterator[tuple[int, int, int]]:
+    """``(partition index, start, stop)`` of each run of consecutive events of one partition."""
+    if not indices:
+        return
+    first = indices[0]
+    if indices.count(first) == len(indices):  # the common case: one partition, one run
+        yield first, 0, len(indices)
+        return
+    start = 0
+    for position, index in enumerate(indices):
+        if index != first:
+            yield first, start, position
+            first, start = index, position
+    yield first, start, len(indices)
 
 
 def _add_run(
     producer: LogProducer,
     index: int,
-    records: list[AppendRecord],
+    metadata: list[bytes],
+    data: list[tuple[memoryview, ...]],
+    sizes: list[int],
     parts: list[tuple[Completion, int, int]],
 ) -> None:
     """Append consecutive records of partition ``index`` to its open batches, sealing them as
     ``LogProducer._add`` seals them one event at a time (lock held)."""
     adaptive = producer._adaptive
     limit = _producer.ADAPTIVE_MAX_EVENTS if adaptive else max(1, producer.batch_size)
+    count = len(metadata)
     start = 0
-    while start < len(records):
+    while start < count:
         batch = producer._open[index]
         if batch is None:
             batch = producer._open[index] = _producer._Batch(index, producer)
-        held = batch.records
-        position = len(held)
-        end = min(len(records), start + limit - position)
+        columns = batch.columns
+        if columns is None:
+            columns = batch.columns = PendingColumns(batch.records)
+            batch.records = []
+        position = len(columns)
+        end = min(count, start + limit - position)
         full = position + end - start >= limit
         if adaptive:
-            # Up to the byte cap, as _add checks it after each event.
             total = batch.data_bytes
-            for stop in range(start, end):
-                total += records[stop].data_size
-                if total >= _producer.ADAPTIVE_MAX_BYTES:
-                    end, full = stop + 1, True
-                    break
+            if total + sum(sizes[start:end]) >= _producer.ADAPTIVE_MAX_BYTES:
+                # Up to the byte cap, as _add checks it after each event.
+                for stop in range(start, end):
+                    total += sizes[stop]
+                    if total >= _producer.ADAPTIVE_MAX_BYTES:
+                        end, full = stop + 1, True
+                        break
+            else:
+                total += sum(sizes[start:end])
             batch.data_bytes = total
-        held.extend(records[start:end])
+        if start == 0 and end == count:
+            columns.extend(metadata, data, sizes)
+        else:
+            columns.extend(metadata[start:end], data[start:end], sizes[start:end])
         parts.append((batch.completion, position, end - start))
         start = end
         if full or (adaptive and producer._backend_idle()):

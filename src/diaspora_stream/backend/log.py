@@ -26,6 +26,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any, ClassVar
 
 from .capabilities import Capabilities
@@ -36,6 +37,7 @@ __all__ = [
     "LogTopic",
     "TopicConfig",
     "AppendRecord",
+    "RecordColumns",
     "StoredRecord",
     "ReadSettings",
 ]
@@ -68,6 +70,30 @@ class AppendRecord:
     metadata: bytes
     data: tuple[memoryview, ...]
     data_size: int
+
+
+@dataclass(slots=True)
+class RecordColumns:
+    """Many records to append, column by column (:meth:`LogTopic.append_columns`).
+
+    ``metadata`` holds the serialized metadata of every record back to back, record *i*
+    taking ``metadata_sizes[i]`` bytes; ``data[i]`` and ``data_sizes[i]`` are record *i*'s
+    data segments and their total size, as in :class:`AppendRecord`.
+    """
+
+    metadata: bytes
+    metadata_sizes: Sequence[int]
+    data: Sequence[tuple[memoryview, ...]]
+    data_sizes: Sequence[int]
+
+    def __len__(self) -> int:
+        return len(self.metadata_sizes)
+
+    def records(self) -> list[AppendRecord]:
+        """The same records as :class:`AppendRecord` objects."""
+        ends = list(accumulate(self.metadata_sizes))
+        blobs = map(self.metadata.__getitem__, map(slice, [0, *ends[:-1]], ends))
+        return list(map(AppendRecord, blobs, self.data, self.data_sizes))
 
 
 @dataclass(slots=True)
@@ -127,6 +153,14 @@ class LogTopic(ABC):
     @abstractmethod
     def append(self, partition: int, records: Sequence[AppendRecord]) -> int:
         """Append ``records`` to ``partition`` atomically for readers; return the first id."""
+
+    def append_columns(self, partition: int, columns: RecordColumns) -> int:
+        """:meth:`append` for records given column by column; return the first id.
+
+        The producer's batch path (``push_many``) calls it; a backend overrides it to store a
+        whole batch without a Python object per record. The default calls :meth:`append`.
+        """
+        return self.append(partition, columns.records())
 
     #: How many appends a producer may have in flight at once through :meth:`start_append`
     #: (1: the producer stores its batches one after the other with :meth:`append`).

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from diaspora_stream.backend.log import AppendRecord, LogTopic, StoredRecord, TopicConfig
+from diaspora_stream.backend.log import (
+    AppendRecord,
+    LogTopic,
+    RecordColumns,
+    StoredRecord,
+    TopicConfig,
+)
 from diaspora_stream.exceptions import ClosedError
 from diaspora_stream.exceptions import Exception as DiasporaException
 
@@ -58,6 +64,10 @@ class FilesTopic(LogTopic):
     def append(self, partition: int, records: Sequence[AppendRecord]) -> int:
         """Append ``records`` to ``partition`` (all or nothing for readers); return the first id."""
         return self._partition(partition).append(records)
+
+    def append_columns(self, partition: int, columns: RecordColumns) -> int:
+        """:meth:`append` for records given column by column (the producer's batch path)."""
+        return self._partition(partition).append_columns(columns)
 
     def sync(self, partition: int) -> None:
         """fsync the partition's files unless ``flush_behavior`` is ``"buffered"``."""
