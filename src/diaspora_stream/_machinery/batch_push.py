@@ -15,7 +15,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from ..backend.batching import preflight, push_each
-from ..batches import BatchEvent, BatchFuture, batch_error
+from ..batches import BatchEvent, BatchEvents, BatchFuture, batch_error
 from ..futures import Completion
 from . import producer as _producer  # partly initialized here: read at call time
 from .columns import PendingColumns
@@ -41,8 +41,10 @@ def push_batch(
     indices, metadata, error = producer._preparer.prepare_columns(events, partition)
     if error is not None:
         return BatchFuture.failed(batch_error(len(metadata), error), len(events))
-    data = list(map(_data_of, events))
-    sizes = list(map(_size_of, events))
+    if isinstance(events, BatchEvents):
+        data, sizes = events.data(), events.data_sizes()
+    else:
+        data, sizes = list(map(_data_of, events)), list(map(_size_of, events))
     parts: list[tuple[Completion, int, int]] = []
     with producer._lock:
         for index, start, stop in _runs(indices):

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from operator import add, itemgetter
 from typing import TYPE_CHECKING, Any
 
+from ..batches import BatchEvents
 from ..components.partition_selectors import DefaultPartitionSelector
 from ..components.serializers import DefaultSerializer, pack_length
 from ..exceptions import Exception as DiasporaException
@@ -134,7 +135,11 @@ class EventPreparer:
         """
         if self._select_many is not None:
             try:
-                texts = dumps_metadata_many(list(map(_metadata_of, events)))
+                if isinstance(events, BatchEvents):
+                    metadata = events.metadata
+                else:
+                    metadata = list(map(_metadata_of, events))
+                texts = dumps_metadata_many(metadata)
                 indices = self._select_many(len(texts), partition)
             except Exception:  # noqa: BLE001 - reported by the per-event path below
                 pass
