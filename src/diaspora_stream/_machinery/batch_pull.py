@@ -9,14 +9,26 @@ the backend as ``pull`` does until the deadline.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from itertools import islice, repeat
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from ..backend.batching import PullResult
+from ..backend.selection import EMPTY_VIEW, select_event_data
+from ..components.serializers import DefaultSerializer
+from ..event import FULL_DATA_ALLOCATOR, Event
 
 if TYPE_CHECKING:
     from .consumer import LogConsumer
 
 __all__ = ["claim_many"]
+
+_BUILTIN_DESERIALIZE = DefaultSerializer.deserialize
+_NO_DATA = (EMPTY_VIEW,)
+_metadata_of = attrgetter("metadata")
+_data_size_of = attrgetter("data_size")
+_event_id_of = attrgetter("event_id")
 
 _FIRST_POLL_INTERVAL = 0.0005
 _MAX_POLL_INTERVAL = 0.02
@@ -27,11 +39,14 @@ def claim_many(consumer: LogConsumer, max_events: int, deadline: float | None) -
     events: list[Any] = []
     append = events.append
     claim = consumer._claim
+    bulk = _bulk_deserializer(consumer)
     interval = _FIRST_POLL_INTERVAL
     while True:
         try:
             with consumer._lock:
                 while len(events) < max_events:
+                    if bulk is not None and _take_run(consumer, bulk, max_events, events):
+                        continue
                     event = claim()
                     if event is None:
                         break
@@ -47,3 +62,81 @@ def claim_many(consumer: LogConsumer, max_events: int, deadline: float | None) -
             return events, None
         time.sleep(interval if deadline is None else min(interval, deadline - now))
         interval = min(interval * 2, _MAX_POLL_INTERVAL)
+
+
+def _bulk_deserializer(consumer: LogConsumer) -> Callable[[list[Any]], list[Any]] | None:
+    """The built-in serializer's ``deserialize_many`` when a consumer's events can be made a
+    run at a time: one targeted partition (no round robin), the built-in serializer, whole
+    data in the consumer's own buffers; ``None`` otherwise."""
+    serializer = consumer.topic.serializer
+    if (
+        len(consumer._targets) != 1
+        or consumer.data_selector is not None
+        or consumer.data_allocator is not FULL_DATA_ALLOCATOR
+        or type(serializer).deserialize is not _BUILTIN_DESERIALIZE
+    ):
+        return None
+    return serializer.deserialize_many  # type: ignore[no-any-return]
+
+
+def _take_run(
+    consumer: LogConsumer,
+    deserialize_many: Callable[[list[Any]], list[Any]],
+    max_events: int,
+    events: list[Any],
+) -> bool:
+    """Make events of the records buffered for the consumer's partition, as many as fit, and
+    add them to ``events`` (lock held). ``False`` when there is none, or when one of them
+    fails: ``_claim`` then takes the records one at a time and raises on the right one."""
+    if consumer._closed:
+        return False
+    partition = consumer._targets[0]
+    buffer = consumer._buffers[partition]
+    count = min(len(buffer), max_events - len(events))
+    if count <= 0:
+        return False
+    records = list(islice(buffer, count))
+    try:
+        metadata = deserialize_many(list(map(_metadata_of, records)))
+        sizes = list(map(_data_size_of, records))
+        if any(sizes):
+            data = [
+                [EMPTY_VIEW]
+                if not size
+                else select_event_data(
+                    item,
+                    size,
+                    None,
+                    FULL_DATA_ALLOCATOR,
+                    consumer,
+                    partition,
+                    record,
+                    record.event_id,
+                )
+                for item, size, record in zip(metadata, sizes, records, strict=True)
+            ]
+        else:
+            data = list(map(list, repeat(_NO_DATA, count)))
+    except Exception:  # noqa: BLE001 - raised by _claim on the record's turn
+        return False
+    info = consumer._partition_info[partition]
+    events.extend(
+        map(
+            Event,
+            metadata,
+            data,
+            map(_event_id_of, records),
+            repeat(info),
+            repeat(partition),
+            repeat(consumer._acknowledge),
+        )
+    )
+    if count == len(buffer):
+        buffer.clear()
+    else:
+        for _ in range(count):
+            buffer.popleft()
+    if any(sizes):
+        for record in records:  # the events own their data now (as _claim does)
+            record.data = record.selection = None
+    return True
