@@ -9,14 +9,13 @@ the backend as ``pull`` does until the deadline.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from itertools import islice, repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from ..backend.batching import PullResult
 from ..backend.selection import EMPTY_VIEW, select_event_data
-from ..components.serializers import DefaultSerializer
+from ..components.serializers import DefaultSerializer, _LengthPrefixedJsonSerializer
 from ..event import FULL_DATA_ALLOCATOR, Event
 
 if TYPE_CHECKING:
@@ -64,7 +63,7 @@ def claim_many(consumer: LogConsumer, max_events: int, deadline: float | None) -
         interval = min(interval * 2, _MAX_POLL_INTERVAL)
 
 
-def _bulk_deserializer(consumer: LogConsumer) -> Callable[[list[Any]], list[Any]] | None:
+def _bulk_deserializer(consumer: LogConsumer) -> _LengthPrefixedJsonSerializer | None:
     """The built-in serializer's ``deserialize_many`` when a consumer's events can be made a
     run at a time: one targeted partition (no round robin), the built-in serializer, whole
     data in the consumer's own buffers; ``None`` otherwise."""
@@ -76,12 +75,13 @@ def _bulk_deserializer(consumer: LogConsumer) -> Callable[[list[Any]], list[Any]
         or type(serializer).deserialize is not _BUILTIN_DESERIALIZE
     ):
         return None
-    return serializer.deserialize_many  # type: ignore[no-any-return]
+    assert isinstance(serializer, _LengthPrefixedJsonSerializer)
+    return serializer
 
 
 def _take_run(
     consumer: LogConsumer,
-    deserialize_many: Callable[[list[Any]], list[Any]],
+    serializer: _LengthPrefixedJsonSerializer,
     max_events: int,
     events: list[Any],
 ) -> bool:
@@ -92,12 +92,14 @@ def _take_run(
         return False
     partition = consumer._targets[0]
     buffer = consumer._buffers[partition]
+    if not buffer:
+        return _read_run(consumer, serializer, partition, max_events, events)
     count = min(len(buffer), max_events - len(events))
     if count <= 0:
         return False
     records = list(islice(buffer, count))
     try:
-        metadata = deserialize_many(list(map(_metadata_of, records)))
+        metadata = serializer.deserialize_many(list(map(_metadata_of, records)))
         sizes = list(map(_data_size_of, records))
         if any(sizes):
             data = [
@@ -139,4 +141,46 @@ def _take_run(
     if any(sizes):
         for record in records:  # the events own their data now (as _claim does)
             record.data = record.selection = None
+    return True
+
+
+def _read_run(
+    consumer: LogConsumer,
+    serializer: _LengthPrefixedJsonSerializer,
+    partition: int,
+    max_events: int,
+    events: list[Any],
+) -> bool:
+    """Read the next records of ``partition`` as columns (backends with ``read_columns``) and
+    make their events, or buffer them when they hold data or metadata the serializer refuses.
+    ``False`` when the backend gave nothing: ``_claim`` then reads as ``pull`` does (and
+    notices the end of the stream)."""
+    if partition in consumer._ended:
+        return False
+    wanted = min(max_events - len(events), consumer._max_read_size())
+    columns = consumer._log.read_columns(partition, consumer._next_id[partition], wanted)
+    if not columns:
+        return False
+    first, count = columns.first_id, len(columns)
+    consumer._next_id[partition] = first + count
+    metadata = None
+    if not any(columns.data_sizes):  # records with data are made one by one from the buffer
+        try:
+            metadata = serializer.deserialize_packed(columns.metadata, columns.metadata_sizes)
+        except Exception:  # noqa: BLE001 - the record path raises it on the record's turn
+            metadata = None
+    if metadata is None:
+        consumer._buffers[partition].extend(columns.records())
+        return True
+    events.extend(
+        map(
+            Event,
+            metadata,
+            list(map(list, repeat(_NO_DATA, count))),
+            range(first, first + count),
+            repeat(consumer._partition_info[partition]),
+            repeat(partition),
+            repeat(consumer._acknowledge),
+        )
+    )
     return True

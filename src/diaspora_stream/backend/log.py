@@ -39,6 +39,7 @@ __all__ = [
     "AppendRecord",
     "RecordColumns",
     "StoredRecord",
+    "StoredColumns",
     "ReadSettings",
 ]
 
@@ -113,6 +114,31 @@ class StoredRecord:
     locator: Any = None
     data: memoryview | None = None
     selection: Any = None
+
+
+@dataclass(slots=True)
+class StoredColumns:
+    """Consecutive stored records column by column, as :meth:`LogTopic.read_columns` returns
+    them: ids ``first_id``, ``first_id + 1``, ...; record *i*'s serialized metadata takes
+    ``metadata_sizes[i]`` bytes of ``metadata`` (all back to back); ``data_sizes`` and
+    ``locators`` are those of :class:`StoredRecord`."""
+
+    first_id: int
+    metadata: bytes
+    metadata_sizes: Sequence[int]
+    data_sizes: Sequence[int]
+    locators: Sequence[Any]
+
+    def __len__(self) -> int:
+        return len(self.metadata_sizes)
+
+    def records(self) -> list[StoredRecord]:
+        """The same records as :class:`StoredRecord` objects."""
+        ends = list(accumulate(self.metadata_sizes))
+        view = memoryview(self.metadata)
+        blobs = map(view.__getitem__, map(slice, [0, *ends[:-1]], ends))
+        ids = range(self.first_id, self.first_id + len(ends))
+        return list(map(StoredRecord, ids, blobs, self.data_sizes, self.locators))
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +224,16 @@ class LogTopic(ABC):
         the consumer's batch size and ``max_num_batches`` to its feed.
         """
         return self.read(partition, start, max_count)
+
+    def read_columns(self, partition: int, start: int, max_count: int) -> StoredColumns | None:
+        """:meth:`read` as :class:`StoredColumns` (maybe empty), or ``None`` when the backend
+        does not read that way (the default), or not now: the consumer then calls
+        :meth:`read_for_consumer`.
+
+        A consumer's ``pull_many`` calls it for a run of records; a backend overrides it to
+        hand over many records without a Python object per record.
+        """
+        return None
 
     @abstractmethod
     def read_data(

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from typing import Any, NamedTuple
 
-from diaspora_stream.backend.log import AppendRecord, RecordColumns, StoredRecord
+from diaspora_stream.backend.log import AppendRecord, RecordColumns, StoredColumns, StoredRecord
 from diaspora_stream.exceptions import Exception as DiasporaException
 from diaspora_stream.exceptions import PartitionCompleted
 from diaspora_stream.logs import get_logger
@@ -419,24 +419,14 @@ class PartitionFiles:
         metadata and data files, and to end within them: a damaged index raises
         :class:`CorruptedFileError` instead of giving wrong bytes or huge sizes.
         """
-        count = self.event_count()
-        if start >= count or max_count <= 0:
+        span = self._read_span(start, max_count)
+        if span is None:
             return []
-        stop = min(count, start + max_count)
-        first = start - 1 if start else 0
-        fields = self._checked_fields(first, stop)
-        if len(fields) // index.FIELDS <= start - first:
-            return []
-        if start != first:
-            fields = fields[index.FIELDS :]
+        fields, blob = span
         stop = start + len(fields) // index.FIELDS
         offsets = fields[0::4]
         sizes = fields[1::4]
         low = offsets[0]
-        high = offsets[-1] + sizes[-1]
-        blob = os.pread(self._metadata, high - low, low)
-        if len(blob) != high - low:
-            raise DiasporaException(f"The metadata file of {self.label} changed while being read")
         view = memoryview(blob)
         locators: Sequence[Any] = fields[2::4]
         if self._checksums is not None:
@@ -458,6 +448,37 @@ class PartitionFiles:
                 range(start, stop), offsets, sizes, locators, fields[3::4], strict=True
             )
         ]
+
+    def read_columns(self, start: int, max_count: int) -> StoredColumns | None:
+        """:meth:`read` as columns; ``None`` in integrity mode (records are verified one by
+        one there)."""
+        if self._checksums is not None:
+            return None
+        span = self._read_span(start, max_count)
+        if span is None:
+            return StoredColumns(start, b"", [], [], [])
+        fields, blob = span
+        return StoredColumns(start, blob, fields[1::4], fields[3::4], fields[2::4])
+
+    def _read_span(self, start: int, max_count: int) -> tuple[array, bytes] | None:
+        """The checked index fields of up to ``max_count`` records from id ``start`` and their
+        metadata bytes (back to back), or ``None`` when there is no such record."""
+        count = self.event_count()
+        if start >= count or max_count <= 0:
+            return None
+        stop = min(count, start + max_count)
+        first = start - 1 if start else 0
+        fields = self._checked_fields(first, stop)
+        if len(fields) // index.FIELDS <= start - first:
+            return None
+        if start != first:
+            fields = fields[index.FIELDS :]
+        low = fields[0]
+        high = fields[-4] + fields[-3]
+        blob = os.pread(self._metadata, high - low, low)
+        if len(blob) != high - low:
+            raise DiasporaException(f"The metadata file of {self.label} changed while being read")
+        return fields, blob
 
     def _checked_fields(self, first: int, stop: int) -> array:
         """Fields of the complete index records ``first`` to ``stop - 1`` (fewer if the index is

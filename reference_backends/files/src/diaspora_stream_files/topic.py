@@ -9,6 +9,7 @@ from diaspora_stream.backend.log import (
     AppendRecord,
     LogTopic,
     RecordColumns,
+    StoredColumns,
     StoredRecord,
     TopicConfig,
 )
@@ -83,6 +84,12 @@ class FilesTopic(LogTopic):
         _check_count("start", start)
         _check_count("max_count", max_count)
         return files.read(start, max_count)
+
+    def read_columns(self, partition: int, start: int, max_count: int) -> StoredColumns | None:
+        """:meth:`read` as columns (``None`` in integrity mode)."""
+        _check_count("start", start)
+        _check_count("max_count", max_count)
+        return self._partition(partition).read_columns(start, max_count)
 
     def locate(self, partition: int, record: StoredRecord) -> str:
         """The metadata file of ``partition`` and the byte offset of ``record``'s metadata."""
