@@ -75,14 +75,14 @@ class EventPreparer:
         )
         self._builtin = builtin
         # Nothing of the user's runs in the preparation: a batch can be prepared in bulk.
-        bulk = (
+        self._select_many: Callable[[int, int | None], list[int]] | None = None
+        if (
             builtin
             and self._validate is None
+            and isinstance(selector, DefaultPartitionSelector)
             and type(selector).select_partitions_for_many is _BUILTIN_SELECT_MANY
-        )
-        self._select_many: Callable[[int, int | None], list[int]] | None = (
-            selector.select_partitions_for_many if bulk else None
-        )
+        ):
+            self._select_many = selector.select_partitions_for_many
         self.prepare: Callable[[Any, tuple[memoryview, ...], int | None], tuple[int, bytes]] = (
             self._prepare_builtin if builtin else self._prepare_checked
         )

@@ -14,7 +14,7 @@ import sys
 from array import array
 from collections.abc import Sequence
 from itertools import accumulate, repeat
-from operator import add, getitem, sub
+from operator import add, itemgetter, sub
 from typing import Any, ClassVar
 
 import orjson
@@ -31,7 +31,7 @@ _pack_length = _LENGTH.pack
 #: The 8-byte little-endian length prefix of a serialized blob.
 pack_length = _pack_length
 _unpack_length = _LENGTH.unpack_from
-_TEXT = slice(8, None)
+_text_of = itemgetter(slice(8, None))
 _ERROR = "Could not deserialize Serializer metadata: "
 
 
@@ -86,7 +86,7 @@ class _LengthPrefixedJsonSerializer(SerializerInterface):
             sizes = list(map(len, blobs))
             announced = list(map(_unpack_length, blobs))
             if announced == list(zip(map(sub, sizes, repeat(8)))):
-                return list(map(orjson.loads, map(getitem, blobs, repeat(_TEXT))))
+                return list(map(orjson.loads, map(_text_of, blobs)))
         except (struct.error, orjson.JSONDecodeError):
             pass
         return [self.deserialize(blob) for blob in blobs]  # names the first refusal

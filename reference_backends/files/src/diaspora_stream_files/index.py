@@ -95,6 +95,8 @@ def first_discontinuity(fields: array, first_id: int) -> tuple[int, str] | None:
             continue
         if first_id == 0 and offsets[0] != 0:
             return 0, f"event 0 has its {what} at offset {offsets[0]} instead of 0"
+        if _chained(offsets[0], sizes) == offsets:
+            continue
         ends = list(map(add, offsets[:-1], sizes[:-1]))
         following = offsets[1:].tolist()
         if ends != following:
@@ -106,3 +108,14 @@ def first_discontinuity(fields: array, first_id: int) -> tuple[int, str] | None:
                 f"{event - 1} ends at {ends[position]}"
             )
     return None
+
+
+def _chained(start: int, sizes: array) -> array | None:
+    """The offsets of records of ``sizes`` written back to back from ``start`` (``None``: past
+    the 64-bit range, which no valid index reaches)."""
+    try:
+        chained = array("Q", accumulate(sizes, initial=start))
+    except OverflowError:
+        return None
+    chained.pop()
+    return chained
