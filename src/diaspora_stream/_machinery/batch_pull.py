@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..backend.batching import PullResult
 from ..backend.selection import EMPTY_VIEW, select_event_data
 from ..components.serializers import DefaultSerializer, _LengthPrefixedJsonSerializer
-from ..event import FULL_DATA_ALLOCATOR, Event
+from ..event import FULL_DATA_ALLOCATOR, Event, make_events
 
 if TYPE_CHECKING:
     from .consumer import LogConsumer
@@ -173,14 +173,13 @@ def _read_run(
         consumer._buffers[partition].extend(columns.records())
         return True
     events.extend(
-        map(
-            Event,
+        make_events(
             metadata,
-            list(map(list, repeat(_NO_DATA, count))),
-            range(first, first + count),
-            repeat(consumer._partition_info[partition]),
-            repeat(partition),
-            repeat(consumer._acknowledge),
+            first,
+            consumer._partition_info[partition],
+            partition,
+            consumer._acknowledge,
+            EMPTY_VIEW,
         )
     )
     return True

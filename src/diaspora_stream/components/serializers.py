@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import copy
 import struct
-import sys
-from array import array
 from collections.abc import Sequence
 from itertools import accumulate, repeat
 from operator import add, itemgetter, sub
@@ -33,17 +31,6 @@ pack_length = _pack_length
 _unpack_length = _LENGTH.unpack_from
 _text_of = itemgetter(slice(8, None))
 _ERROR = "Could not deserialize Serializer metadata: "
-
-
-def _packed_lengths(sizes: Sequence[int]) -> bytes:
-    """The length prefixes that blobs of ``sizes`` bytes start with, back to back."""
-    try:
-        lengths = array("Q", map(sub, sizes, repeat(8)))
-    except OverflowError:  # a blob shorter than a prefix
-        return b""
-    if sys.byteorder != "little":
-        lengths.byteswap()
-    return lengths.tobytes()
 
 
 class _LengthPrefixedJsonSerializer(SerializerInterface):
@@ -99,12 +86,14 @@ class _LengthPrefixedJsonSerializer(SerializerInterface):
             return []
         ends = list(accumulate(sizes))
         starts = [0, *ends[:-1]]
-        texts = list(map(add, starts, repeat(8)))
-        # The length prefixes, compared as one byte string with the sizes they must announce.
-        announced = b"".join(map(buffer.__getitem__, map(slice, starts, texts)))
-        if ends[-1] == len(buffer) and announced == _packed_lengths(sizes):
+        texts = list(map(buffer.__getitem__, map(slice, map(add, starts, repeat(8)), ends)))
+        # Every blob is its text's length prefix then the text: the buffer says so as a whole.
+        rebuilt: list[bytes] = [b""] * (2 * len(texts))
+        rebuilt[0::2] = map(_pack_length, map(len, texts))
+        rebuilt[1::2] = texts
+        if ends[-1] == len(buffer) and b"".join(rebuilt) == buffer:
             try:
-                return list(map(orjson.loads, map(buffer.__getitem__, map(slice, texts, ends))))
+                return list(map(orjson.loads, texts))
             except orjson.JSONDecodeError:
                 pass
         blobs = map(buffer.__getitem__, map(slice, starts, ends))
