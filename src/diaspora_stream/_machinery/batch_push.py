@@ -11,6 +11,7 @@ size as ``push`` seals them. With a threaded pool, ``push_many`` checks the even
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import accumulate
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -38,22 +39,55 @@ def push_batch(
         if refused is not None:
             return BatchFuture.failed(refused, len(events))
         return push_each(producer, events, partition)
-    indices, metadata, error = producer._preparer.prepare_columns(events, partition)
+    indices, metadata, metadata_sizes, error = producer._preparer.prepare_columns(events, partition)
     if error is not None:
-        return BatchFuture.failed(batch_error(len(metadata), error), len(events))
+        return BatchFuture.failed(batch_error(len(metadata_sizes), error), len(events))
     if isinstance(events, BatchEvents):
         data, sizes = events.data(), events.data_sizes()
     else:
         data, sizes = list(map(_data_of, events)), list(map(_size_of, events))
+    run = _Run(metadata, metadata_sizes, data, sizes)
     parts: list[tuple[Completion, int, int]] = []
     with producer._lock:
         for index, start, stop in _runs(indices):
-            if start == 0 and stop == len(indices):
-                _add_run(producer, index, metadata, data, sizes, parts)
-            else:
-                run = slice(start, stop)
-                _add_run(producer, index, metadata[run], data[run], sizes[run], parts)
+            _add_run(producer, index, run.part(start, stop), parts)
     return BatchFuture(parts)
+
+
+class _Run:
+    """Prepared records of consecutive events, column by column."""
+
+    __slots__ = ("_offsets", "data", "data_sizes", "metadata", "metadata_sizes")
+
+    def __init__(
+        self,
+        metadata: bytes,
+        metadata_sizes: list[int],
+        data: list[tuple[memoryview, ...]],
+        data_sizes: list[int],
+    ) -> None:
+        self.metadata = metadata  # the serialized metadata of every record, back to back
+        self.metadata_sizes = metadata_sizes
+        self.data = data
+        self.data_sizes = data_sizes
+        self._offsets: list[int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.metadata_sizes)
+
+    def part(self, start: int, stop: int) -> _Run:
+        """Records ``start`` to ``stop - 1`` (the run itself when that is all of it)."""
+        if start == 0 and stop == len(self.metadata_sizes):
+            return self
+        if self._offsets is None:
+            self._offsets = [0, *accumulate(self.metadata_sizes)]
+        offsets = self._offsets
+        return _Run(
+            self.metadata[offsets[start] : offsets[stop]],
+            self.metadata_sizes[start:stop],
+            self.data[start:stop],
+            self.data_sizes[start:stop],
+        )
 
 
 def _runs(indices: list[int]) -> Iterator[tuple[int, int, int]]:
@@ -73,18 +107,14 @@ def _runs(indices: list[int]) -> Iterator[tuple[int, int, int]]:
 
 
 def _add_run(
-    producer: LogProducer,
-    index: int,
-    metadata: list[bytes],
-    data: list[tuple[memoryview, ...]],
-    sizes: list[int],
-    parts: list[tuple[Completion, int, int]],
+    producer: LogProducer, index: int, run: _Run, parts: list[tuple[Completion, int, int]]
 ) -> None:
     """Append consecutive records of partition ``index`` to its open batches, sealing them as
     ``LogProducer._add`` seals them one event at a time (lock held)."""
     adaptive = producer._adaptive
     limit = _producer.ADAPTIVE_MAX_EVENTS if adaptive else max(1, producer.batch_size)
-    count = len(metadata)
+    sizes = run.data_sizes
+    count = len(run)
     start = 0
     while start < count:
         batch = producer._open[index]
@@ -109,10 +139,8 @@ def _add_run(
             else:
                 total += sum(sizes[start:end])
             batch.data_bytes = total
-        if start == 0 and end == count:
-            columns.extend(metadata, data, sizes)
-        else:
-            columns.extend(metadata[start:end], data[start:end], sizes[start:end])
+        part = run.part(start, end)
+        columns.extend(part.metadata, part.metadata_sizes, part.data, part.data_sizes)
         parts.append((batch.completion, position, end - start))
         start = end
         if full or (adaptive and producer._backend_idle()):

@@ -16,42 +16,48 @@ __all__ = ["PendingColumns"]
 
 
 class PendingColumns:
-    """Serialized metadata, data segments and data sizes of a batch's records, in order."""
+    """Serialized metadata (in chunks of one or more records), metadata sizes, data segments
+    and data sizes of a batch's records, in order."""
 
-    __slots__ = ("data", "data_sizes", "metadata")
+    __slots__ = ("chunks", "data", "data_sizes", "metadata_sizes")
 
     def __init__(self, records: Sequence[AppendRecord] = ()) -> None:
         """Columns holding ``records`` (those a batch held before its first ``push_many``)."""
-        self.metadata: list[bytes] = [record.metadata for record in records]
+        self.chunks: list[bytes] = [record.metadata for record in records]
+        self.metadata_sizes: list[int] = list(map(len, self.chunks))
         self.data: list[tuple[memoryview, ...]] = [record.data for record in records]
         self.data_sizes: list[int] = [record.data_size for record in records]
 
     def __len__(self) -> int:
-        return len(self.metadata)
+        return len(self.metadata_sizes)
 
     def add(self, record: AppendRecord) -> None:
         """Add one record (a ``push`` after a ``push_many`` into the same batch)."""
-        self.metadata.append(record.metadata)
+        self.chunks.append(record.metadata)
+        self.metadata_sizes.append(len(record.metadata))
         self.data.append(record.data)
         self.data_sizes.append(record.data_size)
 
     def extend(
         self,
-        metadata: Sequence[bytes],
+        metadata: bytes,
+        metadata_sizes: Sequence[int],
         data: Sequence[tuple[memoryview, ...]],
         data_sizes: Sequence[int],
     ) -> None:
-        """Add records given as columns of equal lengths."""
-        self.metadata.extend(metadata)
+        """Add records given as columns: their serialized metadata back to back in
+        ``metadata``, ``metadata_sizes[i]`` bytes for record *i*."""
+        self.chunks.append(metadata)
+        self.metadata_sizes.extend(metadata_sizes)
         self.data.extend(data)
         self.data_sizes.extend(data_sizes)
 
     def columns(self) -> RecordColumns:
         """The records as :class:`RecordColumns` (metadata joined in one buffer)."""
-        return RecordColumns(
-            b"".join(self.metadata), list(map(len, self.metadata)), self.data, self.data_sizes
-        )
+        chunks = self.chunks
+        metadata = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return RecordColumns(metadata, self.metadata_sizes, self.data, self.data_sizes)
 
     def records(self) -> list[AppendRecord]:
         """The records as :class:`AppendRecord` objects."""
-        return list(map(AppendRecord, self.metadata, self.data, self.data_sizes))
+        return self.columns().records()

@@ -8,6 +8,7 @@ the same way on every backend.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import repeat
 from operator import add, itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -124,9 +125,10 @@ class EventPreparer:
 
     def prepare_columns(
         self, events: Sequence[tuple[Any, tuple[memoryview, ...], int]], partition: int | None
-    ) -> tuple[list[int], list[bytes], DiasporaException | None]:
-        """:meth:`prepare_many` as two columns: the partition indices and the serialized
-        metadata of the events prepared, and the error of the event after them.
+    ) -> tuple[list[int], bytes, list[int], DiasporaException | None]:
+        """:meth:`prepare_many` as columns: the partition index of each event prepared, their
+        serialized metadata back to back in one buffer and the size of each; and the error of
+        the event after them.
 
         With the built-in components and no validator, the whole batch is serialized with a
         few C calls and its partitions chosen at once; any refusal there sends the batch
@@ -144,9 +146,14 @@ class EventPreparer:
             except Exception:  # noqa: BLE001 - reported by the per-event path below
                 pass
             else:
-                return indices, list(map(add, map(pack_length, map(len, texts)), texts)), None
+                lengths = list(map(len, texts))
+                pieces: list[bytes] = [b""] * (2 * len(texts))
+                pieces[0::2] = map(pack_length, lengths)
+                pieces[1::2] = texts
+                return indices, b"".join(pieces), list(map(add, lengths, repeat(8))), None
         prepared, error = self.prepare_many(events, partition)
-        return [index for index, _ in prepared], [blob for _, blob in prepared], error
+        blobs = [blob for _, blob in prepared]
+        return [index for index, _ in prepared], b"".join(blobs), list(map(len, blobs)), error
 
     def _prepare_checked(
         self, metadata: Any, data: tuple[memoryview, ...], partition: int | None

@@ -179,8 +179,8 @@ class PartitionFiles:
         """The non-empty data segments of the records, in order; raises if a record's segments
         do not hold the ``data_size`` it declares."""
         if not any(data):  # no record has a segment (events without data)
-            position = next((i for i, size in enumerate(declared) if size), None)
-            if position is not None:
+            if any(declared):
+                position = next(i for i, size in enumerate(declared) if size)
                 raise self._size_mismatch(position, declared[position], 0)
             return []
         segments: list[memoryview] = []
