@@ -372,3 +372,24 @@ def test_pull_many_events_own_fresh_data_lists(files_driver: Driver) -> None:
     assert [e.event_id for e in events] == [0, 1, 2]
     assert events[2].partition == pulled.partition
     consumer.close()
+
+
+def test_pull_many_stops_right_before_an_unreadable_record_in_a_buffered_run(
+    files_driver: Driver, tmp_path: Path
+) -> None:
+    topic = _open(files_driver, "late")
+    producer = topic.producer()
+    producer.push_many([{"n": n} for n in range(50)])
+    producer.close()
+    path = tmp_path / "late" / "partitions" / "00000000" / "metadata"
+    raw = bytearray(path.read_bytes())
+    raw[raw.index(b'{"n":40}') + 1] = ord("?")
+    path.write_bytes(bytes(raw))
+    consumer = topic.consumer("reader")
+    first = consumer.pull().wait(1000)  # the consumer now holds a buffered run
+    assert first is not None and first.event_id == 0
+    assert [e.event_id for e in consumer.pull_many(100, timeout_ms=0)] == list(range(1, 40))
+    with pytest.raises(DiasporaException, match="moves past this record"):
+        consumer.pull_many(100, timeout_ms=0)
+    assert [e.event_id for e in consumer.pull_many(100, timeout_ms=0)] == list(range(41, 50))
+    consumer.close()

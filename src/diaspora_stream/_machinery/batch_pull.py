@@ -4,6 +4,12 @@ Events are claimed exactly as ``pull`` claims them (round robin over the targete
 end-of-stream sentinels, records read ahead), several under one acquisition of the consumer's
 lock and without a future per event; when fewer than asked are available, the consumer polls
 the backend as ``pull`` does until the deadline.
+
+A consumer of one partition with the built-in serializer and the default data selection (no
+selector, the default allocator) makes its events a run at a time: the records it buffered,
+then runs read with :meth:`~diaspora_stream.backend.log.LogTopic.read_columns` when the backend
+has it, their metadata deserialized together. A run stops before a record that fails, which
+``_claim`` then takes on its own, raising as ``pull`` raises.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from ..components.serializers import DefaultSerializer, _LengthPrefixedJsonSeria
 from ..event import FULL_DATA_ALLOCATOR, Event, make_events
 
 if TYPE_CHECKING:
+    from ..backend.log import StoredRecord
     from .consumer import LogConsumer
 
 __all__ = ["claim_many"]
@@ -86,49 +93,29 @@ def _take_run(
     events: list[Any],
 ) -> bool:
     """Make events of the records buffered for the consumer's partition, as many as fit, and
-    add them to ``events`` (lock held). ``False`` when there is none, or when one of them
-    fails: ``_claim`` then takes the records one at a time and raises on the right one."""
+    add them to ``events`` (lock held). The run stops before a record whose metadata or data
+    fails: ``_claim`` takes that one on its own and raises on its turn. ``False`` when no
+    event was made."""
     if consumer._closed:
         return False
     partition = consumer._targets[0]
     buffer = consumer._buffers[partition]
     if not buffer:
         return _read_run(consumer, serializer, partition, max_events, events)
-    count = min(len(buffer), max_events - len(events))
-    if count <= 0:
+    records = list(islice(buffer, max(0, max_events - len(events))))
+    metadata = _readable_metadata(serializer, records)
+    data = _whole_data(consumer, partition, records, metadata)
+    count = len(data)
+    if not count:
         return False
-    records = list(islice(buffer, count))
-    try:
-        metadata = serializer.deserialize_many(list(map(_metadata_of, records)))
-        sizes = list(map(_data_size_of, records))
-        if any(sizes):
-            data = [
-                [EMPTY_VIEW]
-                if not size
-                else select_event_data(
-                    item,
-                    size,
-                    None,
-                    FULL_DATA_ALLOCATOR,
-                    consumer,
-                    partition,
-                    record,
-                    record.event_id,
-                )
-                for item, size, record in zip(metadata, sizes, records, strict=True)
-            ]
-        else:
-            data = list(map(list, repeat(_NO_DATA, count)))
-    except Exception:  # noqa: BLE001 - raised by _claim on the record's turn
-        return False
-    info = consumer._partition_info[partition]
+    del records[count:], metadata[count:]
     events.extend(
         map(
             Event,
             metadata,
             data,
             map(_event_id_of, records),
-            repeat(info),
+            repeat(consumer._partition_info[partition]),
             repeat(partition),
             repeat(consumer._acknowledge),
         )
@@ -138,10 +125,57 @@ def _take_run(
     else:
         for _ in range(count):
             buffer.popleft()
-    if any(sizes):
-        for record in records:  # the events own their data now (as _claim does)
-            record.data = record.selection = None
+    for record in records:  # the events own their data now (as _claim does)
+        record.data = record.selection = None
     return True
+
+
+def _readable_metadata(
+    serializer: _LengthPrefixedJsonSerializer, records: list[StoredRecord]
+) -> list[Any]:
+    """The metadata of ``records`` up to the first one the serializer refuses."""
+    blobs = list(map(_metadata_of, records))
+    try:
+        return serializer.deserialize_many(blobs)
+    except Exception:  # noqa: BLE001 - met again by _claim on the record's turn
+        readable = []
+        for blob in blobs:
+            try:
+                readable.append(serializer.deserialize(blob))
+            except Exception:  # noqa: BLE001 - as above
+                break
+        return readable
+
+
+def _whole_data(
+    consumer: LogConsumer, partition: int, records: list[StoredRecord], metadata: list[Any]
+) -> list[Any]:
+    """``event.data`` of the first ``len(metadata)`` records (whole data, the default
+    allocator), up to the first one whose data cannot be read."""
+    sizes = list(map(_data_size_of, records[: len(metadata)]))
+    if not any(sizes):
+        return list(map(list, repeat(_NO_DATA, len(sizes))))
+    data: list[Any] = []
+    for item, size, record in zip(metadata, sizes, records, strict=False):
+        if not size:
+            data.append([EMPTY_VIEW])
+            continue
+        try:
+            data.append(
+                select_event_data(
+                    item,
+                    size,
+                    None,
+                    FULL_DATA_ALLOCATOR,
+                    consumer,
+                    partition,
+                    record,
+                    record.event_id,
+                )
+            )
+        except Exception:  # noqa: BLE001 - met again by _claim on the record's turn
+            break
+    return data
 
 
 def _read_run(

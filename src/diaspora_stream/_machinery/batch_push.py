@@ -4,7 +4,10 @@ With a 0-thread pool the calling thread prepares every event first (validator, p
 selector, serializer: the producer's own preparation, as ``push`` runs it); an event refused
 then fails the whole call and nothing is added. Otherwise all the records join their partitions'
 open batches under one acquisition of the producer's lock, in list order, sealed at the batch
-size as ``push`` seals them. With a threaded pool, ``push_many`` checks the events first
+size as ``push`` seals them, kept column by column (:mod:`.columns`). With the built-in
+components and no validator, the preparation of the whole list takes a few C-level calls
+(:meth:`~diaspora_stream.backend.preparation.EventPreparer.prepare_columns`). With a threaded
+pool, ``push_many`` checks the events first
 (:func:`~diaspora_stream.backend.batching.preflight`), then pushes them one by one.
 """
 
