@@ -12,7 +12,7 @@ import copy
 import struct
 from collections.abc import Sequence
 from itertools import accumulate, repeat
-from operator import add, itemgetter, sub
+from operator import add, attrgetter, itemgetter, sub
 from typing import Any, ClassVar
 
 import orjson
@@ -30,7 +30,17 @@ _pack_length = _LENGTH.pack
 pack_length = _pack_length
 _unpack_length = _LENGTH.unpack_from
 _text_of = itemgetter(slice(8, None))
+_itemsize_of = attrgetter("itemsize")
 _ERROR = "Could not deserialize Serializer metadata: "
+
+
+def _byte_sized(blobs: Sequence[bytes | memoryview]) -> bool:
+    """Whether ``len`` of each blob is its size in bytes (views of wider items are cast by
+    ``deserialize`` one at a time)."""
+    kinds = set(map(type, blobs))
+    if kinds <= {bytes, bytearray}:
+        return True
+    return kinds == {memoryview} and set(map(_itemsize_of, blobs)) == {1}
 
 
 class _LengthPrefixedJsonSerializer(SerializerInterface):
@@ -69,13 +79,14 @@ class _LengthPrefixedJsonSerializer(SerializerInterface):
     def deserialize_many(self, blobs: Sequence[bytes | memoryview]) -> list[Any]:
         """:meth:`deserialize` of each of ``blobs`` (byte buffers), with a few C-level loops;
         raises what :meth:`deserialize` raises for the first blob it refuses."""
-        try:
-            sizes = list(map(len, blobs))
-            announced = list(map(_unpack_length, blobs))
-            if announced == list(zip(map(sub, sizes, repeat(8)))):
-                return list(map(orjson.loads, map(_text_of, blobs)))
-        except (struct.error, orjson.JSONDecodeError):
-            pass
+        if _byte_sized(blobs):
+            try:
+                sizes = list(map(len, blobs))
+                announced = list(map(_unpack_length, blobs))
+                if announced == list(zip(map(sub, sizes, repeat(8)))):
+                    return list(map(orjson.loads, map(_text_of, blobs)))
+            except (struct.error, orjson.JSONDecodeError):
+                pass
         return [self.deserialize(blob) for blob in blobs]  # names the first refusal
 
     def deserialize_packed(self, buffer: bytes, sizes: Sequence[int]) -> list[Any]:
