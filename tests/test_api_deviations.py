@@ -236,9 +236,10 @@ def test_d3_out_of_range_views_are_the_references() -> None:
     # An offset past the end gives the empty descriptor, like the reference; views whose
     # blocks or segments end past it raise, like the reference.
     assert DataDescriptor("", 10).make_sub_view(offset=11, size=1) == DataDescriptor()
-    assert DataDescriptor("x", 10).make_stride_view(
-        offset=11, num_blocks=1, block_size=1, gap_size=0
-    ) == DataDescriptor()
+    assert (
+        DataDescriptor("x", 10).make_stride_view(offset=11, num_blocks=1, block_size=1, gap_size=0)
+        == DataDescriptor()
+    )
     with pytest.raises(Exception):
         DataDescriptor("", 10).make_stride_view(offset=0, num_blocks=3, block_size=3, gap_size=1)
     with pytest.raises(Exception):

@@ -604,6 +604,26 @@ def test_partition_selector_is_thread_safe() -> None:
 def test_partition_selector_locked_counter() -> None:
     # The lock-based counter used when the interpreter runs without a GIL.
     selector = DefaultPartitionSelector()
-    selector._next = selector._locked_counter()
+    selector._lock = threading.Lock()
+    selector._next = selector._locked_next
     selector.set_partitions(PARTITIONS)
     assert [selector.select_partition_for({}, None) for _ in range(4)] == [0, 1, 2, 0]
+    assert selector.select_partitions_for_many(4, None) == [1, 2, 0, 1]
+    assert selector.select_partition_for({}, None) == 2
+
+
+def test_partition_selector_many_matches_single_calls() -> None:
+    many, single = DefaultPartitionSelector(), DefaultPartitionSelector()
+    for selector in (many, single):
+        selector.set_partitions(PARTITIONS)
+    assert many.select_partitions_for_many(5, None) == [
+        single.select_partition_for({}, None) for _ in range(5)
+    ]
+    assert many.select_partitions_for_many(3, 4) == [1, 1, 1]
+    assert many.select_partition_for({}, None) == single.select_partition_for({}, None) == 2
+    alone = DefaultPartitionSelector()
+    alone.set_partitions(PARTITIONS[:1])
+    assert alone.select_partitions_for_many(3, None) == [0, 0, 0]
+    assert alone._next() == 3  # the round robin moved on by 3
+    with pytest.raises(DiasporaError, match="no target"):
+        DefaultPartitionSelector().select_partitions_for_many(2, None)

@@ -119,3 +119,22 @@ def test_adaptive_batches_are_pipelined_and_keep_push_order() -> None:
     assert [future.wait(10_000) for future in futures] == list(range(300))
     assert sum(STARTED) == 300
     producer.close()
+
+
+def test_push_many_batches_are_pipelined_as_records() -> None:
+    # The batches push_many fills column by column start as AppendRecords on such a backend.
+    GATE.set()
+    driver = Driver(backend="pipelined-appends-test")
+    driver.create_topic("t")
+    topic = driver.open_topic("t")
+    producer = topic.producer(batch_size=4)
+    producer.push({"i": 0})
+    batch = producer.push_many([{"i": i} for i in range(1, 10)])
+    assert producer.flush().wait(10_000)
+    assert batch.wait(10_000) == list(range(1, 10))
+    assert STARTED == [4, 4, 2]
+    producer.close()
+    consumer = topic.consumer("c", data_allocator=None)
+    assert [event.metadata["i"] for event in consumer.pull_many(10, timeout_ms=0)] == list(
+        range(10)
+    )

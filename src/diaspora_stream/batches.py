@@ -10,15 +10,18 @@ index in the list, and nothing of the call is pushed.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from itertools import repeat
+from typing import Any, overload
 
 from .buffers import EMPTY_DATA, as_data_segments
 from .exceptions import InvalidArgument
 from .futures import CompletedFlag, Completion, _timeout_seconds
 from .json_codec import loads
 
-__all__ = ["BatchFuture", "BatchEvent", "batch_error", "normalize_batch"]
+__all__ = ["BatchFuture", "BatchEvent", "BatchEvents", "batch_error", "normalize_batch"]
+
+_ONLY_DICTS = {dict}
 
 #: One normalized event of a batch: ``(metadata, data segments, data size)``.
 BatchEvent = tuple[Any, tuple[memoryview, ...], int]
@@ -42,6 +45,45 @@ def batch_error(index: int, error: BaseException) -> BaseException:
     return indexed
 
 
+class BatchEvents(Sequence[BatchEvent]):
+    """The events of a ``push_many`` call without data, kept as their list of metadata.
+
+    It behaves as the list of ``(metadata, EMPTY_DATA, 0)`` events, made on access, so a batch
+    path that takes the metadata column as it is (:attr:`metadata`) builds no tuple per event.
+    """
+
+    __slots__ = ("metadata",)
+
+    def __init__(self, metadata: list[Any]) -> None:
+        """The events whose metadata are ``metadata`` (already normalized), none with data."""
+        self.metadata = metadata
+
+    def __len__(self) -> int:
+        return len(self.metadata)
+
+    @overload
+    def __getitem__(self, index: int) -> BatchEvent: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[BatchEvent]: ...
+
+    def __getitem__(self, index: int | slice) -> BatchEvent | list[BatchEvent]:
+        if isinstance(index, slice):
+            return list(zip(self.metadata[index], repeat(EMPTY_DATA), repeat(0)))
+        return (self.metadata[index], EMPTY_DATA, 0)
+
+    def __iter__(self) -> Iterator[BatchEvent]:
+        return zip(self.metadata, repeat(EMPTY_DATA), repeat(0))
+
+    def data(self) -> list[tuple[memoryview, ...]]:
+        """The data segments of each event (none)."""
+        return [EMPTY_DATA] * len(self.metadata)
+
+    def data_sizes(self) -> list[int]:
+        """The data size of each event (0)."""
+        return [0] * len(self.metadata)
+
+
 def _sequence(name: str, value: Any) -> Sequence[Any]:
     if isinstance(value, (str, bytes, bytearray, memoryview)) or not isinstance(value, Sequence):
         raise InvalidArgument(
@@ -62,7 +104,7 @@ def _normalize_data(data: Any) -> tuple[tuple[memoryview, ...], int]:
     return as_data_segments(data)
 
 
-def normalize_batch(metadata: Any, data: Any, partition: Any) -> list[BatchEvent]:
+def normalize_batch(metadata: Any, data: Any, partition: Any) -> Sequence[BatchEvent]:
     """The events of a ``push_many`` call, each normalized like ``push`` does.
 
     Raises the exception ``push`` would raise for the first event it refuses, retyped by
@@ -82,6 +124,8 @@ def normalize_batch(metadata: Any, data: Any, partition: Any) -> list[BatchEvent
         isinstance(partition, bool) or not isinstance(partition, int) or partition < 0
     ):
         raise InvalidArgument(f"partition must be a non-negative integer, got {partition!r}")
+    if datas is None and set(map(type, metadatas)) == _ONLY_DICTS:  # nothing to normalize
+        return BatchEvents(list(metadatas))
     events: list[BatchEvent] = []
     append = events.append
     try:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .constants import NoMoreEvents
 
-__all__ = ["Event", "FULL_DATA_ALLOCATOR"]
+__all__ = ["Event", "FULL_DATA_ALLOCATOR", "make_events"]
 
 
 class _FullDataAllocator:
@@ -64,3 +64,30 @@ class Event:
             f"<Event partition={self._partition_index} id={self.event_id} "
             f"metadata={self.metadata!r}>"
         )
+
+
+def make_events(
+    metadata: Iterable[Any],
+    first_id: int,
+    partition: dict[str, Any],
+    partition_index: int,
+    acknowledger: Callable[[int, int], None] | None,
+    no_data: memoryview,
+) -> list[Event]:
+    """The events of a run of consecutive stored records of one partition without data, ids
+    from ``first_id``: what ``Event(metadata, [no_data], id, partition, partition_index,
+    acknowledger)`` makes for each (every event with a list of its own), in one loop (a
+    consumer's ``pull_many``)."""
+    new = object.__new__
+    events: list[Event] = []
+    append = events.append
+    for event_id, item in enumerate(metadata, first_id):
+        event = new(Event)
+        event.metadata = item
+        event.data = [no_data]
+        event.event_id = event_id
+        event.partition = partition
+        event._partition_index = partition_index
+        event._acknowledger = acknowledger
+        append(event)
+    return events

@@ -4,25 +4,33 @@ With a 0-thread pool the calling thread prepares every event first (validator, p
 selector, serializer: the producer's own preparation, as ``push`` runs it); an event refused
 then fails the whole call and nothing is added. Otherwise all the records join their partitions'
 open batches under one acquisition of the producer's lock, in list order, sealed at the batch
-size as ``push`` seals them. With a threaded pool, ``push_many`` checks the events first
+size as ``push`` seals them, kept column by column (:mod:`.columns`). With the built-in
+components and no validator, the preparation of the whole list takes a few C-level calls
+(:meth:`~diaspora_stream.backend.preparation.EventPreparer.prepare_columns`). With a threaded
+pool, ``push_many`` checks the events first
 (:func:`~diaspora_stream.backend.batching.preflight`), then pushes them one by one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import accumulate
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from ..backend.batching import preflight, push_each
-from ..backend.log import AppendRecord
-from ..batches import BatchEvent, BatchFuture, batch_error
+from ..batches import BatchEvent, BatchEvents, BatchFuture, batch_error
 from ..futures import Completion
 from . import producer as _producer  # partly initialized here: read at call time
+from .columns import PendingColumns
 
 if TYPE_CHECKING:
     from .producer import LogProducer
 
 __all__ = ["push_batch"]
+
+_data_of = itemgetter(1)
+_size_of = itemgetter(2)
 
 
 def push_batch(
@@ -34,74 +42,108 @@ def push_batch(
         if refused is not None:
             return BatchFuture.failed(refused, len(events))
         return push_each(producer, events, partition)
-    prepared = _prepare_all(producer, events, partition)
-    if isinstance(prepared, BaseException):
-        return BatchFuture.failed(prepared, len(events))
+    indices, metadata, metadata_sizes, error = producer._preparer.prepare_columns(events, partition)
+    if error is not None:
+        return BatchFuture.failed(batch_error(len(metadata_sizes), error), len(events))
+    if isinstance(events, BatchEvents):
+        data, sizes = events.data(), events.data_sizes()
+    else:
+        data, sizes = list(map(_data_of, events)), list(map(_size_of, events))
+    run = _Run(metadata, metadata_sizes, data, sizes)
     parts: list[tuple[Completion, int, int]] = []
     with producer._lock:
-        for index, records in _runs(prepared):
-            _add_run(producer, index, records, parts)
+        for index, start, stop in _runs(indices):
+            _add_run(producer, index, run.part(start, stop), parts)
     return BatchFuture(parts)
 
 
-def _prepare_all(
-    producer: LogProducer, events: Sequence[BatchEvent], partition: int | None
-) -> list[tuple[int, AppendRecord]] | BaseException:
-    """Each event's partition and record, or the first refusal (named by its index)."""
-    prepared, error = producer._preparer.prepare_many(events, partition)
-    if error is not None:
-        return batch_error(len(prepared), error)
-    return [
-        (index, AppendRecord(blob, data, size))
-        for (index, blob), (_, data, size) in zip(prepared, events, strict=True)
-    ]
+class _Run:
+    """Prepared records of consecutive events, column by column."""
+
+    __slots__ = ("_offsets", "data", "data_sizes", "metadata", "metadata_sizes")
+
+    def __init__(
+        self,
+        metadata: bytes,
+        metadata_sizes: list[int],
+        data: list[tuple[memoryview, ...]],
+        data_sizes: list[int],
+    ) -> None:
+        self.metadata = metadata  # the serialized metadata of every record, back to back
+        self.metadata_sizes = metadata_sizes
+        self.data = data
+        self.data_sizes = data_sizes
+        self._offsets: list[int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.metadata_sizes)
+
+    def part(self, start: int, stop: int) -> _Run:
+        """Records ``start`` to ``stop - 1`` (the run itself when that is all of it)."""
+        if start == 0 and stop == len(self.metadata_sizes):
+            return self
+        if self._offsets is None:
+            self._offsets = [0, *accumulate(self.metadata_sizes)]
+        offsets = self._offsets
+        return _Run(
+            self.metadata[offsets[start] : offsets[stop]],
+            self.metadata_sizes[start:stop],
+            self.data[start:stop],
+            self.data_sizes[start:stop],
+        )
 
 
-def _runs(
-    prepared: list[tuple[int, AppendRecord]],
-) -> Iterator[tuple[int, list[AppendRecord]]]:
-    """The prepared records grouped in runs of consecutive events of one partition."""
-    current = -1
-    run: list[AppendRecord] = []
-    for index, record in prepared:
-        if index != current:
-            if run:
-                yield current, run
-            current, run = index, []
-        run.append(record)
-    if run:
-        yield current, run
+def _runs(indices: list[int]) -> Iterator[tuple[int, int, int]]:
+    """``(partition index, start, stop)`` of each run of consecutive events of one partition."""
+    if not indices:
+        return
+    first = indices[0]
+    if indices.count(first) == len(indices):  # the common case: one partition, one run
+        yield first, 0, len(indices)
+        return
+    start = 0
+    for position, index in enumerate(indices):
+        if index != first:
+            yield first, start, position
+            first, start = index, position
+    yield first, start, len(indices)
 
 
 def _add_run(
-    producer: LogProducer,
-    index: int,
-    records: list[AppendRecord],
-    parts: list[tuple[Completion, int, int]],
+    producer: LogProducer, index: int, run: _Run, parts: list[tuple[Completion, int, int]]
 ) -> None:
     """Append consecutive records of partition ``index`` to its open batches, sealing them as
     ``LogProducer._add`` seals them one event at a time (lock held)."""
     adaptive = producer._adaptive
     limit = _producer.ADAPTIVE_MAX_EVENTS if adaptive else max(1, producer.batch_size)
+    sizes = run.data_sizes
+    count = len(run)
     start = 0
-    while start < len(records):
+    while start < count:
         batch = producer._open[index]
         if batch is None:
             batch = producer._open[index] = _producer._Batch(index, producer)
-        held = batch.records
-        position = len(held)
-        end = min(len(records), start + limit - position)
+        columns = batch.columns
+        if columns is None:
+            columns = batch.columns = PendingColumns(batch.records)
+            batch.records = []
+        position = len(columns)
+        end = min(count, start + limit - position)
         full = position + end - start >= limit
         if adaptive:
-            # Up to the byte cap, as _add checks it after each event.
             total = batch.data_bytes
-            for stop in range(start, end):
-                total += records[stop].data_size
-                if total >= _producer.ADAPTIVE_MAX_BYTES:
-                    end, full = stop + 1, True
-                    break
+            if total + sum(sizes[start:end]) >= _producer.ADAPTIVE_MAX_BYTES:
+                # Up to the byte cap, as _add checks it after each event.
+                for stop in range(start, end):
+                    total += sizes[stop]
+                    if total >= _producer.ADAPTIVE_MAX_BYTES:
+                        end, full = stop + 1, True
+                        break
+            else:
+                total += sum(sizes[start:end])
             batch.data_bytes = total
-        held.extend(records[start:end])
+        part = run.part(start, end)
+        columns.extend(part.metadata, part.metadata_sizes, part.data, part.data_sizes)
         parts.append((batch.completion, position, end - start))
         start = end
         if full or (adaptive and producer._backend_idle()):

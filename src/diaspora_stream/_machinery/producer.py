@@ -34,7 +34,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from ..backend.full import ProducerInterface
-from ..backend.log import AppendRecord
+from ..backend.log import AppendRecord, LogTopic
 from ..backend.losses import FlushTally, LossLedger
 from ..backend.preparation import EventPreparer, component_error
 from ..batches import BatchEvent, BatchFuture
@@ -44,6 +44,7 @@ from ..exceptions import Exception as DiasporaException
 from ..futures import Completion, FutureFlushed, FutureUint
 from ..thread_pool import ThreadPool
 from .batch_push import push_batch
+from .columns import PendingColumns
 
 if TYPE_CHECKING:
     from ..backend.log_adapter import LogTopicHandle
@@ -62,12 +63,22 @@ _draining: set[LogProducer] = set()
 
 
 class _Batch:
-    __slots__ = ("completion", "data_bytes", "listeners", "partition", "producer", "records")
+    __slots__ = (
+        "columns",
+        "completion",
+        "data_bytes",
+        "listeners",
+        "partition",
+        "producer",
+        "records",
+    )
 
     def __init__(self, partition: int, producer: LogProducer) -> None:
         self.partition = partition
         self.producer = producer
         self.records: list[AppendRecord] = []
+        # Once push_many added to the batch, every record is kept there instead of in records.
+        self.columns: PendingColumns | None = None
         # Waiting on the future of an event of an unsent batch sends that batch.
         self.completion = Completion(self._send_now)
         self.listeners: list[tuple[Completion, int]] = []
@@ -76,15 +87,25 @@ class _Batch:
     def _send_now(self) -> None:
         self.producer._seal_if_open(self)
 
+    def size(self) -> int:
+        """How many records the batch holds."""
+        return len(self.records) if self.columns is None else len(self.columns)
+
+    def all_records(self) -> list[AppendRecord]:
+        """The batch's records as :class:`AppendRecord` objects."""
+        return self.records if self.columns is None else self.columns.records()
+
     def finish(self, first_id: int) -> None:
         self.records = []
+        self.columns = None
         self.completion.set_result(first_id)
         for completion, position in self.listeners:
             completion.set_result(first_id + position)
 
     def fail(self, error: BaseException) -> None:
-        self.producer._losses.lost(len(self.records), error)
+        self.producer._losses.lost(self.size(), error)
         self.records = []
+        self.columns = None
         self.completion.set_error(error)
         for completion, _ in self.listeners:
             completion.set_error(error)
@@ -148,6 +169,8 @@ class LogProducer(ProducerInterface):
         self._preparing = 0  # pool tasks draining _to_prepare
         # Pipelined appends (backends with appends_in_flight > 1): started, not yet completed.
         self._window = max(1, self._log.appends_in_flight)
+        # Whether the backend stores column batches itself (else they become AppendRecords).
+        self._columnar = type(self._log).append_columns is not LogTopic.append_columns
         # Flush markers queue there too (waiter None): run once the appends before them ended.
         self._in_flight: deque[tuple[_Batch | _FlushMarker, Callable[[], int] | None]] = deque()
         # Batches and flushes stored by the threads that seal them join the window in the
@@ -267,9 +290,14 @@ class LogProducer(ProducerInterface):
         batch = self._open[index]
         if batch is None:
             batch = self._open[index] = _Batch(index, self)
-        records = batch.records
-        position = len(records)
-        records.append(record)
+        columns = batch.columns
+        if columns is None:
+            records = batch.records
+            position = len(records)
+            records.append(record)
+        else:
+            position = len(columns)
+            columns.add(record)
         if completion is not None:
             batch.listeners.append((completion, position))
         if self._adaptive:
@@ -289,7 +317,7 @@ class LogProducer(ProducerInterface):
     def _seal(self, index: int) -> None:
         """Move partition ``index``'s open batch to the send queue (lock held; may block)."""
         batch = self._open[index]
-        if batch is None or not batch.records:
+        if batch is None or (not batch.records and batch.columns is None):
             return
         if self._synchronous:
             self._open[index] = None
@@ -373,11 +401,20 @@ class LogProducer(ProducerInterface):
             self._start(batch, locked, turn)
             return
         try:
-            first_id = self._log.append(batch.partition, batch.records)
+            first_id = self._append(batch)
         except Exception as error:  # noqa: BLE001 - reported through the futures
             batch.fail(component_error("Storing the batch", error))
         else:
             batch.finish(first_id)
+
+    def _append(self, batch: _Batch) -> int:
+        """Append a batch's records to the backend; its first id."""
+        columns = batch.columns
+        if columns is None:
+            return self._log.append(batch.partition, batch.records)
+        if self._columnar:
+            return self._log.append_columns(batch.partition, columns.columns())
+        return self._log.append(batch.partition, columns.records())
 
     def _guard(self, locked: bool) -> AbstractContextManager[Any]:
         return nullcontext() if locked else self._cond
@@ -389,7 +426,7 @@ class LogProducer(ProducerInterface):
             while len(self._in_flight) >= self._window or not self._my_turn(turn):
                 self._cond.wait()
         try:
-            waiter = self._log.start_append(batch.partition, batch.records)
+            waiter = self._log.start_append(batch.partition, batch.all_records())
         except Exception as error:  # noqa: BLE001 - reported through the futures
             failure = error
 

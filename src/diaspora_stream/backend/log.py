@@ -26,6 +26,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any, ClassVar
 
 from .capabilities import Capabilities
@@ -36,7 +37,9 @@ __all__ = [
     "LogTopic",
     "TopicConfig",
     "AppendRecord",
+    "RecordColumns",
     "StoredRecord",
+    "StoredColumns",
     "ReadSettings",
 ]
 
@@ -71,6 +74,30 @@ class AppendRecord:
 
 
 @dataclass(slots=True)
+class RecordColumns:
+    """Many records to append, column by column (:meth:`LogTopic.append_columns`).
+
+    ``metadata`` holds the serialized metadata of every record back to back, record *i*
+    taking ``metadata_sizes[i]`` bytes; ``data[i]`` and ``data_sizes[i]`` are record *i*'s
+    data segments and their total size, as in :class:`AppendRecord`.
+    """
+
+    metadata: bytes
+    metadata_sizes: Sequence[int]
+    data: Sequence[tuple[memoryview, ...]]
+    data_sizes: Sequence[int]
+
+    def __len__(self) -> int:
+        return len(self.metadata_sizes)
+
+    def records(self) -> list[AppendRecord]:
+        """The same records as :class:`AppendRecord` objects."""
+        ends = list(accumulate(self.metadata_sizes))
+        blobs = map(self.metadata.__getitem__, map(slice, [0, *ends[:-1]], ends))
+        return list(map(AppendRecord, blobs, self.data, self.data_sizes))
+
+
+@dataclass(slots=True)
 class StoredRecord:
     """One stored event as ``read`` returns it.
 
@@ -87,6 +114,31 @@ class StoredRecord:
     locator: Any = None
     data: memoryview | None = None
     selection: Any = None
+
+
+@dataclass(slots=True)
+class StoredColumns:
+    """Consecutive stored records column by column, as :meth:`LogTopic.read_columns` returns
+    them: ids ``first_id``, ``first_id + 1``, ...; record *i*'s serialized metadata takes
+    ``metadata_sizes[i]`` bytes of ``metadata`` (all back to back); ``data_sizes`` and
+    ``locators`` are those of :class:`StoredRecord`."""
+
+    first_id: int
+    metadata: bytes
+    metadata_sizes: Sequence[int]
+    data_sizes: Sequence[int]
+    locators: Sequence[Any]
+
+    def __len__(self) -> int:
+        return len(self.metadata_sizes)
+
+    def records(self) -> list[StoredRecord]:
+        """The same records as :class:`StoredRecord` objects."""
+        ends = list(accumulate(self.metadata_sizes))
+        view = memoryview(self.metadata)
+        blobs = map(view.__getitem__, map(slice, [0, *ends[:-1]], ends))
+        ids = range(self.first_id, self.first_id + len(ends))
+        return list(map(StoredRecord, ids, blobs, self.data_sizes, self.locators))
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +180,14 @@ class LogTopic(ABC):
     def append(self, partition: int, records: Sequence[AppendRecord]) -> int:
         """Append ``records`` to ``partition`` atomically for readers; return the first id."""
 
+    def append_columns(self, partition: int, columns: RecordColumns) -> int:
+        """:meth:`append` for records given column by column; return the first id.
+
+        The producer's batch path (``push_many``) calls it; a backend overrides it to store a
+        whole batch without a Python object per record. The default calls :meth:`append`.
+        """
+        return self.append(partition, columns.records())
+
     #: How many appends a producer may have in flight at once through :meth:`start_append`
     #: (1: the producer stores its batches one after the other with :meth:`append`).
     appends_in_flight: int = 1
@@ -164,6 +224,16 @@ class LogTopic(ABC):
         the consumer's batch size and ``max_num_batches`` to its feed.
         """
         return self.read(partition, start, max_count)
+
+    def read_columns(self, partition: int, start: int, max_count: int) -> StoredColumns | None:
+        """:meth:`read` as :class:`StoredColumns` (maybe empty), or ``None`` when the backend
+        does not read that way (the default), or not now: the consumer then calls
+        :meth:`read_for_consumer`.
+
+        A consumer's ``pull_many`` calls it for a run of records; a backend overrides it to
+        hand over many records without a Python object per record.
+        """
+        return None
 
     @abstractmethod
     def read_data(

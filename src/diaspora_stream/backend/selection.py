@@ -26,7 +26,9 @@ __all__ = [
     "select_event_data",
 ]
 
-_EMPTY_VIEW = memoryview(bytearray())
+#: ``event.data[0]`` of an event without data read whole (shared: it holds no byte).
+EMPTY_VIEW = memoryview(bytearray())
+_EMPTY_VIEW = EMPTY_VIEW
 
 
 class DataSource(Protocol):

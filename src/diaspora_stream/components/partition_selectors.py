@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import Any, ClassVar
 
 from ..exceptions import Exception as DiasporaError
@@ -34,22 +36,18 @@ class DefaultPartitionSelector(PartitionSelectorInterface):
         self._partitions: list[dict[str, Any]] = []
         self._count = 0
         # next() on itertools.count is atomic under the GIL; without a GIL, use a lock.
+        self._counter = itertools.count()
+        self._lock = None if _gil_enabled() else threading.Lock()
         self._next: Callable[[], int]
-        if _gil_enabled():
-            self._next = itertools.count().__next__
+        if self._lock is None:
+            self._next = self._counter.__next__
         else:
-            self._next = self._locked_counter()
+            self._next = self._locked_next
 
-    @staticmethod
-    def _locked_counter() -> Callable[[], int]:
-        lock = threading.Lock()
-        counter = itertools.count()
-
-        def locked_next() -> int:
-            with lock:
-                return next(counter)
-
-        return locked_next
+    def _locked_next(self) -> int:
+        assert self._lock is not None
+        with self._lock:
+            return next(self._counter)
 
     @classmethod
     def create(cls, metadata: dict[str, Any]) -> DefaultPartitionSelector:
@@ -72,3 +70,18 @@ class DefaultPartitionSelector(PartitionSelectorInterface):
         if requested is not None:
             return requested % count
         return self._next() % count
+
+    def select_partitions_for_many(self, events: int, requested: int | None) -> list[int]:
+        """What ``events`` calls of :meth:`select_partition_for` would return, in order (the
+        metadata plays no part in the choice); raises as it does, choosing nothing."""
+        count = self._count
+        if count == 0:
+            raise DiasporaError("PartitionSelector has no target to select from")
+        if requested is not None:
+            return [requested % count] * events
+        with self._lock or nullcontext():
+            taken = itertools.islice(self._counter, events)
+            if count == 1:
+                deque(taken, maxlen=0)  # the round robin moves on all the same
+                return [0] * events
+            return [value % count for value in taken]

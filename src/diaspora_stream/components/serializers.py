@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import copy
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from itertools import accumulate, repeat
+from operator import add, attrgetter, itemgetter, sub
 from typing import Any, ClassVar
 
 import orjson
@@ -27,7 +29,18 @@ _pack_length = _LENGTH.pack
 #: The 8-byte little-endian length prefix of a serialized blob.
 pack_length = _pack_length
 _unpack_length = _LENGTH.unpack_from
+_text_of = itemgetter(slice(8, None))
+_itemsize_of = attrgetter("itemsize")
 _ERROR = "Could not deserialize Serializer metadata: "
+
+
+def _byte_sized(blobs: Sequence[bytes | memoryview]) -> bool:
+    """Whether ``len`` of each blob is its size in bytes (views of wider items are cast by
+    ``deserialize`` one at a time)."""
+    kinds = set(map(type, blobs))
+    if kinds <= {bytes, bytearray}:
+        return True
+    return kinds == {memoryview} and set(map(_itemsize_of, blobs)) == {1}
 
 
 class _LengthPrefixedJsonSerializer(SerializerInterface):
@@ -62,6 +75,40 @@ class _LengthPrefixedJsonSerializer(SerializerInterface):
             return orjson.loads(blob[8:])
         except orjson.JSONDecodeError as error:
             raise DiasporaError(f"{_ERROR}{error}") from None
+
+    def deserialize_many(self, blobs: Sequence[bytes | memoryview]) -> list[Any]:
+        """:meth:`deserialize` of each of ``blobs`` (byte buffers), with a few C-level loops;
+        raises what :meth:`deserialize` raises for the first blob it refuses."""
+        if _byte_sized(blobs):
+            try:
+                sizes = list(map(len, blobs))
+                announced = list(map(_unpack_length, blobs))
+                if announced == list(zip(map(sub, sizes, repeat(8)))):
+                    return list(map(orjson.loads, map(_text_of, blobs)))
+            except (struct.error, orjson.JSONDecodeError):
+                pass
+        return [self.deserialize(blob) for blob in blobs]  # names the first refusal
+
+    def deserialize_packed(self, buffer: bytes, sizes: Sequence[int]) -> list[Any]:
+        """:meth:`deserialize` of each blob of ``buffer``, where the blobs lie back to back,
+        ``sizes[i]`` bytes for blob *i*; raises what :meth:`deserialize` raises for the first
+        blob it refuses."""
+        if not sizes:
+            return []
+        ends = list(accumulate(sizes))
+        starts = [0, *ends[:-1]]
+        texts = list(map(buffer.__getitem__, map(slice, map(add, starts, repeat(8)), ends)))
+        # Every blob is its text's length prefix then the text: the buffer says so as a whole.
+        rebuilt: list[bytes] = [b""] * (2 * len(texts))
+        rebuilt[0::2] = map(_pack_length, map(len, texts))
+        rebuilt[1::2] = texts
+        if ends[-1] == len(buffer) and b"".join(rebuilt) == buffer:
+            try:
+                return list(map(orjson.loads, texts))
+            except orjson.JSONDecodeError:
+                pass
+        blobs = map(buffer.__getitem__, map(slice, starts, ends))
+        return [self.deserialize(blob) for blob in blobs]  # names the first refusal
 
 
 def prefixed_json_loads(serializer: Any) -> Callable[[bytes], Any] | None:

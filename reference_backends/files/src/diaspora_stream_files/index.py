@@ -13,6 +13,8 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
+from collections.abc import Sequence
+from itertools import accumulate
 from operator import add
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "FIELDS",
     "complete_records",
     "encode",
+    "fields_of",
     "decode",
     "decode_one",
     "first_discontinuity",
@@ -45,6 +48,22 @@ def encode(fields: array) -> bytes:
         fields = array("Q", fields)
         fields.byteswap()
     return fields.tobytes()
+
+
+def fields_of(
+    metadata_offset: int,
+    metadata_sizes: Sequence[int],
+    data_offset: int,
+    data_sizes: Sequence[int],
+) -> array:
+    """Fields of the records of metadata and data written back to back from those offsets."""
+    count = len(metadata_sizes)
+    fields = array("Q", bytes(RECORD_SIZE * count))
+    fields[0::FIELDS] = array("Q", accumulate(metadata_sizes, initial=metadata_offset))[:count]
+    fields[1::FIELDS] = array("Q", metadata_sizes)
+    fields[2::FIELDS] = array("Q", accumulate(data_sizes, initial=data_offset))[:count]
+    fields[3::FIELDS] = array("Q", data_sizes)
+    return fields
 
 
 def decode(raw: bytes | memoryview) -> array:
@@ -76,6 +95,8 @@ def first_discontinuity(fields: array, first_id: int) -> tuple[int, str] | None:
             continue
         if first_id == 0 and offsets[0] != 0:
             return 0, f"event 0 has its {what} at offset {offsets[0]} instead of 0"
+        if _chained(offsets[0], sizes) == offsets:
+            continue
         ends = list(map(add, offsets[:-1], sizes[:-1]))
         following = offsets[1:].tolist()
         if ends != following:
@@ -87,3 +108,14 @@ def first_discontinuity(fields: array, first_id: int) -> tuple[int, str] | None:
                 f"{event - 1} ends at {ends[position]}"
             )
     return None
+
+
+def _chained(start: int, sizes: array) -> array | None:
+    """The offsets of records of ``sizes`` written back to back from ``start`` (``None``: past
+    the 64-bit range, which no valid index reaches)."""
+    try:
+        chained = array("Q", accumulate(sizes, initial=start))
+    except OverflowError:
+        return None
+    chained.pop()
+    return chained

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from typing import Any, NamedTuple
 
-from diaspora_stream.backend.log import AppendRecord, StoredRecord
+from diaspora_stream.backend.log import AppendRecord, RecordColumns, StoredColumns, StoredRecord
 from diaspora_stream.exceptions import Exception as DiasporaException
 from diaspora_stream.exceptions import PartitionCompleted
 from diaspora_stream.logs import get_logger
@@ -130,34 +130,87 @@ class PartitionFiles:
 
     def append(self, records: Sequence[AppendRecord]) -> int:
         """Append ``records`` (all or nothing for readers); return the id of the first one."""
+        self._check_writable()
+        metadata: list[bytes | memoryview] = [record.metadata for record in records]
+        metadata_sizes = [
+            len(blob) if type(blob) is bytes else memoryview(blob).nbytes for blob in metadata
+        ]
+        data = [record.data for record in records]
+        checksums: list[tuple[int, int]] = []
+        if self._checksums is not None:
+            checksums = [
+                (zlib.crc32(blob), crc_of(segments))
+                for blob, segments in zip(metadata, data, strict=True)
+            ]
+        declared = [record.data_size for record in records]
+        segments = self._data_segments(data, declared)
+        return self._write(metadata, metadata_sizes, segments, declared, checksums)
+
+    def append_columns(self, columns: RecordColumns) -> int:
+        """:meth:`append` for records given column by column (one metadata buffer)."""
+        self._check_writable()
+        if self._checksums is not None:  # one CRC per record: the per-record path
+            return self.append(columns.records())
+        metadata_sizes = columns.metadata_sizes
+        if len(columns.data) != len(metadata_sizes) or len(columns.data_sizes) != len(
+            metadata_sizes
+        ):
+            raise DiasporaException(
+                f"An append to {self.label} got columns of different lengths; nothing was written"
+            )
+        if sum(metadata_sizes) != len(columns.metadata):
+            raise DiasporaException(
+                f"An append to {self.label} got {len(columns.metadata)} bytes of metadata but "
+                f"sizes adding up to {sum(metadata_sizes)}; nothing was written"
+            )
+        segments = self._data_segments(columns.data, columns.data_sizes)
+        return self._write([columns.metadata], metadata_sizes, segments, columns.data_sizes, [])
+
+    def _check_writable(self) -> None:
         if not self.writable:
             raise DiasporaException(
                 f"Cannot append to {self.label}: its files are read-only "
                 f"({self.directory}); open the topic from a writable location"
             )
-        metadata: list[bytes | memoryview] = []
-        data: list[memoryview] = []
-        sizes: list[int] = []
-        checksums: list[tuple[int, int]] = []
-        for position, record in enumerate(records):
-            blob = record.metadata
-            metadata.append(blob)
-            if self._checksums is not None:
-                checksums.append((zlib.crc32(blob), crc_of(record.data)))
-            sizes.append(len(blob) if type(blob) is bytes else memoryview(blob).nbytes)
-            data_size = 0
-            for segment in record.data:
+
+    def _data_segments(
+        self, data: Sequence[tuple[memoryview, ...]], declared: Sequence[int]
+    ) -> list[memoryview]:
+        """The non-empty data segments of the records, in order; raises if a record's segments
+        do not hold the ``data_size`` it declares."""
+        if not any(data):  # no record has a segment (events without data)
+            if any(declared):
+                position = next(i for i, size in enumerate(declared) if size)
+                raise self._size_mismatch(position, declared[position], 0)
+            return []
+        segments: list[memoryview] = []
+        for position, (record_segments, data_size) in enumerate(zip(data, declared, strict=True)):
+            held = 0
+            for segment in record_segments:
                 length = segment.nbytes if type(segment) is memoryview else len(segment)
                 if length:
-                    data.append(segment)
-                    data_size += length
-            if data_size != record.data_size:
-                raise DiasporaException(
-                    f"Record {position} of an append to {self.label} declares data_size "
-                    f"{record.data_size} but its segments hold {data_size} bytes; nothing was "
-                    "written"
-                )
-            sizes.append(data_size)
+                    segments.append(segment)
+                    held += length
+            if held != data_size:
+                raise self._size_mismatch(position, data_size, held)
+        return segments
+
+    def _size_mismatch(self, position: int, declared: int, held: int) -> DiasporaException:
+        return DiasporaException(
+            f"Record {position} of an append to {self.label} declares data_size {declared} but "
+            f"its segments hold {held} bytes; nothing was written"
+        )
+
+    def _write(
+        self,
+        metadata: Sequence[bytes | memoryview],
+        metadata_sizes: Sequence[int],
+        data: Sequence[memoryview],
+        data_sizes: Sequence[int],
+        checksums: list[tuple[int, int]],
+    ) -> int:
+        """Write the records (metadata buffers, data segments, their index records) under the
+        write locks, at the ends the files really have; the id of the first record."""
         with self._lock, ExitStack() as stack:
             try:
                 if self._use_file_locking:
@@ -174,16 +227,9 @@ class PartitionFiles:
                     f"{self.label[0].upper()}{self.label[1:]} is complete: it takes no more "
                     "events (push to another partition or topic)"
                 )
-            if not records:
+            if not metadata_sizes:
                 return first
-            fields = array("Q")
-            metadata_offset, data_offset = metadata_end, data_end
-            for position in range(0, len(sizes), 2):
-                metadata_size = sizes[position]
-                data_size = sizes[position + 1]
-                fields.extend((metadata_offset, metadata_size, data_offset, data_size))
-                metadata_offset += metadata_size
-                data_offset += data_size
+            fields = index.fields_of(metadata_end, metadata_sizes, data_end, data_sizes)
             index_end = first * _RECORD
             try:
                 pwrite_all(self._metadata, metadata, metadata_end)
@@ -207,7 +253,7 @@ class PartitionFiles:
                 self._undo(index_end, metadata_end, data_end)
                 if isinstance(error, OSError):
                     raise DiasporaException(
-                        f"Failed to append {len(records)} event(s) to {self.label}: "
+                        f"Failed to append {len(metadata_sizes)} event(s) to {self.label}: "
                         f"{error.strerror or error}; nothing was stored"
                     ) from None
                 raise
@@ -373,24 +419,14 @@ class PartitionFiles:
         metadata and data files, and to end within them: a damaged index raises
         :class:`CorruptedFileError` instead of giving wrong bytes or huge sizes.
         """
-        count = self.event_count()
-        if start >= count or max_count <= 0:
+        span = self._read_span(start, max_count)
+        if span is None:
             return []
-        stop = min(count, start + max_count)
-        first = start - 1 if start else 0
-        fields = self._checked_fields(first, stop)
-        if len(fields) // index.FIELDS <= start - first:
-            return []
-        if start != first:
-            fields = fields[index.FIELDS :]
+        fields, blob = span
         stop = start + len(fields) // index.FIELDS
         offsets = fields[0::4]
         sizes = fields[1::4]
         low = offsets[0]
-        high = offsets[-1] + sizes[-1]
-        blob = os.pread(self._metadata, high - low, low)
-        if len(blob) != high - low:
-            raise DiasporaException(f"The metadata file of {self.label} changed while being read")
         view = memoryview(blob)
         locators: Sequence[Any] = fields[2::4]
         if self._checksums is not None:
@@ -412,6 +448,37 @@ class PartitionFiles:
                 range(start, stop), offsets, sizes, locators, fields[3::4], strict=True
             )
         ]
+
+    def read_columns(self, start: int, max_count: int) -> StoredColumns | None:
+        """:meth:`read` as columns; ``None`` in integrity mode (records are verified one by
+        one there)."""
+        if self._checksums is not None:
+            return None
+        span = self._read_span(start, max_count)
+        if span is None:
+            return StoredColumns(start, b"", [], [], [])
+        fields, blob = span
+        return StoredColumns(start, blob, fields[1::4], fields[3::4], fields[2::4])
+
+    def _read_span(self, start: int, max_count: int) -> tuple[array, bytes] | None:
+        """The checked index fields of up to ``max_count`` records from id ``start`` and their
+        metadata bytes (back to back), or ``None`` when there is no such record."""
+        count = self.event_count()
+        if start >= count or max_count <= 0:
+            return None
+        stop = min(count, start + max_count)
+        first = start - 1 if start else 0
+        fields = self._checked_fields(first, stop)
+        if len(fields) // index.FIELDS <= start - first:
+            return None
+        if start != first:
+            fields = fields[index.FIELDS :]
+        low = fields[0]
+        high = fields[-4] + fields[-3]
+        blob = os.pread(self._metadata, high - low, low)
+        if len(blob) != high - low:
+            raise DiasporaException(f"The metadata file of {self.label} changed while being read")
+        return fields, blob
 
     def _checked_fields(self, first: int, stop: int) -> array:
         """Fields of the complete index records ``first`` to ``stop - 1`` (fewer if the index is

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from diaspora_stream.backend.log import AppendRecord, LogTopic, StoredRecord, TopicConfig
+from diaspora_stream.backend.log import (
+    AppendRecord,
+    LogTopic,
+    RecordColumns,
+    StoredColumns,
+    StoredRecord,
+    TopicConfig,
+)
 from diaspora_stream.exceptions import ClosedError
 from diaspora_stream.exceptions import Exception as DiasporaException
 
@@ -59,6 +66,10 @@ class FilesTopic(LogTopic):
         """Append ``records`` to ``partition`` (all or nothing for readers); return the first id."""
         return self._partition(partition).append(records)
 
+    def append_columns(self, partition: int, columns: RecordColumns) -> int:
+        """:meth:`append` for records given column by column (the producer's batch path)."""
+        return self._partition(partition).append_columns(columns)
+
     def sync(self, partition: int) -> None:
         """fsync the partition's files unless ``flush_behavior`` is ``"buffered"``."""
         self._partition(partition).sync()
@@ -73,6 +84,12 @@ class FilesTopic(LogTopic):
         _check_count("start", start)
         _check_count("max_count", max_count)
         return files.read(start, max_count)
+
+    def read_columns(self, partition: int, start: int, max_count: int) -> StoredColumns | None:
+        """:meth:`read` as columns (``None`` in integrity mode)."""
+        _check_count("start", start)
+        _check_count("max_count", max_count)
+        return self._partition(partition).read_columns(start, max_count)
 
     def locate(self, partition: int, record: StoredRecord) -> str:
         """The metadata file of ``partition`` and the byte offset of ``record``'s metadata."""
