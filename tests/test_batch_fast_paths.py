@@ -393,3 +393,25 @@ def test_pull_many_stops_right_before_an_unreadable_record_in_a_buffered_run(
         consumer.pull_many(100, timeout_ms=0)
     assert [e.event_id for e in consumer.pull_many(100, timeout_ms=0)] == list(range(41, 50))
     consumer.close()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_pull_many_leaves_the_collector_as_it_found_it(files_driver: Driver, enabled: bool) -> None:
+    """``pull_many`` pauses the cyclic collector while it builds a batch, not beyond: an
+    enabled collector is enabled again after it, a disabled one stays disabled."""
+    import gc
+
+    files_driver.create_topic("collector")
+    topic = files_driver.open_topic("collector")
+    producer = topic.producer()
+    producer.push_many([{"n": n} for n in range(100)]).wait(10_000)
+    producer.flush().wait(10_000)
+    consumer = topic.consumer("reader")
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        events = consumer.pull_many(100, timeout_ms=10_000)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert [event.metadata["n"] for event in events] == list(range(100))

@@ -19,7 +19,7 @@ from itertools import islice, repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from ..backend.batching import PullResult
+from ..backend.batching import PullResult, collector_paused
 from ..backend.selection import EMPTY_VIEW, select_event_data
 from ..components.serializers import DefaultSerializer, _LengthPrefixedJsonSerializer
 from ..event import FULL_DATA_ALLOCATOR, Event, make_events
@@ -49,7 +49,8 @@ def claim_many(consumer: LogConsumer, max_events: int, deadline: float | None) -
     interval = _FIRST_POLL_INTERVAL
     while True:
         try:
-            with consumer._lock:
+            # No waiting in here: the collector would only scan the batch's new events.
+            with consumer._lock, collector_paused():
                 while len(events) < max_events:
                     if bulk is not None and _take_run(consumer, bulk, max_events, events):
                         continue
