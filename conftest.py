@@ -9,6 +9,7 @@ parametrized with the ``kafka`` backend) are marked ``kafka`` here, so that
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,14 @@ def pytest_configure(config: pytest.Config) -> None:
     if _runs_this_repository(config):
         import parallel_runs
         from fault_table import FaultTable
+        from hypothesis import settings
+
+        # No per-example deadline: on a loaded machine (parallel workers, brokers) a timed
+        # example says nothing about the code under test.
+        settings.register_profile("repository", deadline=None)
+        settings.load_profile("repository")
+        # The brokers of the tests live seconds: a quick JVM start matters, peak speed not.
+        os.environ.setdefault("DIASPORA_KAFKA_BROKER_JVM_OPTIONS", "-XX:TieredStopAtLevel=1")
 
         parallel_runs.share(config)
         if not hasattr(config, "workerinput"):

@@ -139,3 +139,17 @@ def test_test_processes_share_one_broker_started_by_the_first(tmp_path: Path) ->
         stop_shared_broker(tmp_path)
     with pytest.raises(OSError), socket.create_connection((host, int(port)), timeout=5):
         pass
+
+
+def test_extra_jvm_options_reach_the_broker_but_not_the_tools(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIASPORA_KAFKA_BROKER_JVM_OPTIONS", "-XX:TieredStopAtLevel=1 -Dprobe='a b'")
+    broker = LocalBroker(tmp_path / "broker")
+    command = broker._java_command("kafka.Kafka", "server.properties", broker=True)
+    assert command[-2:] == ["kafka.Kafka", "server.properties"]
+    assert "-XX:TieredStopAtLevel=1" in command and "-Dprobe=a b" in command
+    tool = broker._java_command("kafka.tools.StorageTool", "format")
+    assert "-Dprobe=a b" not in tool
+    monkeypatch.delenv("DIASPORA_KAFKA_BROKER_JVM_OPTIONS")
+    assert "-Dprobe=a b" not in broker._java_command("kafka.Kafka", broker=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -26,6 +27,15 @@ BROKER_JVM_OPTIONS = (
     "-XX:MaxInlineLevel=15", "-Djava.awt.headless=true",
 )  # fmt: skip
 TOOL_JVM_OPTIONS = ("-Xmx256m", "-XX:TieredStopAtLevel=1", "-Xshare:auto")
+#: Environment variable of JVM flags added to the broker's (split as a shell would). The tests
+#: set ``-XX:TieredStopAtLevel=1``: a broker that lives seconds spends about half the CPU time
+#: without the optimizing compiler, which a long-running broker wants.
+EXTRA_JVM_OPTIONS_VARIABLE = "DIASPORA_KAFKA_BROKER_JVM_OPTIONS"
+
+
+def extra_jvm_options() -> tuple[str, ...]:
+    """The broker JVM flags of :data:`EXTRA_JVM_OPTIONS_VARIABLE` (none when unset)."""
+    return tuple(shlex.split(os.environ.get(EXTRA_JVM_OPTIONS_VARIABLE, "")))
 
 
 class LocalBroker:
@@ -85,7 +95,7 @@ class LocalBroker:
 
     def _java_command(self, main: str, *arguments: str, broker: bool = False) -> list[str]:
         jars = ensure_jars(self._log)
-        options = BROKER_JVM_OPTIONS if broker else TOOL_JVM_OPTIONS
+        options = (*BROKER_JVM_OPTIONS, *extra_jvm_options()) if broker else TOOL_JVM_OPTIONS
         return [
             find_executable("java"), *options,
             f"-Dlog4j2.configurationFile={self.directory / 'log4j2.properties'}",
