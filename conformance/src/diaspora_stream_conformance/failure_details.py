@@ -59,8 +59,11 @@ class _RuleFirst(TerminalRepr):
     def __init__(self, rule: str, failure: Any) -> None:
         self.rule = rule
         self.failure = failure
-        self.reprcrash = getattr(failure, "reprcrash", None)
-        self.reprtraceback = getattr(failure, "reprtraceback", None)
+        if hasattr(failure, "reprtraceback") and hasattr(failure, "reprcrash"):
+            # What pytest-xdist sends from a worker: the failure's parts, the rule a section.
+            self.reprcrash = failure.reprcrash
+            self.reprtraceback = failure.reprtraceback
+            self.sections = [*getattr(failure, "sections", []), ("rule broken", rule, "-")]
 
     def toterminal(self, tw: TerminalWriter) -> None:
         tw.line(f"rule broken: {self.rule}", bold=True, red=True)

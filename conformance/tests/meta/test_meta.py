@@ -220,3 +220,40 @@ def test_broken_backends_are_registered_and_distinct() -> None:
             assert driver.capabilities is not None
         finally:
             driver.close()
+
+
+def test_failures_cross_from_xdist_workers_with_their_rule(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A suite failure in a pytest-xdist worker reaches the controller whole: the run fails
+    with the test failed (no internal error from an unserializable report), and the rule the
+    test checks is printed with it."""
+    for variable in _PLUGIN_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("PYTHONPATH", str(META_DIR))
+    pytester.makeini("[pytest]\n")
+    result = run_pytest(
+        pytester,
+        "-c",
+        "tox.ini",
+        "--rootdir",
+        str(pytester.path),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "xdist",
+        "-n",
+        "2",
+        "--pyargs",
+        "diaspora_stream_conformance",
+        "--diaspora-backend",
+        backend_name("meta-seek-off-by-one"),
+        "-k",
+        "test_seek_back_and_forward",
+        timeout=RUN_TIMEOUT_S,
+    )
+    output = "\n".join(result.outlines + result.errlines)
+    assert "INTERNALERROR" not in output, output[-3000:]
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output[-3000:]
+    result.assert_outcomes(failed=1)
+    assert "rule broken" in output, output[-3000:]
