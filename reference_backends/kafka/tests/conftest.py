@@ -20,6 +20,11 @@ from diaspora_stream_kafka.local_broker import BrokerUnavailable, LocalBroker
 from diaspora_stream_kafka.testing import driver_options, session_broker
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Marks of the repository's parallel runs (the tests of ten seconds or more start first).
+    config.addinivalue_line("markers", "slow: takes ten seconds or more")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def kafka_broker() -> Iterator[LocalBroker | None]:
     """The session's broker (``None`` when it is an external one)."""
