@@ -32,9 +32,15 @@ class TestKafkaConformance(ConformanceSuite):
         """The ``kafka`` backend on the session's broker.
 
         ``tests/conftest.py`` starts a broker for the session (or uses the one at
-        ``$DIASPORA_KAFKA_BOOTSTRAP_SERVERS``) and sets that variable before this runs.
+        ``$DIASPORA_KAFKA_BOOTSTRAP_SERVERS``) and sets that variable before this runs. The
+        test processes of a parallel run share that broker: each has a namespace of its own, so
+        that the topics one lists are its own (a topic the suite creates is never listed by
+        another process's check that "nothing was created").
         """
         return BackendUnderTest(
             "kafka",
-            {"kafka": {"bootstrap.servers": os.environ["DIASPORA_KAFKA_BOOTSTRAP_SERVERS"]}},
+            {
+                "kafka": {"bootstrap.servers": os.environ["DIASPORA_KAFKA_BOOTSTRAP_SERVERS"]},
+                "namespace": f"conformance-{os.getpid()}",
+            },
         )
