@@ -19,6 +19,7 @@ __all__ = [
     "batch_size_argument",
     "fraction_argument",
     "g6",
+    "json_object_argument",
     "non_negative_int",
     "open_benchmark_topic",
     "parse_benchmark_arguments",
@@ -40,6 +41,17 @@ def non_negative_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"invalid integer: {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def json_object_argument(text: str) -> dict[str, Any]:
+    """argparse type: a JSON object (driver options)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({error}): {text!r}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"must be a JSON object, got {text!r}")
     return value
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from .matrix import human_size
 
-__all__ = ["draw_plots", "main"]
+__all__ = ["draw_plots", "main", "redraw_command"]
 
 _METRICS = (
     ("events_per_s", "events/s", "events_per_s.png"),
@@ -105,11 +105,27 @@ def draw_plots(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point: draw the plots of a ``results.json``."""
-    parser = argparse.ArgumentParser(
+    return redraw_command(
+        argv,
+        draw_plots,
         prog="python -m diaspora_stream.bench.plots",
         description="Draw the benchmark matrix plots of a results.json again.",
+        results_help="results.json written by the matrix",
     )
-    parser.add_argument("results", help="results.json written by the matrix")
+
+
+def redraw_command(
+    argv: Sequence[str] | None,
+    draw: Callable[[dict[str, Any], str], list[str]],
+    *,
+    prog: str,
+    description: str,
+    results_help: str,
+) -> int:
+    """A command that reads a benchmark's JSON file and draws its plots again with ``draw``
+    (into ``--output``, by default the file's directory); 1 when nothing could be drawn."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("results", help=results_help)
     parser.add_argument("--output", default=None, help="directory (default: the file's)")
     args = parser.parse_args(argv)
     try:
@@ -119,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"cannot read {args.results}: {error}")
     directory = args.output or os.path.dirname(os.path.abspath(args.results))
     os.makedirs(directory, exist_ok=True)
-    written = draw_plots(document, directory)
+    written = draw(document, directory)
     if not written:
         print("Error: no plot drawn (is matplotlib installed?)", file=sys.stderr)
         return 1

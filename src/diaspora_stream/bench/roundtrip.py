@@ -29,6 +29,7 @@ from typing import Any
 
 from ..api import Driver
 from ..backend.placeholders import substitute_placeholders
+from .common import json_object_argument
 from .progress import Progress
 
 BATCH_SIZE = 128
@@ -307,17 +308,6 @@ def _format(results: list[Result], backend: str, repeat: int) -> str:
     return "\n".join(lines)
 
 
-def _options_argument(text: str) -> dict[str, Any]:
-    """argparse type: driver options as a JSON object."""
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"not valid JSON ({error}): {text!r}") from None
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"must be a JSON object, got {text!r}")
-    return value
-
-
 def _positive_seconds(text: str) -> float:
     """argparse type: a number of seconds > 0."""
     try:
@@ -366,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default="files")
     parser.add_argument(
         "--backend-options",
-        type=_options_argument,
+        type=json_object_argument,
         default={},
         metavar="JSON",
         help='driver options as a JSON object; "{tmp}" becomes the run\'s temporary directory '

@@ -13,7 +13,7 @@ from typing import Any
 
 from ...api import Driver
 from ...ctl.errors import CommandError
-from ..common import run_main
+from ..common import json_object_argument, run_main
 from ..matrix import machine_info
 from .latency import measure_latency
 from .memory import measure_memory
@@ -57,17 +57,6 @@ def counts(text: str) -> tuple[int, ...]:
     return values
 
 
-def json_object(text: str) -> dict[str, Any]:
-    """argparse type: a JSON object."""
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"not valid JSON ({error}): {text!r}") from None
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"must be a JSON object, got {text!r}")
-    return value
-
-
 def _parser() -> argparse.ArgumentParser:
     from . import __doc__ as description
 
@@ -79,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--backend", default="files", help="backend name (default: files)")
     parser.add_argument(
         "--backend-options",
-        type=json_object,
+        type=json_object_argument,
         default=None,
         metavar="JSON",
         help='driver options; "{tmp}" becomes a scratch directory of the run, removed at the end '

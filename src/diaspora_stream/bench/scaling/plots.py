@@ -6,12 +6,12 @@ from the JSON of a run.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from ..plots import redraw_command
 
 __all__ = ["PLOTS", "draw_plots", "main"]
 
@@ -167,26 +167,13 @@ def draw_plots(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point: draw the plots of a scaling JSON file."""
-    parser = argparse.ArgumentParser(
+    return redraw_command(
+        argv,
+        draw_plots,
         prog="python -m diaspora_stream.bench.scaling.plots",
         description="Draw the scaling benchmark's plots again from its JSON file.",
+        results_help="JSON file written by --json",
     )
-    parser.add_argument("results", help="JSON file written by --json")
-    parser.add_argument("--output", default=None, help="directory (default: the file's)")
-    args = parser.parse_args(argv)
-    try:
-        with open(args.results, encoding="utf-8") as stream:
-            document = json.load(stream)
-    except (OSError, json.JSONDecodeError) as error:
-        parser.error(f"cannot read {args.results}: {error}")
-    directory = args.output or os.path.dirname(os.path.abspath(args.results))
-    os.makedirs(directory, exist_ok=True)
-    written = draw_plots(document, directory)
-    if not written:
-        print("Error: no plot drawn (is matplotlib installed?)", file=sys.stderr)
-        return 1
-    print("wrote " + ", ".join(os.path.join(directory, name) for name in written))
-    return 0
 
 
 if __name__ == "__main__":
