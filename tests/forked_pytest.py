@@ -62,7 +62,14 @@ def run_pytest(
     if os.environ.get(NO_FORK_VARIABLE) == "1":
         return pytester.runpytest_subprocess(*args, timeout=timeout)
     basetemp = tempfile.mkdtemp(prefix="runpytest-", dir=pytester.path)
-    arguments = [f"--basetemp={basetemp}", *(str(arg) for arg in args)]
+    # Imported once by the server, Hypothesis cannot be rewritten by pytest in the runs (the
+    # suite's own modules still are): its warning saying so is noise, last so that it wins.
+    arguments = [
+        f"--basetemp={basetemp}",
+        *(str(arg) for arg in args),
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+    ]
     for plugin in pytester.plugins:
         arguments[:0] = ["-p", str(plugin)]
     out, err = pytester.path / "stdout", pytester.path / "stderr"
@@ -149,11 +156,6 @@ def serve() -> None:
 
     for name in PRELOADED:
         importlib.import_module(name)
-    # Imported once here, the Hypothesis package cannot be rewritten by pytest in the runs; the
-    # suite's own modules still are.
-    import warnings
-
-    warnings.filterwarnings("ignore", category=pytest.PytestAssertRewriteWarning)
     base_path = [entry for entry in sys.path if entry not in ("", _HERE)]
     requests, replies = sys.stdin, sys.stdout
     for line in requests:
