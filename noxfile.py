@@ -84,7 +84,8 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks: the produce/consume round trip on files, the batch path against the
-    push/pull loops on files, how the cost of files grows (partitions, producer processes,
+    push/pull loops on files, the pool, small-data and large-data paths against their straight
+    counterparts on files, how the cost of files grows (partitions, producer processes,
     events in a topic, events read), the kafka backend against raw confluent-kafka on a local
     broker, the mochi benchmark (on-node and TCP data paths, with loopback TCP and memcpy
     baselines), then the workload matrix on every installed backend, with raw baselines, into
@@ -111,6 +112,13 @@ def bench(session: nox.Session) -> None:
     elif "--repeat" in args and args.index("--repeat") + 1 < len(args):
         batch += ["--repeat", args[args.index("--repeat") + 1]]
     session.run("python", "-m", "diaspora_stream.bench.batch", *batch)
+    # Each path against its straight counterpart (pool, small data, large-data consumers).
+    paths = ["--json", "bench-results/paths.json"]
+    if "--quick" in args:
+        paths.append("--quick")
+    elif "--repeat" in args and args.index("--repeat") + 1 < len(args):
+        paths += ["--repeat", args[args.index("--repeat") + 1]]
+    session.run("python", "-m", "diaspora_stream.bench.paths", *paths)
     scaling = ["--json", "bench-results/scaling.json", "--plots", "bench-results"]
     if "--quick" in args:
         scaling += ["--quick", "--repeat", "1"]

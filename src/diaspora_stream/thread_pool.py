@@ -70,6 +70,10 @@ class ThreadPool:
                 heapq.heappush(self._by_priority, (-priority, next(self._sequence), work))
             self._lock.notify()
 
+    def runs_current_thread(self) -> bool:
+        """Whether the calling thread is one of this pool's workers."""
+        return threading.current_thread() in self._threads
+
     def _next_work(self) -> Callable[[], None] | None:
         if self._urgent:
             return self._urgent.popleft()

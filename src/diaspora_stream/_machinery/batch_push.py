@@ -8,7 +8,8 @@ size as ``push`` seals them, kept column by column (:mod:`.columns`). With the b
 components and no validator, the preparation of the whole list takes a few C-level calls
 (:meth:`~diaspora_stream.backend.preparation.EventPreparer.prepare_columns`). With a threaded
 pool, ``push_many`` checks the events first
-(:func:`~diaspora_stream.backend.batching.preflight`), then pushes them one by one.
+(:func:`~diaspora_stream.backend.batching.preflight`), then queues them one by one for the pool
+(:mod:`.pool_push`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from itertools import accumulate
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from ..backend.batching import preflight, push_each
+from ..backend.batching import preflight
 from ..batches import BatchEvent, BatchEvents, BatchFuture, batch_error
 from ..futures import Completion
 from . import producer as _producer  # partly initialized here: read at call time
@@ -27,7 +28,7 @@ from .columns import PendingColumns
 if TYPE_CHECKING:
     from .producer import LogProducer
 
-__all__ = ["push_batch"]
+__all__ = ["PreparedRun", "add_run", "push_batch"]
 
 _data_of = itemgetter(1)
 _size_of = itemgetter(2)
@@ -37,11 +38,12 @@ def push_batch(
     producer: LogProducer, events: Sequence[BatchEvent], partition: int | None
 ) -> BatchFuture:
     """``producer.push_many``: see the module's docstring."""
-    if not producer._inline:
+    pushes = producer._pushes
+    if pushes is not None:
         refused = preflight(producer.topic, events)
         if refused is not None:
             return BatchFuture.failed(refused, len(events))
-        return push_each(producer, events, partition)
+        return pushes.push_many(events, partition)
     indices, metadata, metadata_sizes, error = producer._preparer.prepare_columns(events, partition)
     if error is not None:
         return BatchFuture.failed(batch_error(len(metadata_sizes), error), len(events))
@@ -49,15 +51,15 @@ def push_batch(
         data, sizes = events.data(), events.data_sizes()
     else:
         data, sizes = list(map(_data_of, events)), list(map(_size_of, events))
-    run = _Run(metadata, metadata_sizes, data, sizes)
+    run = PreparedRun(metadata, metadata_sizes, data, sizes)
     parts: list[tuple[Completion, int, int]] = []
     with producer._lock:
         for index, start, stop in _runs(indices):
-            _add_run(producer, index, run.part(start, stop), parts)
+            add_run(producer, index, run.part(start, stop), parts)
     return BatchFuture(parts)
 
 
-class _Run:
+class PreparedRun:
     """Prepared records of consecutive events, column by column."""
 
     __slots__ = ("_offsets", "data", "data_sizes", "metadata", "metadata_sizes")
@@ -78,14 +80,14 @@ class _Run:
     def __len__(self) -> int:
         return len(self.metadata_sizes)
 
-    def part(self, start: int, stop: int) -> _Run:
+    def part(self, start: int, stop: int) -> PreparedRun:
         """Records ``start`` to ``stop - 1`` (the run itself when that is all of it)."""
         if start == 0 and stop == len(self.metadata_sizes):
             return self
         if self._offsets is None:
             self._offsets = [0, *accumulate(self.metadata_sizes)]
         offsets = self._offsets
-        return _Run(
+        return PreparedRun(
             self.metadata[offsets[start] : offsets[stop]],
             self.metadata_sizes[start:stop],
             self.data[start:stop],
@@ -109,8 +111,8 @@ def _runs(indices: list[int]) -> Iterator[tuple[int, int, int]]:
     yield first, start, len(indices)
 
 
-def _add_run(
-    producer: LogProducer, index: int, run: _Run, parts: list[tuple[Completion, int, int]]
+def add_run(
+    producer: LogProducer, index: int, run: PreparedRun, parts: list[tuple[Completion, int, int]]
 ) -> None:
     """Append consecutive records of partition ``index`` to its open batches, sealing them as
     ``LogProducer._add`` seals them one event at a time (lock held)."""

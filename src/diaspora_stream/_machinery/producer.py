@@ -1,14 +1,18 @@
 """The generic producer that the API package runs on top of a log-level backend.
 
 Pipeline of one ``push``: validate → select the partition → serialize (on the producer's thread
-pool, or inline with a 0-thread pool) → append to the partition's open batch → a sender thread
-appends sealed batches to the backend, in order, and completes their futures with the real ids.
+pool, or inline with a 0-thread pool) → append to the partition's open batch → the thread that
+sealed a batch (fixed batch size) or a sender thread (adaptive) appends sealed batches to the
+backend, in order, and completes their futures with the real ids. With a threaded pool, ``push``
+only queues the event and a pool task prepares the queued events in chunks
+(:mod:`.pool_push`).
 
 Batching:
 
 * a fixed ``batch_size`` N seals a partition's batch when it holds N events, on ``flush()``, on
-  ``close()``, or when someone waits on the future of one of its events; with a 0-thread pool
-  a sealed batch is stored at once by the thread that sealed it;
+  ``close()``, or when someone waits on the future of one of its events; a sealed batch is
+  stored at once by the thread that sealed it (the pushing thread with a 0-thread pool, a pool
+  thread otherwise);
 * ``AdaptiveBatchSize`` seals the open batches whenever the sender is idle, so an event is sent
   at once when the backend keeps up and batches grow while it is busy (up to a cap);
 * ``max_num_batches`` bounds the sealed batches not yet stored: ``push`` blocks beyond it.
@@ -45,6 +49,7 @@ from ..futures import Completion, FutureFlushed, FutureUint
 from ..thread_pool import ThreadPool
 from .batch_push import push_batch
 from .columns import PendingColumns
+from .pool_push import PoolPushes
 
 if TYPE_CHECKING:
     from ..backend.log_adapter import LogTopicHandle
@@ -56,6 +61,9 @@ ADAPTIVE_MAX_EVENTS = 8192
 ADAPTIVE_MAX_BYTES = 64 * 1024 * 1024
 #: With pipelined appends, adaptive batches are sealed while fewer than this are in flight.
 ADAPTIVE_IN_FLIGHT = 2
+#: Fewest pushes that may wait for a threaded pool before ``push`` blocks (at least as many as
+#: ``max_num_batches`` batches hold).
+MIN_QUEUED_PUSHES = 8192
 
 _live_producers: weakref.WeakSet[LogProducer] = weakref.WeakSet()
 #: Closed producers whose sender thread is still storing batches.
@@ -156,17 +164,16 @@ class LogProducer(ProducerInterface):
         self._closed = False
         self._close_future: FutureFlushed | None = None
         self._inline = thread_pool.thread_count == 0
-        # A fixed batch size with a 0-thread pool stores batches in the pushing thread, like
-        # the reference: no thread hand-off per batch. Adaptive batching needs the sender.
-        self._synchronous = self._inline and not self._adaptive
-        self._tickets = itertools.count()
-        self._next_commit = 0
-        self._ready: dict[int, Callable[[], None] | None] = {}
-        self._issued = 0
+        # A fixed batch size stores batches in the thread that seals them, like the reference:
+        # no thread hand-off per batch. Adaptive batching needs the sender.
+        self._synchronous = not self._adaptive
+        self._pushes: PoolPushes | None = None
+        if not self._inline:
+            per_batch = ADAPTIVE_MAX_EVENTS if self._adaptive else max(1, batch_size)
+            limit = max(MIN_QUEUED_PUSHES, per_batch * self._max_unfinished)
+            self._pushes = PoolPushes(self, thread_pool, limit)
+        self._next_commit = 0  # pushes added to the batches (in push order: the first ones)
         self._waiting_flushes: list[tuple[int, _FlushMarker]] = []
-        self._urgent: set[int] = set()  # tickets waited on before their event was added
-        self._to_prepare: deque[tuple[Any, ...]] = deque()  # pushes queued for the pool
-        self._preparing = 0  # pool tasks draining _to_prepare
         # Pipelined appends (backends with appends_in_flight > 1): started, not yet completed.
         self._window = max(1, self._log.appends_in_flight)
         # Whether the backend stores column batches itself (else they become AppendRecords).
@@ -188,105 +195,36 @@ class LogProducer(ProducerInterface):
     ) -> FutureUint:
         if self._closed:
             raise ClosedError(f"Producer {self.name!r} is closed; create a new producer to push")
-        if not self._inline:
-            return self._push_async(metadata, data, data_size, partition)
+        pushes = self._pushes
+        if pushes is not None:
+            if self._unfinished_batches >= self._max_unfinished:
+                self._wait_for_room()
+            return pushes.push(metadata, data, data_size, partition)
         try:
             index, blob = self._prepare(metadata, data, partition)
         except DiasporaException as error:
             return FutureUint(Completion.failed(error))
         with self._lock:
-            return self._add(index, AppendRecord(blob, data, data_size), None)
+            batch, position = self._add_record(index, AppendRecord(blob, data, data_size))
+        return FutureUint(batch.completion, position)
 
     def push_many(self, events: Sequence[BatchEvent], partition: int | None) -> BatchFuture:
         if self._closed:
             raise ClosedError(f"Producer {self.name!r} is closed; create a new producer to push")
         return push_batch(self, events, partition)
 
-    def _push_async(
-        self, metadata: Any, data: tuple[memoryview, ...], data_size: int, partition: int | None
-    ) -> FutureUint:
-        # Waiting on the future sends the event's batch, as for the inline path.
-        completion = Completion(lambda: self._send_when_added(ticket, completion))
+    def _wait_for_room(self) -> None:
+        """Back-pressure in the pushing thread: block while ``max_num_batches`` sealed batches
+        are not stored yet (adaptive batching, whose sender stores them)."""
         with self._cond:
-            # Back-pressure in the pushing thread: block while max_num_batches are unstored.
             while self._unfinished_batches >= self._max_unfinished and not self._closed:
                 self._cond.wait()
-            ticket = next(self._tickets)
-            self._issued = ticket + 1
-            self._to_prepare.append((ticket, completion, metadata, data, data_size, partition))
-            # One pool task per idle worker drains the queue: no thread hand-off per event.
-            start_worker = self._preparing < self.thread_pool.thread_count
-            if start_worker:
-                self._preparing += 1
-        if start_worker:
-            self.thread_pool.push_work(self._prepare_queued)
-        return FutureUint(completion)
 
-    def _prepare_queued(self) -> None:
-        """Pool task: prepare queued pushes until none is left."""
-        while True:
-            with self._lock:
-                if not self._to_prepare:
-                    self._preparing -= 1
-                    return
-                job = self._to_prepare.popleft()
-            self._prepare_async(*job)
-
-    def _send_when_added(self, ticket: int, completion: Completion) -> None:
-        """Seal the batch of a waited-on event of a threaded pool (or mark it to be sealed)."""
-        with self._cond:
-            if completion.done:
-                return
-            committed = ticket < self._next_commit or (
-                self.ordering == Ordering.Loose and ticket in self._ready
-            )
-            if not committed:
-                self._urgent.add(ticket)
-                return
-            for index, batch in enumerate(self._open):
-                if batch is not None and any(c is completion for c, _ in batch.listeners):
-                    self._seal(index)
-                    return
-
-    def _prepare_async(
-        self,
-        ticket: int,
-        completion: Completion,
-        metadata: Any,
-        data: tuple[memoryview, ...],
-        data_size: int,
-        partition: int | None,
-    ) -> None:
-        try:
-            index, blob = self._prepare(metadata, data, partition)
-        except Exception as error:  # noqa: BLE001
-            completion.set_error(error)
-            commit: Callable[[], None] | None = None
-        else:
-            record = AppendRecord(blob, data, data_size)
-
-            def commit() -> None:
-                self._add(index, record, completion)
-                if ticket in self._urgent:  # someone waits on it: send its batch now
-                    self._urgent.discard(ticket)
-                    self._seal(index)
-
-        with self._lock:
-            if self.ordering == Ordering.Loose:
-                if commit is not None:
-                    commit()
-                self._ready[ticket] = None
-            else:
-                self._ready[ticket] = commit
-            while self._next_commit in self._ready:
-                pending = self._ready.pop(self._next_commit)
-                if pending is not None:
-                    pending()
-                self._next_commit += 1
-            self._release_flushes()
-
-    def _add(self, index: int, record: AppendRecord, completion: Completion | None) -> FutureUint:
-        """Append a prepared event to its partition's open batch (lock held)."""
+    def _add_record(
+        self, index: int, record: AppendRecord, listener: Completion | None = None
+    ) -> tuple[_Batch, int]:
+        """Append a prepared event to its partition's open batch (lock held); the batch and
+        the event's position in it. ``listener`` completes with the event's own id."""
         batch = self._open[index]
         if batch is None:
             batch = self._open[index] = _Batch(index, self)
@@ -298,8 +236,8 @@ class LogProducer(ProducerInterface):
         else:
             position = len(columns)
             columns.add(record)
-        if completion is not None:
-            batch.listeners.append((completion, position))
+        if listener is not None:
+            batch.listeners.append((listener, position))
         if self._adaptive:
             batch.data_bytes += record.data_size
             if (
@@ -310,7 +248,7 @@ class LogProducer(ProducerInterface):
                 self._seal(index)
         elif position + 1 >= self.batch_size:
             self._seal(index)
-        return FutureUint(batch.completion, position)
+        return batch, position
 
     # ------------------------------------------------------------- sealing
 
@@ -525,7 +463,8 @@ class LogProducer(ProducerInterface):
 
     def _queue_flush(self, marker: _FlushMarker) -> Completion:
         with self._lock:
-            self._waiting_flushes.append((self._issued, marker))
+            issued = 0 if self._pushes is None else self._pushes.issued()
+            self._waiting_flushes.append((issued, marker))
             self._release_flushes()
         return marker.completion
 

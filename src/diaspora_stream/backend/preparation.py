@@ -21,7 +21,7 @@ from ..json_codec import dumps_metadata, dumps_metadata_many
 if TYPE_CHECKING:
     from .full import TopicHandleInterface
 
-__all__ = ["EventPreparer", "component_error"]
+__all__ = ["EventPreparer", "component_error", "frame_texts"]
 
 _BUILTIN_SERIALIZE = DefaultSerializer.serialize
 _BUILTIN_SELECT_MANY = DefaultPartitionSelector.select_partitions_for_many
@@ -39,6 +39,16 @@ def component_error(component: str, error: BaseException) -> DiasporaException:
     wrapped = DiasporaException(f"{component} failed: {type(error).__name__}: {error}")
     wrapped.__cause__ = error
     return wrapped
+
+
+def frame_texts(texts: Sequence[bytes]) -> tuple[bytes, list[int]]:
+    """The serialized metadata of JSON ``texts`` (each with the built-in serializer's length
+    prefix), back to back in one buffer, and the size of each."""
+    lengths = list(map(len, texts))
+    pieces: list[bytes] = [b""] * (2 * len(texts))
+    pieces[0::2] = map(pack_length, lengths)
+    pieces[1::2] = texts
+    return b"".join(pieces), list(map(add, lengths, repeat(8)))
 
 
 class EventPreparer:
@@ -136,24 +146,40 @@ class EventPreparer:
         which names the event and the component that refused it.
         """
         if self._select_many is not None:
-            try:
-                if isinstance(events, BatchEvents):
-                    metadata = events.metadata
-                else:
-                    metadata = list(map(_metadata_of, events))
-                texts = dumps_metadata_many(metadata)
-                indices = self._select_many(len(texts), partition)
-            except Exception:  # noqa: BLE001 - reported by the per-event path below
-                pass
+            if isinstance(events, BatchEvents):
+                metadata = events.metadata
             else:
-                lengths = list(map(len, texts))
-                pieces: list[bytes] = [b""] * (2 * len(texts))
-                pieces[0::2] = map(pack_length, lengths)
-                pieces[1::2] = texts
-                return indices, b"".join(pieces), list(map(add, lengths, repeat(8))), None
+                metadata = list(map(_metadata_of, events))
+            bulk = self.prepare_texts(metadata, partition)
+            if bulk is not None:
+                indices, texts = bulk
+                return indices, *frame_texts(texts), None
         prepared, error = self.prepare_many(events, partition)
         blobs = [blob for _, blob in prepared]
         return [index for index, _ in prepared], b"".join(blobs), list(map(len, blobs)), error
+
+    @property
+    def prepares_in_bulk(self) -> bool:
+        """Whether :meth:`prepare_texts` can prepare events (built-in components, no
+        validator: nothing of the user's runs in the preparation)."""
+        return self._select_many is not None
+
+    def prepare_texts(
+        self, metadata: list[Any], partition: int | None
+    ) -> tuple[list[int], list[bytes]] | None:
+        """The partition index and JSON text of each metadata, in a few C-level calls, or
+        ``None`` when some event is refused or bulk preparation is not possible (see
+        :attr:`prepares_in_bulk`): the per-event path then names the event that was refused.
+        The built-in components change nothing when they refuse, so a ``None`` leaves the
+        round robin where it was.
+        """
+        if self._select_many is None:
+            return None
+        try:
+            texts = dumps_metadata_many(metadata)
+            return self._select_many(len(texts), partition), texts
+        except Exception:  # noqa: BLE001 - reported by the per-event path
+            return None
 
     def _prepare_checked(
         self, metadata: Any, data: tuple[memoryview, ...], partition: int | None
