@@ -161,7 +161,8 @@ def test_topics_outlive_the_driver_as_declared(
         second.close()
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+# No per-example deadline: an example's time on a busy machine says nothing about the engine.
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(batches=st.lists(st.lists(st.binary(max_size=64), max_size=5), max_size=8))
 def test_appended_bytes_read_back(driver: {{ cookiecutter.title }}Driver, batches: list[list[bytes]]) -> None:
     topic = make_topic(driver)
