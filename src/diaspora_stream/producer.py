@@ -75,6 +75,17 @@ class Producer:
             metadata = loads(metadata)
         if data is _NO_DATA:
             segments, size = EMPTY_DATA, 0
+        elif type(data) is memoryview:
+            # Inlined (a call costs as much as the checks): a 1-D byte view is used as it is,
+            # through a view of our own, so the caller may release theirs once push returned.
+            try:
+                view = memoryview(data)
+            except ValueError:  # released: as_data_segments says so
+                view = _NO_DATA
+            if view is not _NO_DATA and view.c_contiguous and view.format == "B" and view.ndim == 1:
+                segments, size = (view,), view.nbytes
+            else:
+                segments, size = as_data_segments(data)
         elif type(data) is bytes:
             segments, size = ((memoryview(data),), len(data)) if data else (EMPTY_DATA, 0)
         else:
