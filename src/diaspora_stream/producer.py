@@ -76,16 +76,14 @@ class Producer:
         if data is _NO_DATA:
             segments, size = EMPTY_DATA, 0
         elif type(data) is memoryview:
-            # Inlined (a call costs as much as the checks): a 1-D byte view is used as it is,
-            # through a view of our own, so the caller may release theirs once push returned.
+            # cast: a byte view of our own (the caller may release theirs once push returned)
+            # that also refuses what as_data_segments handles (non-contiguous, released views).
             try:
-                view = memoryview(data)
-            except ValueError:  # released: as_data_segments says so
-                view = _NO_DATA
-            if view is not _NO_DATA and view.c_contiguous and view.format == "B" and view.ndim == 1:
-                segments, size = (view,), view.nbytes
-            else:
+                view = data.cast("B")
+            except (TypeError, ValueError):
                 segments, size = as_data_segments(data)
+            else:
+                segments, size = (view,), len(view)
         elif type(data) is bytes:
             segments, size = ((memoryview(data),), len(data)) if data else (EMPTY_DATA, 0)
         else:
