@@ -27,7 +27,7 @@ import zlib
 from array import array
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from diaspora_stream.backend.log import AppendRecord, RecordColumns, StoredColumns, StoredRecord
@@ -188,16 +188,14 @@ class PartitionFiles:
                 position = next(i for i, size in enumerate(declared) if size)
                 raise self._size_mismatch(position, declared[position], 0)
             return _NO_SEGMENTS
-        counts = list(map(len, data))
-        if counts.count(1) == len(counts):  # one segment per record: checked in C
-            segments = list(map(_FIRST, data))
-            try:
-                sizes = list(map(_NBYTES, segments))
-            except AttributeError:  # not all memoryviews: measured one by one below
-                pass
-            else:
-                if sizes == list(declared):
-                    return _Gather(segments, sizes)
+        try:  # one memoryview per record (what push makes of a buffer): no per-record code
+            segments = [segment for (segment,) in data]
+            sizes = list(map(_NBYTES, segments))
+        except (ValueError, AttributeError):  # other segments: measured one by one below
+            pass
+        else:
+            if sizes == list(declared):
+                return _Gather(segments, sizes)
         return self._measured_segments(data, declared)
 
     def _measured_segments(
@@ -698,7 +696,6 @@ class _Gather(NamedTuple):
 
 
 _NO_SEGMENTS = _Gather((), ())
-_FIRST = itemgetter(0)
 _NBYTES = attrgetter("nbytes")
 
 
