@@ -42,9 +42,9 @@ def pwrite_all(
 def _pwrite_known(fd: int, buffers: Sequence[Any], lengths: Sequence[int], offset: int) -> int:
     """Write up to :data:`MAX_IOVECS` buffers of ``lengths`` bytes in one call (more calls
     only after a short write)."""
-    expected = sum(lengths)
     if not buffers:
         return 0
+    expected = sum(lengths)
     written = os.pwritev(fd, buffers, offset)
     if written != expected:
         if written <= 0:
