@@ -21,7 +21,7 @@ from api_helpers import drain
 
 from diaspora_stream.api import Driver, TopicHandle
 from diaspora_stream.api import Exception as DiasporaException
-from diaspora_stream.buffers import as_data_segments
+from diaspora_stream.buffers import as_data_segments, as_view_segments
 
 
 def _stored(topic: TopicHandle, name: str = "reader") -> list[bytes]:
@@ -55,13 +55,26 @@ def _generic_bytes(view: memoryview) -> bytes:
     return b"".join(bytes(segment) for segment in segments)
 
 
+def test_as_view_segments_gives_the_bytes_of_as_data_segments() -> None:
+    for view in _views():
+        segments, size = as_view_segments(view)
+        (segment,) = segments
+        assert (segment.format, segment.ndim, segment.c_contiguous) == ("B", 1, True)
+        assert segment is not view
+        assert (bytes(segment), size) == (_generic_bytes(view), view.nbytes)
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["push", "push_many"])
 def test_every_kind_of_view_stores_the_bytes_of_the_generic_conversion(
-    topic: TopicHandle,
+    topic: TopicHandle, many: bool
 ) -> None:
     views = _views()
     producer = topic.producer()
-    for number, view in enumerate(views):
-        producer.push({"n": number}, view)
+    if many:
+        producer.push_many([{"n": number} for number in range(len(views))], views)
+    else:
+        for number, view in enumerate(views):
+            producer.push({"n": number}, view)
     producer.close()
     assert _stored(topic) == [_generic_bytes(view) for view in views]
 
@@ -73,6 +86,8 @@ def test_an_empty_multi_dimensional_view_fails_as_the_generic_conversion(
     view = memoryview(np.zeros((0, 3)))
     with pytest.raises(Exception) as generic:  # its type is compared below
         as_data_segments(view)
+    with pytest.raises(type(generic.value)):
+        as_view_segments(view)
     producer = topic.producer()
     with pytest.raises(type(generic.value)):
         producer.push({}, view)
