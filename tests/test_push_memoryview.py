@@ -117,15 +117,21 @@ def test_the_backend_gets_one_byte_view_of_the_producers_own(topic: TopicHandle)
     assert _stored(topic) == [words.tobytes(), b"xyz"]
 
 
-def test_the_caller_may_release_its_view_once_push_returned(topic: TopicHandle) -> None:
+@pytest.mark.parametrize("many", [False, True], ids=["push", "push_many"])
+def test_the_caller_may_release_its_views_once_push_returned(
+    topic: TopicHandle, many: bool
+) -> None:
     payloads = [os.urandom(100 + number) for number in range(5)]
+    views = [memoryview(payload) for payload in payloads]
     producer = topic.producer(batch_size=64)  # nothing is written before the flush
-    for payload in payloads:
-        view = memoryview(payload)
-        future = producer.push({}, view)
+    if many:
+        producer.push_many([{}] * len(views), views)
+    else:
+        for view in views:
+            producer.push({}, view)
+    for view in views:
         view.release()
     producer.flush().wait(-1)
-    future.wait(-1)
     producer.close()
     assert _stored(topic) == payloads
 
