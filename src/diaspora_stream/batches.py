@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from itertools import repeat
 from typing import Any, overload
 
-from .buffers import EMPTY_DATA, as_data_segments
+from .buffers import EMPTY_DATA, as_data_segments, as_view_segments
 from .exceptions import InvalidArgument
 from .futures import CompletedFlag, Completion, _timeout_seconds
 from .json_codec import loads
@@ -101,6 +101,8 @@ def _normalize_metadata(metadata: Any) -> Any:
 def _normalize_data(data: Any) -> tuple[tuple[memoryview, ...], int]:
     if type(data) is bytes:
         return ((memoryview(data),), len(data)) if data else (EMPTY_DATA, 0)
+    if type(data) is memoryview:
+        return as_view_segments(data)
     return as_data_segments(data)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from .exceptions import Exception as DiasporaException
 from .exceptions import InvalidArgument
 
-__all__ = ["EMPTY_DATA", "as_data_segments", "as_destination", "scatter"]
+__all__ = ["EMPTY_DATA", "as_data_segments", "as_destination", "as_view_segments", "scatter"]
 
 EMPTY_DATA: tuple[memoryview, ...] = ()
 
@@ -50,6 +50,17 @@ def as_data_segments(data: Any) -> tuple[tuple[memoryview, ...], int]:
         return EMPTY_DATA, 0
     view = _as_byte_view(data, "Event data")
     return (view,), view.nbytes
+
+
+def as_view_segments(data: memoryview) -> tuple[tuple[memoryview, ...], int]:
+    """:func:`as_data_segments` for a memoryview, by one cast: a 1-D byte view of our own (the
+    caller may release theirs), the cast refusing what the generic conversion handles (a
+    released or non-contiguous view, an empty multi-dimensional one)."""
+    try:
+        view = data.cast("B")
+    except (TypeError, ValueError):
+        return as_data_segments(data)
+    return (view,), len(view)
 
 
 def as_destination(buffers: Any) -> list[memoryview]:

@@ -75,6 +75,14 @@ class Producer:
             metadata = loads(metadata)
         if data is _NO_DATA:
             segments, size = EMPTY_DATA, 0
+        elif type(data) is memoryview:
+            # as_view_segments, inlined (a call costs as much as the cast).
+            try:
+                view = data.cast("B")
+            except (TypeError, ValueError):
+                segments, size = as_data_segments(data)
+            else:
+                segments, size = (view,), len(view)
         elif type(data) is bytes:
             segments, size = ((memoryview(data),), len(data)) if data else (EMPTY_DATA, 0)
         else:

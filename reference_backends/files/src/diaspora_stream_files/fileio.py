@@ -17,12 +17,55 @@ __all__ = ["MAX_IOVECS", "pwrite_all", "pread_into", "close_descriptors"]
 MAX_IOVECS = 1024
 
 
-def pwrite_all(fd: int, buffers: Sequence[Any], offset: int) -> int:
+def pwrite_all(
+    fd: int, buffers: Sequence[Any], offset: int, lengths: Sequence[int] | None = None
+) -> int:
     """Write ``buffers`` back to back at ``offset`` of ``fd``; return the number of bytes.
 
-    Empty buffers are allowed. Raises ``OSError`` if the system refuses to write (e.g. disk
-    full); a write that makes no progress is reported as ``OSError`` too.
+    Empty buffers are allowed. ``lengths``: the size in bytes of each buffer, when the caller
+    knows them; the buffers are then handed to the system as they are, up to
+    :data:`MAX_IOVECS` per call, with no work per buffer unless a write is short. Raises
+    ``OSError`` if the system refuses to write (e.g. disk full); a write that makes no
+    progress is reported as ``OSError`` too.
     """
+    if lengths is None:
+        return _pwrite_each(fd, buffers, offset)
+    if len(buffers) <= MAX_IOVECS:
+        return _pwrite_known(fd, buffers, lengths, offset)
+    total = 0
+    for start in range(0, len(buffers), MAX_IOVECS):
+        stop = start + MAX_IOVECS
+        total += _pwrite_known(fd, buffers[start:stop], lengths[start:stop], offset + total)
+    return total
+
+
+def _pwrite_known(fd: int, buffers: Sequence[Any], lengths: Sequence[int], offset: int) -> int:
+    """Write up to :data:`MAX_IOVECS` buffers of ``lengths`` bytes in one call (more calls
+    only after a short write)."""
+    if not buffers:
+        return 0
+    expected = sum(lengths)
+    written = os.pwritev(fd, buffers, offset)
+    if written != expected:
+        if written <= 0:
+            raise OSError(f"write made no progress at offset {offset}")
+        _pwrite_each(fd, _after(buffers, lengths, written), offset + written)
+    return expected
+
+
+def _after(buffers: Sequence[Any], lengths: Sequence[int], count: int) -> list[Any]:
+    """What remains of ``buffers`` (of ``lengths`` bytes) once their first ``count`` bytes
+    were written."""
+    for position, length in enumerate(lengths):
+        if count < length:
+            head = memoryview(buffers[position]).cast("B")[count:]
+            return [head, *buffers[position + 1 :]]
+        count -= length
+    return []
+
+
+def _pwrite_each(fd: int, buffers: Sequence[Any], offset: int) -> int:
+    """:func:`pwrite_all` for buffers of unknown lengths (each is measured as a byte view)."""
     pending = [
         buffer if type(buffer) is bytes else memoryview(buffer).cast("B") for buffer in buffers
     ]

@@ -27,6 +27,7 @@ import zlib
 from array import array
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from diaspora_stream.backend.log import AppendRecord, RecordColumns, StoredColumns, StoredRecord
@@ -144,7 +145,9 @@ class PartitionFiles:
             ]
         declared = [record.data_size for record in records]
         segments = self._data_segments(data, declared)
-        return self._write(metadata, metadata_sizes, segments, declared, checksums)
+        return self._write(
+            _Gather(metadata, metadata_sizes), metadata_sizes, segments, declared, checksums
+        )
 
     def append_columns(self, columns: RecordColumns) -> int:
         """:meth:`append` for records given column by column (one metadata buffer)."""
@@ -158,13 +161,15 @@ class PartitionFiles:
             raise DiasporaException(
                 f"An append to {self.label} got columns of different lengths; nothing was written"
             )
-        if sum(metadata_sizes) != len(columns.metadata):
+        metadata_size = sum(metadata_sizes)
+        if metadata_size != len(columns.metadata):
             raise DiasporaException(
                 f"An append to {self.label} got {len(columns.metadata)} bytes of metadata but "
-                f"sizes adding up to {sum(metadata_sizes)}; nothing was written"
+                f"sizes adding up to {metadata_size}; nothing was written"
             )
+        metadata = _Gather((columns.metadata,), (metadata_size,))
         segments = self._data_segments(columns.data, columns.data_sizes)
-        return self._write([columns.metadata], metadata_sizes, segments, columns.data_sizes, [])
+        return self._write(metadata, metadata_sizes, segments, columns.data_sizes, [])
 
     def _check_writable(self) -> None:
         if not self.writable:
@@ -175,25 +180,41 @@ class PartitionFiles:
 
     def _data_segments(
         self, data: Sequence[tuple[memoryview, ...]], declared: Sequence[int]
-    ) -> list[memoryview]:
-        """The non-empty data segments of the records, in order; raises if a record's segments
-        do not hold the ``data_size`` it declares."""
+    ) -> _Gather:
+        """The data segments of the records, in order, with their sizes; raises if a record's
+        segments do not hold the ``data_size`` it declares."""
         if not any(data):  # no record has a segment (events without data)
             if any(declared):
                 position = next(i for i, size in enumerate(declared) if size)
                 raise self._size_mismatch(position, declared[position], 0)
-            return []
+            return _NO_SEGMENTS
+        try:  # one memoryview per record (what push makes of a buffer): no per-record code
+            segments = [segment for (segment,) in data]
+            sizes = list(map(_NBYTES, segments))
+        except (ValueError, AttributeError):  # other segments: measured one by one below
+            pass
+        else:
+            if sizes == list(declared):
+                return _Gather(segments, sizes)
+        return self._measured_segments(data, declared)
+
+    def _measured_segments(
+        self, data: Sequence[tuple[memoryview, ...]], declared: Sequence[int]
+    ) -> _Gather:
+        """:meth:`_data_segments` record by record, segment by segment (empty ones left out)."""
         segments: list[memoryview] = []
+        sizes: list[int] = []
         for position, (record_segments, data_size) in enumerate(zip(data, declared, strict=True)):
             held = 0
             for segment in record_segments:
                 length = segment.nbytes if type(segment) is memoryview else len(segment)
                 if length:
                     segments.append(segment)
+                    sizes.append(length)
                     held += length
             if held != data_size:
                 raise self._size_mismatch(position, data_size, held)
-        return segments
+        return _Gather(segments, sizes)
 
     def _size_mismatch(self, position: int, declared: int, held: int) -> DiasporaException:
         return DiasporaException(
@@ -203,9 +224,9 @@ class PartitionFiles:
 
     def _write(
         self,
-        metadata: Sequence[bytes | memoryview],
+        metadata: _Gather,
         metadata_sizes: Sequence[int],
-        data: Sequence[memoryview],
+        data: _Gather,
         data_sizes: Sequence[int],
         checksums: list[tuple[int, int]],
     ) -> int:
@@ -232,8 +253,8 @@ class PartitionFiles:
             fields = index.fields_of(metadata_end, metadata_sizes, data_end, data_sizes)
             index_end = first * _RECORD
             try:
-                pwrite_all(self._metadata, metadata, metadata_end)
-                pwrite_all(self._data, data, data_end)
+                pwrite_all(self._metadata, metadata.buffers, metadata_end, metadata.lengths)
+                pwrite_all(self._data, data.buffers, data_end, data.lengths)
                 if self._checksums is not None:
                     pwrite_all(
                         self._checksums.fd,
@@ -665,6 +686,17 @@ class PartitionFiles:
         """Close the three files (waits for an append in progress through this process)."""
         with self._lock:
             self._closer()
+
+
+class _Gather(NamedTuple):
+    """Buffers written back to back by one vectored write, and the size in bytes of each."""
+
+    buffers: Sequence[Any]
+    lengths: Sequence[int]
+
+
+_NO_SEGMENTS = _Gather((), ())
+_NBYTES = attrgetter("nbytes")
 
 
 class DataLocation(NamedTuple):
