@@ -32,17 +32,18 @@ from ..allocators import ByteArrayAllocator
 from ..backend.batching import PullResult
 from ..backend.full import ConsumerInterface, DataAllocator, DataSelector
 from ..backend.log import LogTopic, ReadSettings, StoredRecord
-from ..backend.pulls import pull_future
-from ..backend.selection import SelectionPlan, plan_selection, select_event_data
+from ..backend.pulls import PendingPull
+from ..backend.selection import EMPTY_VIEW, SelectionPlan, plan_selection, select_event_data
 from ..constants import AdaptiveBatchSize, NoMoreEvents
 from ..event import FULL_DATA_ALLOCATOR, Event
 from ..exceptions import ClosedError, UnsupportedError
 from ..exceptions import Exception as DiasporaException
-from ..futures import FutureEvent
+from ..futures import Completion, FutureEvent
 from ..logs import get_logger
 from ..positions import PartitionPositions, Position
 from ..thread_pool import ThreadPool
 from .batch_pull import claim_many
+from .buffer_pool import BufferPool
 
 if TYPE_CHECKING:
     from ..backend.log_adapter import LogTopicHandle
@@ -54,9 +55,11 @@ _LOGGER = get_logger("consumer")
 ADAPTIVE_FIRST_READ = 64
 ADAPTIVE_MAX_READ = 4096
 #: Most data bytes fetched at once for consumers that read whole events.
-READ_AHEAD_BYTES = 4 * 1024 * 1024
+READ_AHEAD_BYTES = 1024 * 1024
 #: Most events whose selections are prepared and fetched at once.
 SELECT_AHEAD_EVENTS = 256
+#: Most bytes of event buffers a consumer keeps for reuse (see :class:`BufferPool`).
+POOL_BYTES = 4 * READ_AHEAD_BYTES
 _MAX_POLL_INTERVAL = 0.02
 
 
@@ -114,11 +117,21 @@ class LogConsumer(ConsumerInterface):
         # Backends that fetch the selections of a batch at once get them a batch at a time.
         # Only with the library's allocators: a user's allocator is called at pull time, as
         # documented (whole-data reads with the default allocator use _read_ahead already).
+        reads_selections = type(log).read_selected_data is not LogTopic.read_selected_data
         self._batched_selection = (
             (data_allocator is FULL_DATA_ALLOCATOR or data_allocator is ByteArrayAllocator)
             and not (data_selector is None and data_allocator is FULL_DATA_ALLOCATOR)
-            and type(log).read_selected_data is not LogTopic.read_selected_data
+            and reads_selections
         )
+        # Such backends read into the consumer's buffers: those of dropped events are reused.
+        self._pool = BufferPool(POOL_BYTES) if reads_selections else None
+        self._selection_allocator = (
+            self._pool.allocator
+            if self._pool is not None and data_allocator is ByteArrayAllocator
+            else data_allocator
+        )
+        self._new_buffer = bytearray if self._pool is None else self._pool.take
+        self._whole_data = data_selector is None and data_allocator is FULL_DATA_ALLOCATOR
 
     def _first_read_size(self) -> int:
         if self.batch_size == AdaptiveBatchSize or self.batch_size <= 0:
@@ -135,7 +148,13 @@ class LogConsumer(ConsumerInterface):
     def pull(self) -> FutureEvent:
         if self._closed:
             raise ClosedError(f"Consumer {self.name!r} is closed; create a new consumer to pull")
-        return pull_future(self._claim_until)
+        try:
+            event = self._claim()
+        except Exception as error:  # noqa: BLE001 - raised by wait
+            return FutureEvent(Completion.failed(error))
+        if event is None:
+            return FutureEvent(PendingPull(self._claim_until))
+        return FutureEvent(Completion.resolved(event))
 
     def pull_many(self, max_events: int, deadline: float | None) -> PullResult:
         if self._closed:
@@ -261,6 +280,21 @@ class LogConsumer(ConsumerInterface):
                     self._acknowledge,
                 )
         metadata = self._deserialize_stored(partition, record)
+        if self._whole_data:  # what select_event_data gives, without planning a selection
+            if not record.data_size:
+                data: Any = [EMPTY_VIEW]
+            else:
+                data = [
+                    record.data if record.data is not None else self.read_whole(partition, record)
+                ]
+            return Event(
+                metadata,
+                data,
+                record.event_id,
+                self._partition_info[partition],
+                partition,
+                self._acknowledge,
+            )
         data = select_event_data(
             metadata,
             record.data_size,
@@ -310,10 +344,11 @@ class LogConsumer(ConsumerInterface):
                     metadata,
                     record.data_size,
                     self.data_selector,
-                    self.data_allocator,
+                    self._selection_allocator,
                     partition,
                     record.event_id,
                     room=READ_AHEAD_BYTES - total if chosen else None,
+                    new_buffer=self._new_buffer,
                 )
             except Exception:  # noqa: BLE001 - raised again when the record's turn comes
                 break
@@ -355,9 +390,26 @@ class LogConsumer(ConsumerInterface):
                 break
             chosen.append(record)
             total += record.data_size
-        views = self._log.read_full_data(partition, chosen)
+        if self._pool is None:
+            views = self._log.read_full_data(partition, chosen)
+        else:
+            views = self._read_into_buffers(partition, chosen)
         for record, view in zip(chosen, views, strict=True):
             record.data = view
+
+    def _read_into_buffers(self, partition: int, records: list[StoredRecord]) -> list[memoryview]:
+        """The whole data of ``records``, each in a buffer of its own from the pool, fetched
+        with one :meth:`~LogTopic.read_selected_data` call."""
+        take = self._pool.take if self._pool is not None else bytearray
+        views = [memoryview(take(record.data_size)) for record in records]
+        requests = [
+            (record, ((0, record.data_size),), (view,))
+            for record, view in zip(records, views, strict=True)
+            if record.data_size
+        ]
+        if requests:
+            self._log.read_selected_data(partition, requests)
+        return views
 
     # -------------------------------------------------------- acknowledge
 
@@ -370,3 +422,5 @@ class LogConsumer(ConsumerInterface):
         with self._lock:
             self._closed = True
             self._buffers.clear()
+            if self._pool is not None:
+                self._pool.clear()

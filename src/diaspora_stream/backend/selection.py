@@ -9,7 +9,7 @@ event (from a file, a fetched Kafka record, a remote server...).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -85,12 +85,15 @@ def plan_selection(
     partition: int,
     event_id: int,
     room: int | None = None,
+    new_buffer: Callable[[int], bytearray] = bytearray,
 ) -> SelectionPlan | None:
     """Run the consumer's data selector and allocator on one event (``event_id`` of
     ``partition``, ``data_size`` bytes of data) and say what to read where.
 
     With ``room``, a selection of more bytes than that is not allocated: ``None`` is returned
-    (a batch of reads that is full leaves the event to the next one).
+    (a batch of reads that is full leaves the event to the next one). ``new_buffer(size)``
+    makes the buffers of :data:`~diaspora_stream.event.FULL_DATA_ALLOCATOR` (their content is
+    overwritten whole).
 
     ``allocator`` ``None``: fetch nothing (``[]``, D4);
     :data:`~diaspora_stream.event.FULL_DATA_ALLOCATOR`: ``[memoryview]`` of the selection.
@@ -119,7 +122,7 @@ def plan_selection(
             return SelectionPlan(None, [], [], whole=True)
         if not selected:
             return SelectionPlan([_EMPTY_VIEW], [], [])
-        buffer = memoryview(bytearray(selected))
+        buffer = memoryview(new_buffer(selected))
         segments = _segments(descriptor, data_size, event_id, partition)
         return SelectionPlan([buffer], segments, [buffer])
     data = allocator(

@@ -105,6 +105,15 @@ class FilesTopic(LogTopic):
         """Copy the selected bytes of ``record``'s data into ``destination`` (see LogTopic)."""
         self._partition(partition).read_data(record, segments, destination)
 
+    def read_selected_data(
+        self,
+        partition: int,
+        requests: Sequence[tuple[StoredRecord, Sequence[tuple[int, int]], Sequence[memoryview]]],
+    ) -> None:
+        """:meth:`read_data` for each request; one-range requests that follow each other in the
+        data file are read at once (see LogTopic)."""
+        self._partition(partition).read_selected(requests)
+
     def read_full_data(self, partition: int, records: Sequence[StoredRecord]) -> list[memoryview]:
         """The whole data of consecutive records, read with one call when they are contiguous."""
         views = self._partition(partition).read_contiguous_data(records)
