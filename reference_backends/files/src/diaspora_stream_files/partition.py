@@ -625,8 +625,7 @@ class PartitionFiles:
         """Fill the views of ``run`` (ranges back to back, ending at ``end``) with one read."""
         if not run:
             return
-        last = run[-1][0]
-        self._check_within("data", last.event_id, self._location(last)[0] + last.data_size)
+        self._check_run_within(run)
         total = sum(len(view) for _, view in run)
         got = pread_into(self._data, [view for _, view in run], end - total)
         if got == total:
@@ -637,6 +636,18 @@ class PartitionFiles:
                 raise self._short_read(record, got, len(view), at)
             got -= len(view)
             at += len(view)
+
+    def _check_run_within(self, run: list[tuple[StoredRecord, memoryview]]) -> None:
+        """Raise unless the data file holds the whole data of every record of ``run``, naming
+        the first record that does not fit."""
+        last = run[-1][0]
+        try:
+            self._check_within("data", last.event_id, self._location(last)[0] + last.data_size)
+        except CorruptedFileError:
+            for record, _ in run:
+                end = self._location(record)[0] + record.data_size
+                self._check_within("data", record.event_id, end)
+            raise
 
     def _location(self, record: StoredRecord) -> tuple[int, int | None]:
         """``(data offset, expected data CRC or None)`` of a record returned by :meth:`read`."""
