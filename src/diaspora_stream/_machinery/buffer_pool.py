@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import sys
 from collections import deque
-from typing import Any
 
 __all__ = ["BufferPool", "MIN_POOLED_SIZE"]
 
@@ -84,10 +83,6 @@ class BufferPool:
         while self._held > self.max_bytes and len(ring) > _MIN_KEPT:
             self._held -= ring.popleft()[1]
         return buffer
-
-    def allocator(self, metadata: Any, descriptor: Any) -> list[bytearray]:
-        """``ByteArrayAllocator`` served from the pool: ``[bytearray(descriptor.size)]``."""
-        return [self.take(descriptor.size)]
 
     def clear(self) -> None:
         """Forget every buffer (those still referenced live on with their events)."""

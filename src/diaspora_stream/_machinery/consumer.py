@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..allocators import ByteArrayAllocator
+from ..allocators import ByteArrayAllocator, FullDataSelector
 from ..backend.batching import PullResult
 from ..backend.full import ConsumerInterface, DataAllocator, DataSelector
 from ..backend.log import LogTopic, ReadSettings, StoredRecord
@@ -65,6 +65,16 @@ _MAX_POLL_INTERVAL = 0.02
 
 class _UnreadableRecord(DiasporaException):
     """A stored record whose metadata the topic's serializer cannot read."""
+
+
+class _FailedSelection:
+    """``record.selection`` of a record whose selection failed while planned ahead: the error,
+    raised on the record's turn."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
 
 
 class LogConsumer(ConsumerInterface):
@@ -116,20 +126,17 @@ class LogConsumer(ConsumerInterface):
         self._ended: set[int] = set()
         # Backends that fetch the selections of a batch at once get them a batch at a time.
         # Only with the library's allocators: a user's allocator is called at pull time, as
-        # documented (whole-data reads with the default allocator use _read_ahead already).
+        # documented (whole-data reads with the default allocator use _read_ahead already),
+        # and so is a user's selector when the backend asks for it (selects_ahead).
         reads_selections = type(log).read_selected_data is not LogTopic.read_selected_data
         self._batched_selection = (
             (data_allocator is FULL_DATA_ALLOCATOR or data_allocator is ByteArrayAllocator)
             and not (data_selector is None and data_allocator is FULL_DATA_ALLOCATOR)
             and reads_selections
+            and (log.selects_ahead or data_selector is None or data_selector is FullDataSelector)
         )
         # Such backends read into the consumer's buffers: those of dropped events are reused.
         self._pool = BufferPool(POOL_BYTES) if reads_selections else None
-        self._selection_allocator = (
-            self._pool.allocator
-            if self._pool is not None and data_allocator is ByteArrayAllocator
-            else data_allocator
-        )
         self._new_buffer = bytearray if self._pool is None else self._pool.take
         self._whole_data = data_selector is None and data_allocator is FULL_DATA_ALLOCATOR
 
@@ -269,6 +276,9 @@ class LogConsumer(ConsumerInterface):
         if self._batched_selection:
             if record.selection is None:
                 self._select_ahead(partition)
+            if type(record.selection) is _FailedSelection:
+                error, record.selection = record.selection.error, None
+                raise error
             if record.selection is not None:
                 prepared_metadata, prepared_data = record.selection
                 return Event(
@@ -330,28 +340,29 @@ class LogConsumer(ConsumerInterface):
         """Plan the selections of the next buffered records of ``partition``, then fetch them
         all with one :meth:`~LogTopic.read_selected_data` call.
 
-        Stops before a record whose metadata, selector or selection fails: that record is then
-        made the ordinary way and raises on its turn.
+        The first record is the one being made: its errors are raised now, as they would be
+        on its own. The batch stops before a later record whose metadata, selector or
+        selection fails: that record raises on its turn (a selection error is kept for then,
+        so the selector is called once per attempt, as for a record made on its own).
         """
         chosen: list[tuple[StoredRecord, Any, SelectionPlan]] = []
         total = 0
         for record in self._buffers[partition]:
             if record.selection is not None or len(chosen) >= SELECT_AHEAD_EVENTS:
                 break
-            try:
-                metadata = self._deserialize(record.metadata)
-                plan = plan_selection(
-                    metadata,
-                    record.data_size,
-                    self.data_selector,
-                    self._selection_allocator,
-                    partition,
-                    record.event_id,
-                    room=READ_AHEAD_BYTES - total if chosen else None,
-                    new_buffer=self._new_buffer,
-                )
-            except Exception:  # noqa: BLE001 - raised again when the record's turn comes
-                break
+            if not chosen:
+                metadata = self._deserialize_stored(partition, record)
+                plan = self._plan(partition, record, metadata, None)
+            else:
+                try:
+                    metadata = self._deserialize(record.metadata)
+                except Exception:  # noqa: BLE001 - raised when the record's turn comes
+                    break
+                try:
+                    plan = self._plan(partition, record, metadata, READ_AHEAD_BYTES - total)
+                except Exception as error:  # noqa: BLE001 - raised on the record's turn
+                    record.selection = _FailedSelection(error)
+                    break
             if plan is None or plan.whole:  # no room left, or read by read_whole
                 break
             chosen.append((record, metadata, plan))
@@ -361,6 +372,21 @@ class LogConsumer(ConsumerInterface):
             self._log.read_selected_data(partition, requests)
         for record, metadata, plan in chosen:
             record.selection = (metadata, plan.data)
+
+    def _plan(
+        self, partition: int, record: StoredRecord, metadata: Any, room: int | None
+    ) -> SelectionPlan | None:
+        """:func:`plan_selection` of ``record`` for this consumer (buffers from its pool)."""
+        return plan_selection(
+            metadata,
+            record.data_size,
+            self.data_selector,
+            self.data_allocator,
+            partition,
+            record.event_id,
+            room=room,
+            new_buffer=self._new_buffer,
+        )
 
     # ------------------------------------------------- DataSource of the events
 

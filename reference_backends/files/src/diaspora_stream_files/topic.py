@@ -29,6 +29,9 @@ class FilesTopic(LogTopic):
     processes) may append and read at once.
     """
 
+    #: A user's data selector is called at pull time (whole data is still read in batches).
+    selects_ahead = False
+
     def __init__(
         self,
         name: str,
