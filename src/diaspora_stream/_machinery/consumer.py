@@ -139,6 +139,7 @@ class LogConsumer(ConsumerInterface):
         self._pool = BufferPool(POOL_BYTES) if reads_selections else None
         self._new_buffer = bytearray if self._pool is None else self._pool.take
         self._whole_data = data_selector is None and data_allocator is FULL_DATA_ALLOCATOR
+        self._selects_whole = data_selector is None or data_selector is FullDataSelector
 
     def _first_read_size(self) -> int:
         if self.batch_size == AdaptiveBatchSize or self.batch_size <= 0:
@@ -354,6 +355,8 @@ class LogConsumer(ConsumerInterface):
                 metadata = self._deserialize_stored(partition, record)
                 plan = self._plan(partition, record, metadata, None)
             else:
+                if self._selects_whole and total + record.data_size > READ_AHEAD_BYTES:
+                    break  # no room: known without deserializing
                 try:
                     metadata = self._deserialize(record.metadata)
                 except Exception:  # noqa: BLE001 - raised when the record's turn comes
