@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from diaspora_stream._machinery import consumer as consumer_module
 from diaspora_stream._machinery.buffer_pool import MIN_POOLED_SIZE, BufferPool
 from diaspora_stream.api import ByteArrayAllocator, DataDescriptor, Driver, FullDataSelector
 
@@ -197,7 +196,8 @@ def test_event_data_is_writable_and_private(topic: Any) -> None:
 
 
 def test_read_ahead_stops_at_its_bytes(topic: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Runs of whole-data reads hold at most ``READ_AHEAD_BYTES`` (or one larger event)."""
+    """Runs of whole-data reads hold at most the topic's ``read_ahead_bytes`` (or one larger
+    event)."""
     runs: list[int] = []
     log = topic._impl.log_topic
     original = log.read_selected_data
@@ -210,7 +210,7 @@ def test_read_ahead_stops_at_its_bytes(topic: Any, monkeypatch: pytest.MonkeyPat
     consumer = topic.consumer("runs")
     for _ in range(len(SIZES) * 3):
         consumer.pull().wait(5000)
-    limit = consumer_module.READ_AHEAD_BYTES
+    limit = log.read_ahead_bytes
     assert runs and all(total <= max(limit, max(SIZES)) for total in runs)
     assert sum(runs) == sum(SIZES) * 3
     assert len(runs) < len(SIZES) * 3

@@ -54,12 +54,10 @@ _LOGGER = get_logger("consumer")
 
 ADAPTIVE_FIRST_READ = 64
 ADAPTIVE_MAX_READ = 4096
-#: Most data bytes fetched at once for consumers that read whole events.
-READ_AHEAD_BYTES = 1024 * 1024
 #: Most events whose selections are prepared and fetched at once.
 SELECT_AHEAD_EVENTS = 256
-#: Most bytes of event buffers a consumer keeps for reuse (see :class:`BufferPool`).
-POOL_BYTES = 4 * READ_AHEAD_BYTES
+#: Bytes of event buffers a consumer keeps for reuse, in read-ahead runs (see BufferPool).
+POOL_RUNS = 4
 _MAX_POLL_INTERVAL = 0.02
 
 
@@ -136,7 +134,9 @@ class LogConsumer(ConsumerInterface):
             and (log.selects_ahead or data_selector is None or data_selector is FullDataSelector)
         )
         # Such backends read into the consumer's buffers: those of dropped events are reused.
-        self._pool = BufferPool(POOL_BYTES) if reads_selections else None
+        #: Most data bytes fetched at once (whole data, or selections planned ahead).
+        self._read_ahead_bytes = log.read_ahead_bytes
+        self._pool = BufferPool(POOL_RUNS * self._read_ahead_bytes) if reads_selections else None
         self._new_buffer = bytearray if self._pool is None else self._pool.take
         self._whole_data = data_selector is None and data_allocator is FULL_DATA_ALLOCATOR
         self._selects_whole = data_selector is None or data_selector is FullDataSelector
@@ -355,14 +355,14 @@ class LogConsumer(ConsumerInterface):
                 metadata = self._deserialize_stored(partition, record)
                 plan = self._plan(partition, record, metadata, None)
             else:
-                if self._selects_whole and total + record.data_size > READ_AHEAD_BYTES:
+                if self._selects_whole and total + record.data_size > self._read_ahead_bytes:
                     break  # no room: known without deserializing
                 try:
                     metadata = self._deserialize(record.metadata)
                 except Exception:  # noqa: BLE001 - raised when the record's turn comes
                     break
                 try:
-                    plan = self._plan(partition, record, metadata, READ_AHEAD_BYTES - total)
+                    plan = self._plan(partition, record, metadata, self._read_ahead_bytes - total)
                 except Exception as error:  # noqa: BLE001 - raised on the record's turn
                     record.selection = _FailedSelection(error)
                     break
@@ -415,7 +415,9 @@ class LogConsumer(ConsumerInterface):
         chosen: list[StoredRecord] = []
         total = 0
         for record in self._buffers[partition]:
-            if record.data is not None or (chosen and total + record.data_size > READ_AHEAD_BYTES):
+            if record.data is not None or (
+                chosen and total + record.data_size > self._read_ahead_bytes
+            ):
                 break
             chosen.append(record)
             total += record.data_size
@@ -429,7 +431,8 @@ class LogConsumer(ConsumerInterface):
     def _read_into_buffers(self, partition: int, records: list[StoredRecord]) -> list[memoryview]:
         """The whole data of ``records``, each in a buffer of its own from the pool, fetched
         with one :meth:`~LogTopic.read_selected_data` call."""
-        take = self._pool.take if self._pool is not None else bytearray
+        assert self._pool is not None
+        take = self._pool.take
         views = [memoryview(take(record.data_size)) for record in records]
         requests = [
             (record, ((0, record.data_size),), (view,))
