@@ -133,9 +133,9 @@ class LogConsumer(ConsumerInterface):
             and reads_selections
             and (log.selects_ahead or data_selector is None or data_selector is FullDataSelector)
         )
-        # Such backends read into the consumer's buffers: those of dropped events are reused.
         #: Most data bytes fetched at once (whole data, or selections planned ahead).
         self._read_ahead_bytes = log.read_ahead_bytes
+        # Such backends read into the consumer's buffers: those of dropped events are reused.
         self._pool = BufferPool(POOL_RUNS * self._read_ahead_bytes) if reads_selections else None
         self._new_buffer = bytearray if self._pool is None else self._pool.take
         self._whole_data = data_selector is None and data_allocator is FULL_DATA_ALLOCATOR
