@@ -101,6 +101,28 @@ def test_a_failing_selector_fails_its_own_pull_only() -> None:
         consumer.pull().wait(5000)
 
 
+def test_a_selector_failing_ahead_is_called_once_per_attempt() -> None:
+    """An event whose selection failed while its batch was planned raises on its own turn,
+    without the selector being called again then; the next pull tries it again."""
+    topic = _fill(Driver(backend="batched-selection-test"), 6)
+    calls: list[int] = []
+
+    def selector(metadata: Any, descriptor: DataDescriptor) -> DataDescriptor:
+        calls.append(metadata["i"])
+        if metadata["i"] == 3 and calls.count(3) == 1:
+            raise ValueError("no selection for event 3 this time")
+        return descriptor
+
+    consumer = topic.consumer("c", data_selector=selector)
+    assert [consumer.pull().wait(5000).event_id for _ in range(3)] == [0, 1, 2]
+    assert calls == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="event 3 this time"):
+        consumer.pull().wait(5000)
+    assert calls == [0, 1, 2, 3]
+    assert [consumer.pull().wait(5000).event_id for _ in range(3)] == [3, 4, 5]
+    assert calls == [0, 1, 2, 3, 3, 4, 5]
+
+
 class _RetainingTopic(_BatchedTopic):
     """Keeps every record it returned, as a backend holding pushed batches does."""
 

@@ -28,21 +28,22 @@ from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..allocators import ByteArrayAllocator
+from ..allocators import ByteArrayAllocator, FullDataSelector
 from ..backend.batching import PullResult
 from ..backend.full import ConsumerInterface, DataAllocator, DataSelector
 from ..backend.log import LogTopic, ReadSettings, StoredRecord
-from ..backend.pulls import pull_future
-from ..backend.selection import SelectionPlan, plan_selection, select_event_data
+from ..backend.pulls import PendingPull
+from ..backend.selection import EMPTY_VIEW, SelectionPlan, plan_selection, select_event_data
 from ..constants import AdaptiveBatchSize, NoMoreEvents
 from ..event import FULL_DATA_ALLOCATOR, Event
 from ..exceptions import ClosedError, UnsupportedError
 from ..exceptions import Exception as DiasporaException
-from ..futures import FutureEvent
+from ..futures import Completion, FutureEvent
 from ..logs import get_logger
 from ..positions import PartitionPositions, Position
 from ..thread_pool import ThreadPool
 from .batch_pull import claim_many
+from .buffer_pool import BufferPool
 
 if TYPE_CHECKING:
     from ..backend.log_adapter import LogTopicHandle
@@ -53,15 +54,25 @@ _LOGGER = get_logger("consumer")
 
 ADAPTIVE_FIRST_READ = 64
 ADAPTIVE_MAX_READ = 4096
-#: Most data bytes fetched at once for consumers that read whole events.
-READ_AHEAD_BYTES = 4 * 1024 * 1024
 #: Most events whose selections are prepared and fetched at once.
 SELECT_AHEAD_EVENTS = 256
+#: Bytes of event buffers a consumer keeps for reuse, in read-ahead runs (see BufferPool).
+POOL_RUNS = 4
 _MAX_POLL_INTERVAL = 0.02
 
 
 class _UnreadableRecord(DiasporaException):
     """A stored record whose metadata the topic's serializer cannot read."""
+
+
+class _FailedSelection:
+    """``record.selection`` of a record whose selection failed while planned ahead: the error,
+    raised on the record's turn."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
 
 
 class LogConsumer(ConsumerInterface):
@@ -113,12 +124,22 @@ class LogConsumer(ConsumerInterface):
         self._ended: set[int] = set()
         # Backends that fetch the selections of a batch at once get them a batch at a time.
         # Only with the library's allocators: a user's allocator is called at pull time, as
-        # documented (whole-data reads with the default allocator use _read_ahead already).
+        # documented (whole-data reads with the default allocator use _read_ahead already),
+        # and so is a user's selector when the backend asks for it (selects_ahead).
+        reads_selections = type(log).read_selected_data is not LogTopic.read_selected_data
         self._batched_selection = (
             (data_allocator is FULL_DATA_ALLOCATOR or data_allocator is ByteArrayAllocator)
             and not (data_selector is None and data_allocator is FULL_DATA_ALLOCATOR)
-            and type(log).read_selected_data is not LogTopic.read_selected_data
+            and reads_selections
+            and (log.selects_ahead or data_selector is None or data_selector is FullDataSelector)
         )
+        #: Most data bytes fetched at once (whole data, or selections planned ahead).
+        self._read_ahead_bytes = log.read_ahead_bytes
+        # Such backends read into the consumer's buffers: those of dropped events are reused.
+        self._pool = BufferPool(POOL_RUNS * self._read_ahead_bytes) if reads_selections else None
+        self._new_buffer = bytearray if self._pool is None else self._pool.take
+        self._whole_data = data_selector is None and data_allocator is FULL_DATA_ALLOCATOR
+        self._selects_whole = data_selector is None or data_selector is FullDataSelector
 
     def _first_read_size(self) -> int:
         if self.batch_size == AdaptiveBatchSize or self.batch_size <= 0:
@@ -135,7 +156,13 @@ class LogConsumer(ConsumerInterface):
     def pull(self) -> FutureEvent:
         if self._closed:
             raise ClosedError(f"Consumer {self.name!r} is closed; create a new consumer to pull")
-        return pull_future(self._claim_until)
+        try:
+            event = self._claim()
+        except Exception as error:  # noqa: BLE001 - raised by wait
+            return FutureEvent(Completion.failed(error))
+        if event is None:
+            return FutureEvent(PendingPull(self._claim_until))
+        return FutureEvent(Completion.resolved(event))
 
     def pull_many(self, max_events: int, deadline: float | None) -> PullResult:
         if self._closed:
@@ -250,6 +277,9 @@ class LogConsumer(ConsumerInterface):
         if self._batched_selection:
             if record.selection is None:
                 self._select_ahead(partition)
+            if type(record.selection) is _FailedSelection:
+                error, record.selection = record.selection.error, None
+                raise error
             if record.selection is not None:
                 prepared_metadata, prepared_data = record.selection
                 return Event(
@@ -261,6 +291,21 @@ class LogConsumer(ConsumerInterface):
                     self._acknowledge,
                 )
         metadata = self._deserialize_stored(partition, record)
+        if self._whole_data:  # what select_event_data gives, without planning a selection
+            if not record.data_size:
+                data: Any = [EMPTY_VIEW]
+            else:
+                data = [
+                    record.data if record.data is not None else self.read_whole(partition, record)
+                ]
+            return Event(
+                metadata,
+                data,
+                record.event_id,
+                self._partition_info[partition],
+                partition,
+                self._acknowledge,
+            )
         data = select_event_data(
             metadata,
             record.data_size,
@@ -296,27 +341,31 @@ class LogConsumer(ConsumerInterface):
         """Plan the selections of the next buffered records of ``partition``, then fetch them
         all with one :meth:`~LogTopic.read_selected_data` call.
 
-        Stops before a record whose metadata, selector or selection fails: that record is then
-        made the ordinary way and raises on its turn.
+        The first record is the one being made: its errors are raised now, as they would be
+        on its own. The batch stops before a later record whose metadata, selector or
+        selection fails: that record raises on its turn (a selection error is kept for then,
+        so the selector is called once per attempt, as for a record made on its own).
         """
         chosen: list[tuple[StoredRecord, Any, SelectionPlan]] = []
         total = 0
         for record in self._buffers[partition]:
             if record.selection is not None or len(chosen) >= SELECT_AHEAD_EVENTS:
                 break
-            try:
-                metadata = self._deserialize(record.metadata)
-                plan = plan_selection(
-                    metadata,
-                    record.data_size,
-                    self.data_selector,
-                    self.data_allocator,
-                    partition,
-                    record.event_id,
-                    room=READ_AHEAD_BYTES - total if chosen else None,
-                )
-            except Exception:  # noqa: BLE001 - raised again when the record's turn comes
-                break
+            if not chosen:
+                metadata = self._deserialize_stored(partition, record)
+                plan = self._plan(partition, record, metadata, None)
+            else:
+                if self._selects_whole and total + record.data_size > self._read_ahead_bytes:
+                    break  # no room: known without deserializing
+                try:
+                    metadata = self._deserialize(record.metadata)
+                except Exception:  # noqa: BLE001 - raised when the record's turn comes
+                    break
+                try:
+                    plan = self._plan(partition, record, metadata, self._read_ahead_bytes - total)
+                except Exception as error:  # noqa: BLE001 - raised on the record's turn
+                    record.selection = _FailedSelection(error)
+                    break
             if plan is None or plan.whole:  # no room left, or read by read_whole
                 break
             chosen.append((record, metadata, plan))
@@ -326,6 +375,21 @@ class LogConsumer(ConsumerInterface):
             self._log.read_selected_data(partition, requests)
         for record, metadata, plan in chosen:
             record.selection = (metadata, plan.data)
+
+    def _plan(
+        self, partition: int, record: StoredRecord, metadata: Any, room: int | None
+    ) -> SelectionPlan | None:
+        """:func:`plan_selection` of ``record`` for this consumer (buffers from its pool)."""
+        return plan_selection(
+            metadata,
+            record.data_size,
+            self.data_selector,
+            self.data_allocator,
+            partition,
+            record.event_id,
+            room=room,
+            new_buffer=self._new_buffer,
+        )
 
     # ------------------------------------------------- DataSource of the events
 
@@ -351,13 +415,33 @@ class LogConsumer(ConsumerInterface):
         chosen: list[StoredRecord] = []
         total = 0
         for record in self._buffers[partition]:
-            if record.data is not None or (chosen and total + record.data_size > READ_AHEAD_BYTES):
+            if record.data is not None or (
+                chosen and total + record.data_size > self._read_ahead_bytes
+            ):
                 break
             chosen.append(record)
             total += record.data_size
-        views = self._log.read_full_data(partition, chosen)
+        if self._pool is None:
+            views = self._log.read_full_data(partition, chosen)
+        else:
+            views = self._read_into_buffers(partition, chosen)
         for record, view in zip(chosen, views, strict=True):
             record.data = view
+
+    def _read_into_buffers(self, partition: int, records: list[StoredRecord]) -> list[memoryview]:
+        """The whole data of ``records``, each in a buffer of its own from the pool, fetched
+        with one :meth:`~LogTopic.read_selected_data` call."""
+        assert self._pool is not None
+        take = self._pool.take
+        views = [memoryview(take(record.data_size)) for record in records]
+        requests = [
+            (record, ((0, record.data_size),), (view,))
+            for record, view in zip(records, views, strict=True)
+            if record.data_size
+        ]
+        if requests:
+            self._log.read_selected_data(partition, requests)
+        return views
 
     # -------------------------------------------------------- acknowledge
 
@@ -370,3 +454,5 @@ class LogConsumer(ConsumerInterface):
         with self._lock:
             self._closed = True
             self._buffers.clear()
+            if self._pool is not None:
+                self._pool.clear()

@@ -280,6 +280,18 @@ class LogTopic(ABC):
         for record, segments, destination in requests:
             self.read_data(partition, record, segments, destination)
 
+    #: Most data bytes a consumer fetches at once, for a run of events whose whole data it
+    #: reads (or whose selections it plans ahead); an event larger than that is fetched alone.
+    read_ahead_bytes: int = 4 * 1024 * 1024
+
+    #: Whether a consumer with its own data selector may call it ahead of its pulls, to fetch
+    #: the selections of a batch with one :meth:`read_selected_data` call (a remote backend
+    #: saves a round trip per event). ``False``: the selector is called at pull time, and only
+    #: selections made without user code (no selector, or ``FullDataSelector``, with the
+    #: library's allocators) are read a batch at a time. Used only when the backend overrides
+    #: :meth:`read_selected_data`.
+    selects_ahead: bool = True
+
     def store_acknowledgement(self, consumer_name: str, partition: int, event_id: int) -> None:
         """Record that ``consumer_name`` processed ``partition`` up to ``event_id`` included."""
         from ..exceptions import UnsupportedError

@@ -9,10 +9,11 @@ event (from a file, a fetched Kafka record, a remote server...).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..allocators import ByteArrayAllocator, FullDataSelector
 from ..buffers import as_destination, scatter
 from ..data_descriptor import DataDescriptor
 from ..event import FULL_DATA_ALLOCATOR
@@ -85,43 +86,45 @@ def plan_selection(
     partition: int,
     event_id: int,
     room: int | None = None,
+    new_buffer: Callable[[int], bytearray] = bytearray,
 ) -> SelectionPlan | None:
     """Run the consumer's data selector and allocator on one event (``event_id`` of
     ``partition``, ``data_size`` bytes of data) and say what to read where.
 
     With ``room``, a selection of more bytes than that is not allocated: ``None`` is returned
-    (a batch of reads that is full leaves the event to the next one).
+    (a batch of reads that is full leaves the event to the next one). ``new_buffer(size)``
+    makes the buffers of :data:`~diaspora_stream.event.FULL_DATA_ALLOCATOR` and of
+    :func:`~diaspora_stream.allocators.ByteArrayAllocator` (each is overwritten whole).
 
     ``allocator`` ``None``: fetch nothing (``[]``, D4);
     :data:`~diaspora_stream.event.FULL_DATA_ALLOCATOR`: ``[memoryview]`` of the selection.
     Raises :class:`~diaspora_stream.exceptions.Exception` for a selector that returns something
     else than a descriptor, a selection out of the data's range, or an allocation too small.
     """
-    if selector is None:
-        descriptor = None
+    if selector is None or selector is FullDataSelector:
+        descriptor = None  # FullDataSelector hands back the descriptor of the whole data
         selected = data_size
     else:
-        descriptor = selector(metadata, DataDescriptor("", data_size))
-        if descriptor is None:
-            descriptor = DataDescriptor()
-        elif not isinstance(descriptor, DataDescriptor):
-            raise DiasporaException(
-                "A data selector must return a DataDescriptor or None, got "
-                f"{type(descriptor).__name__}"
-            )
+        descriptor = _selection(selector, metadata, data_size)
         selected = descriptor.size
     if allocator is None:
         return _NOTHING
     if room is not None and selected > room:
         return None
     if allocator is FULL_DATA_ALLOCATOR:
-        if descriptor is None and data_size:
+        if selector is None and data_size:
             return SelectionPlan(None, [], [], whole=True)
         if not selected:
             return SelectionPlan([_EMPTY_VIEW], [], [])
-        buffer = memoryview(bytearray(selected))
+        buffer = memoryview(new_buffer(selected))
         segments = _segments(descriptor, data_size, event_id, partition)
         return SelectionPlan([buffer], segments, [buffer])
+    if allocator is ByteArrayAllocator:  # what it returns: [bytearray(selected)]
+        owned = new_buffer(selected)
+        if not selected:
+            return SelectionPlan([owned], [], [])
+        segments = _segments(descriptor, data_size, event_id, partition)
+        return SelectionPlan([owned], segments, [memoryview(owned)])
     data = allocator(
         metadata, descriptor if descriptor is not None else DataDescriptor("", data_size)
     )
@@ -135,6 +138,18 @@ def plan_selection(
             f"returned {capacity} bytes for a selection of {selected} bytes"
         )
     return SelectionPlan(data, _segments(descriptor, data_size, event_id, partition), destination)
+
+
+def _selection(selector: Any, metadata: Any, data_size: int) -> DataDescriptor:
+    """What ``selector`` selects of an event's ``data_size`` bytes (``None``: nothing)."""
+    descriptor = selector(metadata, DataDescriptor("", data_size))
+    if descriptor is None:
+        return DataDescriptor()
+    if not isinstance(descriptor, DataDescriptor):
+        raise DiasporaException(
+            f"A data selector must return a DataDescriptor or None, got {type(descriptor).__name__}"
+        )
+    return descriptor
 
 
 def _segments(

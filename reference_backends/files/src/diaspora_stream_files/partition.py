@@ -618,6 +618,58 @@ class PartitionFiles:
             if got != length:
                 raise self._short_read(record, got, length, base + offset)
 
+    def read_selected(
+        self,
+        requests: Sequence[tuple[StoredRecord, Sequence[tuple[int, int]], Sequence[memoryview]]],
+    ) -> None:
+        """:meth:`read_data` for each ``(record, segments, destination)``; the requests that
+        read one range into one byte buffer and follow each other in the data file are read
+        with one vectored read (a consumer's batch of whole-data reads is one read)."""
+        run: list[tuple[StoredRecord, memoryview]] = []
+        end = -1  # where the last range of the run ends in the data file
+        for record, segments, destination in requests:
+            target = _one_range(record, segments, destination)
+            if target is None:
+                self._read_run(run, end)
+                run = []
+                self.read_data(record, segments, destination)
+                continue
+            at, view = target
+            if run and at != end:
+                self._read_run(run, end)
+                run = []
+            run.append((record, view))
+            end = at + len(view)
+        self._read_run(run, end)
+
+    def _read_run(self, run: list[tuple[StoredRecord, memoryview]], end: int) -> None:
+        """Fill the views of ``run`` (ranges back to back, ending at ``end``) with one read."""
+        if not run:
+            return
+        self._check_run_within(run)
+        total = sum(len(view) for _, view in run)
+        got = pread_into(self._data, [view for _, view in run], end - total)
+        if got == total:
+            return
+        at = end - total
+        for record, view in run:  # the first range cut short
+            if got < len(view):
+                raise self._short_read(record, got, len(view), at)
+            got -= len(view)
+            at += len(view)
+
+    def _check_run_within(self, run: list[tuple[StoredRecord, memoryview]]) -> None:
+        """Raise unless the data file holds the whole data of every record of ``run``, naming
+        the first record that does not fit."""
+        last = run[-1][0]
+        try:
+            self._check_within("data", last.event_id, self._location(last)[0] + last.data_size)
+        except CorruptedFileError:
+            for record, _ in run:
+                end = self._location(record)[0] + record.data_size
+                self._check_within("data", record.event_id, end)
+            raise
+
     def _location(self, record: StoredRecord) -> tuple[int, int | None]:
         """``(data offset, expected data CRC or None)`` of a record returned by :meth:`read`."""
         locator = record.locator
@@ -732,3 +784,25 @@ def _merge(segments: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((offset, length))
     return merged
+
+
+def _one_range(
+    record: StoredRecord, segments: Sequence[tuple[int, int]], destination: Sequence[memoryview]
+) -> tuple[int, memoryview] | None:
+    """``(data file offset, view to fill)`` when ``record``'s request is one valid range into
+    one byte buffer and the record has no checksum to verify; ``None`` otherwise (the request
+    is then read by itself)."""
+    if len(segments) != 1 or len(destination) != 1 or type(record.locator) is not int:
+        return None
+    offset, length = segments[0]
+    view = destination[0]
+    if (
+        not length
+        or view.format != "B"
+        or view.ndim != 1
+        or view.readonly
+        or len(view) < length
+        or not 0 <= offset <= offset + length <= record.data_size
+    ):
+        return None
+    return record.locator + offset, view if len(view) == length else view[:length]

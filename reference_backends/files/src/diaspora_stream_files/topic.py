@@ -29,6 +29,12 @@ class FilesTopic(LogTopic):
     processes) may append and read at once.
     """
 
+    #: A user's data selector is called at pull time (whole data is still read in batches).
+    selects_ahead = False
+    #: Runs of whole-data reads small enough that the buffers the kernel copies into, and the
+    #: consumer's own state, stay in the CPU cache (a larger run saves only system calls).
+    read_ahead_bytes = 256 * 1024
+
     def __init__(
         self,
         name: str,
@@ -104,6 +110,15 @@ class FilesTopic(LogTopic):
     ) -> None:
         """Copy the selected bytes of ``record``'s data into ``destination`` (see LogTopic)."""
         self._partition(partition).read_data(record, segments, destination)
+
+    def read_selected_data(
+        self,
+        partition: int,
+        requests: Sequence[tuple[StoredRecord, Sequence[tuple[int, int]], Sequence[memoryview]]],
+    ) -> None:
+        """:meth:`read_data` for each request; one-range requests that follow each other in the
+        data file are read at once (see LogTopic)."""
+        self._partition(partition).read_selected(requests)
 
     def read_full_data(self, partition: int, records: Sequence[StoredRecord]) -> list[memoryview]:
         """The whole data of consecutive records, read with one call when they are contiguous."""
