@@ -9,6 +9,7 @@ their own. These tests check the bytes every event gives, however long it is hel
 from __future__ import annotations
 
 import gc
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -214,3 +215,94 @@ def test_read_ahead_stops_at_its_bytes(topic: Any, monkeypatch: pytest.MonkeyPat
     assert runs and all(total <= max(limit, max(SIZES)) for total in runs)
     assert sum(runs) == sum(SIZES) * 3
     assert len(runs) < len(SIZES) * 3
+
+
+def _fill_equal(root: Path, count: int, size: int) -> Any:
+    driver = Driver(backend="files", options={"root_path": str(root)})
+    driver.create_topic("equal")
+    handle = driver.open_topic("equal")
+    with handle.producer("p", batch_size=16) as producer:
+        for i in range(count):
+            producer.push({"i": i}, _payload(i, size)[:size])
+    return handle
+
+
+def test_pull_many_reads_each_record_once_in_runs_past_the_read_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch longer than one read-ahead run reads the data of its records in runs, each
+    record once, in order."""
+    size = 64 * 1024
+    topic = _fill_equal(tmp_path, 48, size)
+    log = topic._impl.log_topic
+    read: list[int] = []
+    original = log.read_selected_data
+
+    def counting(partition: int, requests: Any) -> None:
+        read.extend(record.event_id for record, _, _ in requests)
+        original(partition, requests)
+
+    monkeypatch.setattr(log, "read_selected_data", counting)
+    events = topic.consumer("many").pull_many(48, timeout_ms=5000)
+    assert [event.event_id for event in events] == list(range(48))
+    for event in events:
+        assert bytes(event.data[0]) == _payload(event.event_id, size)[:size]
+    assert read == list(range(48))
+    assert log.read_ahead_bytes < 48 * size  # several runs were needed
+
+
+def test_pull_many_gives_every_event_its_data_without_assertions(tmp_path: Path) -> None:
+    """Under ``python -O`` too, a long batch gives every event its data."""
+    script = f"""
+import sys
+from diaspora_stream.api import Driver
+driver = Driver(backend="files", options={{"root_path": {str(tmp_path)!r}}})
+driver.create_topic("t")
+topic = driver.open_topic("t")
+size = 64 * 1024
+with topic.producer("p", batch_size=16) as producer:
+    for i in range(40):
+        producer.push({{"i": i}}, bytes([i]) * size)
+events = topic.consumer("c").pull_many(40, timeout_ms=5000)
+assert len(events) == 40
+def wrong(event):
+    return event.data[0] is None or bytes(event.data[0]) != bytes([event.event_id]) * size
+bad = [event.event_id for event in events if wrong(event)]
+print("bad", bad)
+sys.exit(1 if bad else 0)
+"""
+    result = subprocess.run(
+        [sys.executable, "-O", "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@refcounted
+def test_pull_many_gives_the_buffers_of_dropped_batches_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the application dropped a batch (holding the last one while asking for the next),
+    the buffers of its events are filled again: no new buffer after the first batches."""
+    size = 64 * 1024
+    batch = 16
+    topic = _fill_equal(tmp_path, batch * 8, size)
+    consumer = topic.consumer("reuse")
+    created: list[int] = []
+    original = BufferPool._add
+
+    def counting(self: BufferPool, buffer: bytearray) -> bytearray:
+        created.append(len(buffer))
+        return original(self, buffer)
+
+    monkeypatch.setattr(BufferPool, "_add", counting)
+    after_warm_up = 0
+    events: list[Any] = []
+    for number in range(8):
+        events = consumer.pull_many(batch, timeout_ms=5000)
+        assert [bytes(e.data[0]) == _payload(e.event_id, size)[:size] for e in events] == [
+            True
+        ] * batch
+        if number == 2:
+            after_warm_up = len(created)
+    assert len(created) == after_warm_up
+    assert after_warm_up <= 4 * batch

@@ -46,6 +46,8 @@ def claim_many(consumer: LogConsumer, max_events: int, deadline: float | None) -
     append = events.append
     claim = consumer._claim
     bulk = _bulk_deserializer(consumer)
+    if consumer._pool is not None:
+        consumer._pool.fit_batches(max_events)
     interval = _FIRST_POLL_INTERVAL
     while True:
         try:

@@ -406,18 +406,27 @@ class LogConsumer(ConsumerInterface):
     def read_whole(self, partition: int, record: StoredRecord) -> memoryview:
         """The whole data of a buffered record, read ahead with the next ones."""
         if record.data is None:
-            self._read_ahead(partition)
-        assert record.data is not None
-        return record.data
+            self._read_ahead(partition, record)
+        data = record.data
+        if data is None:  # never: _read_ahead always reads ``record``
+            raise RuntimeError("the consumer's read-ahead did not read the record asked for")
+        return data
 
-    def _read_ahead(self, partition: int) -> None:
-        """Fetch the whole data of the next buffered records of ``partition`` in one call."""
-        chosen: list[StoredRecord] = []
-        total = 0
-        for record in self._buffers[partition]:
-            if record.data is not None or (
-                chosen and total + record.data_size > self._read_ahead_bytes
-            ):
+    def _read_ahead(self, partition: int, first: StoredRecord) -> None:
+        """Fetch the whole data of ``first`` and of the buffered records of ``partition``
+        after it (up to the read-ahead bound, and the first already read) in one call.
+
+        ``first`` is not always the oldest buffered record: a batch pull reads the data of
+        a run of records before it takes them out of the buffer.
+        """
+        chosen = [first]
+        total = first.data_size
+        records = iter(self._buffers[partition])
+        for record in records:
+            if record is first:
+                break
+        for record in records:
+            if record.data is not None or total + record.data_size > self._read_ahead_bytes:
                 break
             chosen.append(record)
             total += record.data_size

@@ -14,8 +14,9 @@ the process, all threads (what other work on a shared machine does not stretch):
   alone (events/s), next to the raw file-write baseline of the run (the kernel's copy of the
   data bytes is part of the first side);
 * **large data**: a consumer reading all the data of 1 MiB and 64 KiB events, with the default
-  allocator and with the consumer benchmark's ``ByteArrayAllocator`` and selector, over a raw
-  loop of ``os.preadv`` of the same bytes into a fresh ``bytearray`` per event.
+  allocator and with the consumer benchmark's ``ByteArrayAllocator`` and selector, and with
+  ``pull_many`` of up to 64 events (default allocator), over a raw loop of ``os.preadv`` of the
+  same bytes into a fresh ``bytearray`` per event.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ BATCH_SIZE = 128
 FLUSH_INTERVAL = 1000
 LARGE_SIZES = [1024 * 1024, 64 * 1024]
 LARGE_VOLUME = 256 * 1024 * 1024
+PULL_BATCH = 64  # events per pull_many call of the large-data consumer
 
 
 def _driver(root: str) -> Driver:
@@ -115,12 +117,15 @@ def _consumer(spec: dict[str, Any]) -> tuple[float, float]:
         kwargs = {"data_selector": FullDataSelector, "data_allocator": ByteArrayAllocator}
     try:
         consumer = topic.consumer(spec["name"], **kwargs)
-        pull = consumer.pull
         total = 0
         start, cpu = time.perf_counter(), time.process_time()
-        for _ in range(spec["events"]):
-            for buffer in pull().wait(-1).data:
-                total += len(buffer)
+        if spec.get("batch"):
+            total = _pull_many_all(consumer, spec["events"], spec["batch"])
+        else:
+            pull = consumer.pull
+            for _ in range(spec["events"]):
+                for buffer in pull().wait(-1).data:
+                    total += len(buffer)
         rates = _rates(total / 2**20, start, cpu)
         consumer.close()
     finally:
@@ -129,6 +134,20 @@ def _consumer(spec: dict[str, Any]) -> tuple[float, float]:
     if total != spec["events"] * spec["size"]:
         raise RuntimeError(f"the consumer read {total} bytes, not {spec['events'] * spec['size']}")
     return rates
+
+
+def _pull_many_all(consumer: Any, count: int, batch: int) -> int:
+    """Take ``count`` events with ``pull_many`` of up to ``batch`` events; their data bytes."""
+    total = taken = 0
+    while taken < count:
+        events = consumer.pull_many(min(batch, count - taken), timeout_ms=10_000)
+        if not events:
+            raise RuntimeError("the topic has fewer events than expected")
+        taken += len(events)
+        for event in events:
+            for buffer in event.data:
+                total += len(buffer)
+    return total
 
 
 def _raw_read(spec: dict[str, Any]) -> tuple[float, float]:
@@ -326,6 +345,7 @@ def _large_rows(run: _Run, volume: int) -> list[dict[str, Any]]:
                 "raw": dict(base, kind="raw_read", path=_data_file(run.root, topic)),
                 "default": dict(base, kind="consumer", allocator="default"),
                 "bytearray": dict(base, kind="consumer", allocator="bytearray"),
+                "pull_many": dict(base, kind="consumer", allocator="default", batch=PULL_BATCH),
             },
             fresh_topic=False,
         )
@@ -335,11 +355,13 @@ def _large_rows(run: _Run, volume: int) -> list[dict[str, Any]]:
             "mb_per_s": _medians(rates),
             "default_over_raw": _ratios(rates, "default", "raw"),
             "bytearray_over_raw": _ratios(rates, "bytearray", "raw"),
+            "pull_many_over_raw": _ratios(rates, "pull_many", "raw"),
             "runs": rates,
         }
         print(
             f"large data {size // 1024} KiB: default/raw {_fmt_ratio(row['default_over_raw'])}, "
-            f"bytearray/raw {_fmt_ratio(row['bytearray_over_raw'])} "
+            f"bytearray/raw {_fmt_ratio(row['bytearray_over_raw'])}, "
+            f"pull_many/raw {_fmt_ratio(row['pull_many_over_raw'])} "
             f"({_fmt(row['mb_per_s'])} MB/s)",
             flush=True,
         )
