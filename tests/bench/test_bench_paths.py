@@ -33,7 +33,7 @@ def test_a_quick_run_reports_every_ratio_from_the_medians(tmp_path: Path) -> Non
         assert small["ratio"][clock] == top / bottom
     assert [row["size"] for row in results["large_data"]] == paths.LARGE_SIZES
     for row in results["large_data"]:
-        assert set(row["runs"]) == {"raw", "default", "bytearray"}
+        assert set(row["runs"]) == {"raw", "default", "bytearray", "pull_many"}
         assert all(min(rate) > 0 for rates in row["runs"].values() for rate in rates)
         raw = statistics.median(rate[0] for rate in row["runs"]["raw"])
         default = statistics.median(rate[0] for rate in row["runs"]["default"])
