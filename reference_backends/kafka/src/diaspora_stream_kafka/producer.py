@@ -9,8 +9,17 @@ from the delivery report with the record's offset. Producers with the same setti
 librdkafka instance (:mod:`.clients`), whose background thread serves the reports.
 
 Delivery reports of one partition come in produce order (idempotent producer), so each
-partition keeps a FIFO of the completions of its records in flight: no per-record callback
-object is needed, and ``flush()`` completes once every record pushed before it was reported.
+partition keeps a FIFO of the completions of its records in flight (and one of their push
+numbers): no per-record callback object is needed, and ``flush()`` completes once every record
+pushed before it was reported.
+
+With the built-in partition selector and serializer and no validator (nothing of the user's
+runs before the record is handed over), ``push`` serializes the metadata and chooses the
+partition in place and writes the record header in one ``struct`` call, and ``push_many``
+prepares and encodes the whole call with a few C-level calls
+(:meth:`~diaspora_stream.backend.preparation.EventPreparer.prepare_texts`), then hands its
+records to librdkafka under one acquisition of the producer's lock. A refused event goes
+through the per-event preparation, which names the component that refused it.
 
 Completed partitions (:mod:`.completion`): a push to a partition known complete fails at once;
 a flush covering records delivered since the last check completes only after the completion
@@ -25,26 +34,28 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from functools import partial
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import KafkaError, KafkaException, Message
-from diaspora_stream.backend.batching import push_each
+from diaspora_stream.backend.batching import collector_paused, push_each
 from diaspora_stream.backend.full import ProducerInterface
 from diaspora_stream.backend.losses import FlushTally, LossLedger
 from diaspora_stream.backend.options import Option, parse_options
 from diaspora_stream.backend.preparation import EventPreparer
-from diaspora_stream.batches import BatchEvent, BatchFuture, batch_error
+from diaspora_stream.batches import BatchEvent, BatchEvents, BatchFuture, batch_error
 from diaspora_stream.constants import AdaptiveBatchSize, MaxNumBatchesInfinity
 from diaspora_stream.exceptions import ClosedError, InvalidArgument
 from diaspora_stream.exceptions import Exception as DiasporaException
 from diaspora_stream.futures import Completion, FutureFlushed, FutureUint
+from diaspora_stream.json_codec import dumps_metadata
 
 from .clients import shared_producer
 from .completion import completed, partition_completed, read_completion
 from .config import RECORD_FORMATS
 from .errors import diaspora_error
 from .json_records import json_value
-from .records import encode
+from .records import encode, encode_text, encode_texts
 
 if TYPE_CHECKING:
     from .topic import KafkaTopicHandle
@@ -55,6 +66,9 @@ _RECORD_FORMAT_HELP = "'octopus' (the event layout) or 'json' (plain JSON record
 _BACKOFF_S = 0.005
 #: librdkafka's own cap on ``batch.num.messages``.
 _MAX_BATCH = 1_000_000
+_metadata_of = itemgetter(0)
+_data_of = itemgetter(1)
+_data_size_of = itemgetter(2)
 
 
 def producer_settings(
@@ -135,6 +149,7 @@ class KafkaProducer(ProducerInterface):
         preparer = EventPreparer(topic, topic.num_partitions)
         self._prepare = preparer.prepare
         self._prepare_many = preparer.prepare_many
+        self._prepare_texts = preparer.prepare_texts
         accepted = {
             "record_format": Option(
                 str, topic.driver.config.record_format, _RECORD_FORMAT_HELP, RECORD_FORMATS
@@ -144,6 +159,10 @@ class KafkaProducer(ProducerInterface):
             parse_options(options, accepted, "kafka producer", allow_unknown=True)["record_format"]
             == "json"
         )
+        # The built-in selector and serializer, no validator: ``push`` runs them in place.
+        self._select: Callable[[Any, int | None], int] | None = None
+        if preparer.prepares_in_bulk and not self._json:
+            self._select = topic.partition_selector.select_partition_for
         try:
             shared = shared_producer(producer_settings(topic, batch_size, max_num_batches, options))
         except KafkaException as error:
@@ -152,10 +171,10 @@ class KafkaProducer(ProducerInterface):
         self._produce = self._client.produce
         self._lock = threading.Lock()
         self._next_sequence = 0
-        # Per partition, the (sequence, completion) of each record not yet reported.
-        self._pending: list[deque[tuple[int, Completion]]] = [
-            deque() for _ in range(topic.num_partitions)
-        ]
+        # Per partition, the push number and the completion of each record not yet reported
+        # (two FIFOs: numbers are not objects the garbage collector tracks).
+        self._sequences: list[deque[int]] = [deque() for _ in range(topic.num_partitions)]
+        self._waiting: list[deque[Completion]] = [deque() for _ in range(topic.num_partitions)]
         self._flushes: deque[_FlushMarker] = deque()
         self._losses = LossLedger()
         # Partitions known complete (shared by the process), and per partition (first offset,
@@ -176,6 +195,26 @@ class KafkaProducer(ProducerInterface):
     ) -> FutureUint:
         if self._closed:
             raise ClosedError(f"Producer {self.name!r} is closed; create a new producer to push")
+        select = self._select
+        if select is not None:
+            # Serialized before the partition is chosen: a refusal then leaves the round robin
+            # untouched, and the per-event path below names the component that refused.
+            try:
+                text = dumps_metadata(metadata)
+                index = select(metadata, partition)
+            except Exception:  # noqa: BLE001 - named by the per-event path
+                pass
+            else:
+                marker = self._completed.get(index)
+                if marker is not None:
+                    return self._refuse(index, marker)
+                return FutureUint(self._send(index, encode_text(text, data, data_size)))
+        return self._push_prepared(metadata, data, data_size, partition)
+
+    def _push_prepared(
+        self, metadata: Any, data: tuple[memoryview, ...], data_size: int, partition: int | None
+    ) -> FutureUint:
+        """``push`` through the topic's components, whatever they are."""
         try:
             index, blob = self._prepare(metadata, data, partition)
         except DiasporaException as error:
@@ -203,91 +242,183 @@ class KafkaProducer(ProducerInterface):
         """Prepare every event (validator, partition selector, serializer) before the first is
         handed to librdkafka, so that a refused one leaves nothing of the call stored; then
         send them as ``push`` does, without a future each. Events for a partition known
-        complete, and plain JSON records, go the generic way (a ``push`` each)."""
+        complete fail as ``push`` makes them fail; plain JSON records go the generic way (a
+        ``push`` each)."""
         if self._closed:
             raise ClosedError(f"Producer {self.name!r} is closed; create a new producer to push")
+        if self._select is not None:
+            sent = self._push_many_in_bulk(events, partition)
+            if sent is not None:
+                return sent
         prepared, refused = self._prepare_many(events, partition)
         if refused is not None:
             return BatchFuture.failed(batch_error(len(prepared), refused), len(events))
-        if self._json or any(index in self._completed for index, _ in prepared):
+        if self._json:
             return push_each(self, events, partition)
-        send = self._send
-        parts = [
-            (send(index, encode(blob, data, data_size)), 0, 1)
-            for (index, blob), (_, data, data_size) in zip(prepared, events, strict=True)
+        indices = [index for index, _ in prepared]
+        values = [
+            encode(blob, data, data_size)
+            for (_, blob), (_, data, data_size) in zip(prepared, events, strict=True)
         ]
-        return BatchFuture(parts)
+        return self._send_batch(indices, values)
+
+    def _push_many_in_bulk(
+        self, events: Sequence[BatchEvent], partition: int | None
+    ) -> BatchFuture | None:
+        """``push_many`` prepared and encoded with a few C-level calls, or ``None`` when some
+        event is refused (the per-event path then names it; nothing was chosen or sent)."""
+        if isinstance(events, BatchEvents):
+            metadata, data, sizes = events.metadata, None, None
+        else:
+            metadata = list(map(_metadata_of, events))
+            sizes = list(map(_data_size_of, events))
+            data = list(map(_data_of, events)) if any(sizes) else None
+        prepared = self._prepare_texts(metadata, partition)
+        if prepared is None:
+            return None
+        indices, texts = prepared
+        return self._send_batch(indices, encode_texts(texts, data, sizes))
+
+    def _send_batch(self, indices: list[int], values: list[bytes]) -> BatchFuture:
+        """Send ``values[i]`` to partition ``indices[i]`` for each ``i``, in order (a refusal
+        for each record of a partition known complete); the future of their ids."""
+        completed = self._completed
+        if completed and not completed.keys().isdisjoint(indices):
+            completions = [
+                self._refused(index, completed[index])
+                if index in completed
+                else self._send(index, value)
+                for index, value in zip(indices, values, strict=True)
+            ]
+        else:
+            completions = self._send_all(indices, values)
+        return BatchFuture([(completion, 0, 1) for completion in completions])
 
     def _send(self, index: int, value: bytes) -> Completion:
         """Hand the record ``value`` to librdkafka for partition ``index``; the completion of
         its id (failed at once if librdkafka refuses it)."""
         completion = Completion()
-        queue = self._pending[index]
         while True:
             with self._lock:
-                sequence = self._next_sequence
-                queue.append((sequence, completion))
                 try:
-                    self._produce(
-                        self._kafka_topic, value, partition=index, on_delivery=self._on_delivery
-                    )
+                    # Positional arguments: librdkafka's binding parses them faster.
+                    self._produce(self._kafka_topic, value, None, index, self._on_delivery)
                 except BufferError:
-                    queue.pop()  # librdkafka's queue is full: wait for room below
+                    pass  # librdkafka's queue is full: wait for room below
                 except KafkaException as error:
-                    queue.pop()
-                    failure = diaspora_error(error, "Pushing the event", self._bootstrap)
-                    # Numbered like a sent record, so only the flushes after it report it.
-                    self._next_sequence = sequence + 1
-                    self._losses.lost(1, failure, sequence)
-                    completion.set_error(failure)
+                    self._not_sent(completion, error)
                     return completion
                 else:
-                    self._next_sequence = sequence + 1
+                    # The report waits for the lock: queued before it can be taken.
+                    self._sequences[index].append(self._next_sequence)
+                    self._waiting[index].append(completion)
+                    self._next_sequence += 1
                     return completion
             self._client.poll(_BACKOFF_S)
 
+    def _send_all(self, indices: list[int], values: list[bytes]) -> list[Completion]:
+        """:meth:`_send` each record, in order, under one acquisition of the lock for as many
+        records as librdkafka's queue takes, with the garbage collector paused (the records'
+        completions all stay alive until they are reported)."""
+        with collector_paused():
+            completions = [Completion() for _ in values]
+        count = len(values)
+        sent = 0
+        while True:
+            with collector_paused(), self._lock:
+                sent = self._send_from(sent, indices, values, completions)
+            if sent == count:
+                return completions
+            self._client.poll(_BACKOFF_S)  # librdkafka's queue is full: wait for room
+
+    def _send_from(
+        self, start: int, indices: list[int], values: list[bytes], completions: list[Completion]
+    ) -> int:
+        """Hand the records from ``start`` on to librdkafka until its queue is full (lock
+        held); return the position of the first record not handed over."""
+        produce, topic, on_delivery = self._produce, self._kafka_topic, self._on_delivery
+        sequences, waiting = self._sequences, self._waiting
+        position = start
+        try:
+            for index, value, completion in zip(
+                indices[start:], values[start:], completions[start:], strict=True
+            ):
+                try:
+                    produce(topic, value, None, index, on_delivery)
+                except KafkaException as error:
+                    self._not_sent(completion, error)
+                else:
+                    sequences[index].append(self._next_sequence)
+                    waiting[index].append(completion)
+                    self._next_sequence += 1
+                position += 1
+        except BufferError:
+            pass
+        return position
+
+    def _not_sent(self, completion: Completion, error: KafkaException) -> None:
+        """librdkafka refused a record (lock held): fail its completion, and number it like a
+        sent record, so only the flushes after it report it."""
+        failure = diaspora_error(error, "Pushing the event", self._bootstrap)
+        sequence = self._next_sequence
+        self._next_sequence = sequence + 1
+        self._losses.lost(1, failure, sequence)
+        completion.set_error(failure)
+
     def _refuse(self, partition: int, marker: int) -> FutureUint:
         """A push to a completed partition: failed, and reported by the next flush."""
+        return FutureUint(self._refused(partition, marker))
+
+    def _refused(self, partition: int, marker: int) -> Completion:
+        """The failed completion of a push to a completed partition, which the next flush
+        reports."""
         failure = partition_completed(self.topic.name, partition, marker)
         with self._lock:
             sequence = self._next_sequence
             self._next_sequence = sequence + 1
             self._losses.lost(1, failure, sequence)
-        return FutureUint(Completion.failed(failure))
+        return Completion.failed(failure)
 
     # ----------------------------------------------------- delivery reports
 
     def _delivered(self, error: KafkaError | None, message: Message) -> None:
         partition, offset = message.partition(), message.offset()
         assert partition is not None
-        failure = None
         if error is not None or offset is None:
-            failure = diaspora_error(
-                KafkaException(error),
-                f"Storing the event in partition {partition} of topic {self.topic.name!r}",
-                self._bootstrap,
-            )
+            self._not_delivered(partition, error)
+            return
         with self._lock:
-            sequence, completion = self._pending[partition].popleft()
+            sequence = self._sequences[partition].popleft()
             # The event's future completes before any flush that waits for it.
-            if failure is None:
-                assert offset is not None
-                completion.set_result(offset)
-                span = self._unchecked.get(partition)
-                if span is None:
-                    self._unchecked[partition] = [offset, offset, 1]
-                else:
-                    span[1] = offset
-                    span[2] += 1
+            self._waiting[partition].popleft().set_result(offset)
+            span = self._unchecked.get(partition)
+            if span is None:
+                self._unchecked[partition] = [offset, offset, 1]
             else:
-                self._losses.lost(1, failure, sequence)
-                completion.set_error(failure)
+                span[1] = offset
+                span[2] += 1
+            # Records pushed after the oldest pending flush complete none.
+            if self._flushes and sequence < self._flushes[0].sequence:
+                self._complete_flushes()
+
+    def _not_delivered(self, partition: int, error: KafkaError | None) -> None:
+        """The report of a record librdkafka could not store: its future fails, and the
+        flushes covering it report it."""
+        failure = diaspora_error(
+            KafkaException(error),
+            f"Storing the event in partition {partition} of topic {self.topic.name!r}",
+            self._bootstrap,
+        )
+        with self._lock:
+            sequence = self._sequences[partition].popleft()
+            self._losses.lost(1, failure, sequence)
+            self._waiting[partition].popleft().set_error(failure)
             if self._flushes:
                 self._complete_flushes()
 
     def _complete_flushes(self) -> None:
         """Complete the flushes whose records were all reported (lock held)."""
-        oldest = min((queue[0][0] for queue in self._pending if queue), default=None)
+        oldest = min((queue[0] for queue in self._sequences if queue), default=None)
         while self._flushes and (oldest is None or oldest >= self._flushes[0].sequence):
             marker = self._flushes.popleft()
             if self._unchecked or self._checking:
@@ -302,7 +433,7 @@ class KafkaProducer(ProducerInterface):
         """Read which partitions are complete (pushes made before the answer are checked by
         the flush covering them)."""
         try:
-            read_completion(self.topic.driver.admin, self._kafka_topic, range(len(self._pending)))
+            read_completion(self.topic.driver.admin, self._kafka_topic, range(len(self._sequences)))
         except DiasporaException:
             pass  # the cluster cannot say yet: the flushes check
 
