@@ -66,6 +66,8 @@ _RECORD_FORMAT_HELP = "'octopus' (the event layout) or 'json' (plain JSON record
 _BACKOFF_S = 0.005
 #: librdkafka's own cap on ``batch.num.messages``.
 _MAX_BATCH = 1_000_000
+#: ``push`` serves the delivery reports that arrived every ``_SERVE_EVERY + 1`` records.
+_SERVE_EVERY = 127
 _metadata_of = itemgetter(0)
 _data_of = itemgetter(1)
 _data_size_of = itemgetter(2)
@@ -99,10 +101,10 @@ def producer_settings(
 class _FlushMarker:
     __slots__ = ("completion", "sequence", "tally")
 
-    def __init__(self, sequence: int, tally: FlushTally) -> None:
+    def __init__(self, sequence: int, tally: FlushTally, wake: Callable[[], None]) -> None:
         self.sequence = sequence
         self.tally = tally
-        self.completion = Completion()
+        self.completion = Completion(wake)
 
 
 class _Checks:
@@ -169,6 +171,9 @@ class KafkaProducer(ProducerInterface):
             raise diaspora_error(error, f"Creating producer {name!r}", self._bootstrap) from None
         self._client = shared.client
         self._produce = self._client.produce
+        self._serve_here = shared.serve_here
+        self._wait_for_room = shared.wait_for_room
+        self._wake = shared.wake
         self._lock = threading.Lock()
         self._next_sequence = 0
         # Per partition, the push number and the completion of each record not yet reported
@@ -297,7 +302,7 @@ class KafkaProducer(ProducerInterface):
     def _send(self, index: int, value: bytes) -> Completion:
         """Hand the record ``value`` to librdkafka for partition ``index``; the completion of
         its id (failed at once if librdkafka refuses it)."""
-        completion = Completion()
+        completion = Completion(self._wake)
         while True:
             with self._lock:
                 try:
@@ -310,26 +315,32 @@ class KafkaProducer(ProducerInterface):
                     return completion
                 else:
                     # The report waits for the lock: queued before it can be taken.
-                    self._sequences[index].append(self._next_sequence)
+                    sequence = self._next_sequence
+                    self._sequences[index].append(sequence)
                     self._waiting[index].append(completion)
-                    self._next_sequence += 1
-                    return completion
-            self._client.poll(_BACKOFF_S)
+                    self._next_sequence = sequence + 1
+                    break
+            self._wait_for_room(_BACKOFF_S)
+        if not sequence & _SERVE_EVERY:
+            self._serve_here()
+        return completion
 
     def _send_all(self, indices: list[int], values: list[bytes]) -> list[Completion]:
         """:meth:`_send` each record, in order, under one acquisition of the lock for as many
         records as librdkafka's queue takes, with the garbage collector paused (the records'
         completions all stay alive until they are reported)."""
+        wake = self._wake
         with collector_paused():
-            completions = [Completion() for _ in values]
+            completions = [Completion(wake) for _ in values]
         count = len(values)
         sent = 0
         while True:
             with collector_paused(), self._lock:
                 sent = self._send_from(sent, indices, values, completions)
             if sent == count:
+                self._serve_here()
                 return completions
-            self._client.poll(_BACKOFF_S)  # librdkafka's queue is full: wait for room
+            self._wait_for_room(_BACKOFF_S)  # librdkafka's queue is full: wait for room
 
     def _send_from(
         self, start: int, indices: list[int], values: list[bytes], completions: list[Completion]
@@ -477,7 +488,9 @@ class KafkaProducer(ProducerInterface):
 
     def _queue_flush(self) -> Completion:
         with self._lock:
-            marker = _FlushMarker(self._next_sequence, self._losses.open_flush(self._next_sequence))
+            marker = _FlushMarker(
+                self._next_sequence, self._losses.open_flush(self._next_sequence), self._wake
+            )
             self._flushes.append(marker)
             self._complete_flushes()
         return marker.completion
