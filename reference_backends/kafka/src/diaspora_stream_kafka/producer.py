@@ -34,6 +34,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from functools import partial
+from itertools import count, repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -297,7 +298,7 @@ class KafkaProducer(ProducerInterface):
             ]
         else:
             completions = self._send_all(indices, values)
-        return BatchFuture([(completion, 0, 1) for completion in completions])
+        return BatchFuture(list(zip(completions, repeat(0), repeat(1))))
 
     def _send(self, index: int, value: bytes) -> Completion:
         """Hand the record ``value`` to librdkafka for partition ``index``; the completion of
@@ -329,15 +330,13 @@ class KafkaProducer(ProducerInterface):
         """:meth:`_send` each record, in order, under one acquisition of the lock for as many
         records as librdkafka's queue takes, with the garbage collector paused (the records'
         completions all stay alive until they are reported)."""
-        wake = self._wake
         with collector_paused():
-            completions = [Completion(wake) for _ in values]
-        count = len(values)
+            completions = list(map(Completion, repeat(self._wake, len(values))))
         sent = 0
         while True:
             with collector_paused(), self._lock:
                 sent = self._send_from(sent, indices, values, completions)
-            if sent == count:
+            if sent == len(values):
                 self._serve_here()
                 return completions
             self._wait_for_room(_BACKOFF_S)  # librdkafka's queue is full: wait for room
@@ -349,22 +348,27 @@ class KafkaProducer(ProducerInterface):
         held); return the position of the first record not handed over."""
         produce, topic, on_delivery = self._produce, self._kafka_topic, self._on_delivery
         sequences, waiting = self._sequences, self._waiting
+        sequence = self._next_sequence
         position = start
         try:
-            for index, value, completion in zip(
-                indices[start:], values[start:], completions[start:], strict=True
+            for position, index, value, completion in zip(  # noqa: B007 - read on BufferError
+                count(start), indices[start:], values[start:], completions[start:]
             ):
                 try:
                     produce(topic, value, None, index, on_delivery)
                 except KafkaException as error:
+                    self._next_sequence = sequence
                     self._not_sent(completion, error)
+                    sequence = self._next_sequence
                 else:
-                    sequences[index].append(self._next_sequence)
+                    sequences[index].append(sequence)
                     waiting[index].append(completion)
-                    self._next_sequence += 1
-                position += 1
+                    sequence += 1
+            position = len(values)
         except BufferError:
             pass
+        finally:
+            self._next_sequence = sequence
         return position
 
     def _not_sent(self, completion: Completion, error: KafkaException) -> None:
