@@ -304,23 +304,27 @@ class KafkaProducer(ProducerInterface):
         """Hand the record ``value`` to librdkafka for partition ``index``; the completion of
         its id (failed at once if librdkafka refuses it)."""
         completion = Completion(self._wake)
+        lock = self._lock
         while True:
-            with self._lock:
-                try:
-                    # Positional arguments: librdkafka's binding parses them faster.
-                    self._produce(self._kafka_topic, value, None, index, self._on_delivery)
-                except BufferError:
-                    pass  # librdkafka's queue is full: wait for room below
-                except KafkaException as error:
-                    self._not_sent(completion, error)
-                    return completion
-                else:
-                    # The report waits for the lock: queued before it can be taken.
-                    sequence = self._next_sequence
-                    self._sequences[index].append(sequence)
-                    self._waiting[index].append(completion)
-                    self._next_sequence = sequence + 1
-                    break
+            # acquire/release rather than ``with``: half the cost, on every record.
+            lock.acquire()
+            try:
+                # Positional arguments: librdkafka's binding parses them faster.
+                self._produce(self._kafka_topic, value, None, index, self._on_delivery)
+            except BufferError:
+                pass  # librdkafka's queue is full: wait for room below
+            except KafkaException as error:
+                self._not_sent(completion, error)
+                return completion
+            else:
+                # The report waits for the lock: queued before it can be taken.
+                sequence = self._next_sequence
+                self._sequences[index].append(sequence)
+                self._waiting[index].append(completion)
+                self._next_sequence = sequence + 1
+                break
+            finally:
+                lock.release()
             self._wait_for_room(_BACKOFF_S)
         if not sequence & _SERVE_EVERY:
             self._serve_here()
@@ -402,7 +406,9 @@ class KafkaProducer(ProducerInterface):
         if error is not None or offset is None:
             self._not_delivered(partition, error)
             return
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             sequence = self._sequences[partition].popleft()
             # The event's future completes before any flush that waits for it.
             self._waiting[partition].popleft().set_result(offset)
@@ -415,6 +421,8 @@ class KafkaProducer(ProducerInterface):
             # Records pushed after the oldest pending flush complete none.
             if self._flushes and sequence < self._flushes[0].sequence:
                 self._complete_flushes()
+        finally:
+            lock.release()
 
     def _not_delivered(self, partition: int, error: KafkaError | None) -> None:
         """The report of a record librdkafka could not store: its future fails, and the
