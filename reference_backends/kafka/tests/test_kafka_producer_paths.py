@@ -105,6 +105,24 @@ def test_push_many_of_two_producers_on_one_partition_gets_exact_ids(
         ]
 
 
+def test_a_push_many_larger_than_a_send_chunk_keeps_order_and_ids(
+    driver: Driver, topic_name: Callable[[], str], bootstrap: str
+) -> None:
+    name = topic_name()
+    driver.create_topic(name, options={"num_partitions": 2})
+    producer = driver.open_topic(name).producer()
+    metadata = [{"i": i} for i in range(1000)]  # several chunks of records handed over
+    data = [b"d" * (i % 7) for i in range(1000)]
+    ids = producer.push_many(metadata, data).wait(WAIT_MS)
+    assert producer.flush().wait(WAIT_MS) is True
+    assert ids == [i // 2 for i in range(1000)]  # round robin over two empty partitions
+    for partition in (0, 1):
+        assert [r.value() for r in read_records(bootstrap, name, partition)] == [
+            octopus_value(m, d)
+            for m, d in zip(metadata[partition::2], data[partition::2], strict=True)
+        ]
+
+
 def test_a_refused_push_leaves_the_round_robin_as_before(
     driver: Driver, topic_name: Callable[[], str], bootstrap: str
 ) -> None:

@@ -69,6 +69,8 @@ _BACKOFF_S = 0.005
 _MAX_BATCH = 1_000_000
 #: ``push`` serves the delivery reports that arrived every ``_SERVE_EVERY + 1`` records.
 _SERVE_EVERY = 127
+#: Records of a ``push_many`` encoded and handed over together.
+_SEND_CHUNK = 256
 _metadata_of = itemgetter(0)
 _data_of = itemgetter(1)
 _data_size_of = itemgetter(2)
@@ -97,6 +99,11 @@ def producer_settings(
     settings["enable.idempotence"] = "true"
     settings["acks"] = "all"
     return settings
+
+
+def _future_of(completions: list[Completion]) -> BatchFuture:
+    """The future of a batch whose records have these completions (one each)."""
+    return BatchFuture(list(zip(completions, repeat(0), repeat(1))))
 
 
 class _FlushMarker:
@@ -272,24 +279,46 @@ class KafkaProducer(ProducerInterface):
         self, events: Sequence[BatchEvent], partition: int | None
     ) -> BatchFuture | None:
         """``push_many`` prepared and encoded with a few C-level calls, or ``None`` when some
-        event is refused (the per-event path then names it; nothing was chosen or sent)."""
-        if isinstance(events, BatchEvents):
-            metadata, data, sizes = events.metadata, None, None
-        else:
-            metadata = list(map(_metadata_of, events))
-            sizes = list(map(_data_size_of, events))
-            data = list(map(_data_of, events)) if any(sizes) else None
-        prepared = self._prepare_texts(metadata, partition)
+        event is refused (the per-event path then names it; nothing was chosen or sent).
+
+        The whole call is prepared before anything is sent; records are then encoded and
+        handed over ``_SEND_CHUNK`` at a time, so that librdkafka copies them while they are
+        still in the processor's cache."""
+        with collector_paused():
+            if isinstance(events, BatchEvents):
+                metadata, data, sizes = events.metadata, None, None
+            else:
+                metadata = list(map(_metadata_of, events))
+                sizes = list(map(_data_size_of, events))
+                data = list(map(_data_of, events)) if any(sizes) else None
+            prepared = self._prepare_texts(metadata, partition)
         if prepared is None:
             return None
         indices, texts = prepared
-        return self._send_batch(indices, encode_texts(texts, data, sizes))
+        if self._reaches_completed(indices):
+            return self._send_batch(indices, encode_texts(texts, data, sizes))
+        completions: list[Completion] = []
+        for start in range(0, len(texts), _SEND_CHUNK):
+            chunk = slice(start, start + _SEND_CHUNK)
+            with collector_paused():
+                values = encode_texts(
+                    texts[chunk],
+                    None if data is None else data[chunk],
+                    None if sizes is None else sizes[chunk],
+                )
+            completions += self._send_all(indices[chunk], values)
+        return _future_of(completions)
+
+    def _reaches_completed(self, indices: list[int]) -> bool:
+        """Whether some of the partitions ``indices`` is known complete."""
+        completed = self._completed
+        return bool(completed) and not completed.keys().isdisjoint(indices)
 
     def _send_batch(self, indices: list[int], values: list[bytes]) -> BatchFuture:
         """Send ``values[i]`` to partition ``indices[i]`` for each ``i``, in order (a refusal
         for each record of a partition known complete); the future of their ids."""
-        completed = self._completed
-        if completed and not completed.keys().isdisjoint(indices):
+        if self._reaches_completed(indices):
+            completed = self._completed
             completions = [
                 self._refused(index, completed[index])
                 if index in completed
@@ -298,7 +327,7 @@ class KafkaProducer(ProducerInterface):
             ]
         else:
             completions = self._send_all(indices, values)
-        return BatchFuture(list(zip(completions, repeat(0), repeat(1))))
+        return _future_of(completions)
 
     def _send(self, index: int, value: bytes) -> Completion:
         """Hand the record ``value`` to librdkafka for partition ``index``; the completion of
