@@ -100,6 +100,7 @@ def test_push_many_of_two_producers_on_one_partition_gets_exact_ids(
     assert len(stored) == 20 * 2 * 25
     for future, metadata, data in calls:
         ids = future.wait(0)
+        assert ids is not None
         assert [stored[i] for i in ids] == [
             octopus_value(m, d) for m, d in zip(metadata, data, strict=True)
         ]
