@@ -6,7 +6,8 @@ to librdkafka, which batches it (``batch_size`` → ``batch.num.messages``, ``ma
 produce requests in flight, ``push`` blocks while its queue is full) and sends it with
 ``acks=all`` and idempotence, so retries never duplicate or reorder. The push future completes
 from the delivery report with the record's offset. Producers with the same settings share one
-librdkafka instance (:mod:`.clients`), whose background thread serves the reports.
+librdkafka instance (:mod:`.clients`); a pushing thread serves the reports that arrived between
+its pushes, the instance's background thread those that arrive while nobody pushes.
 
 Delivery reports of one partition come in produce order (idempotent producer), so each
 partition keeps a FIFO of the completions of its records in flight (and one of their push
@@ -18,8 +19,8 @@ runs before the record is handed over), ``push`` serializes the metadata and cho
 partition in place and writes the record header in one ``struct`` call, and ``push_many``
 prepares and encodes the whole call with a few C-level calls
 (:meth:`~diaspora_stream.backend.preparation.EventPreparer.prepare_texts`), then hands its
-records to librdkafka under one acquisition of the producer's lock. A refused event goes
-through the per-event preparation, which names the component that refused it.
+records to librdkafka a chunk at a time under one acquisition of the producer's lock. A refused
+event goes through the per-event preparation, which names the component that refused it.
 
 Completed partitions (:mod:`.completion`): a push to a partition known complete fails at once;
 a flush covering records delivered since the last check completes only after the completion
@@ -142,7 +143,8 @@ _checks = _Checks()
 
 
 class KafkaProducer(ProducerInterface):
-    """A producer of one topic; one librdkafka producer instance each."""
+    """A producer of one topic (producers with the same settings share a librdkafka
+    instance)."""
 
     def __init__(
         self,
@@ -210,8 +212,9 @@ class KafkaProducer(ProducerInterface):
             raise ClosedError(f"Producer {self.name!r} is closed; create a new producer to push")
         select = self._select
         if select is not None:
-            # Serialized before the partition is chosen: a refusal then leaves the round robin
-            # untouched, and the per-event path below names the component that refused.
+            # Serialized before the partition is chosen: a refused event reaches the per-event
+            # path below with the round robin untouched, and that path (selector first, then
+            # serializer) names the component that refused it, as it always did.
             try:
                 text = dumps_metadata(metadata)
                 index = select(metadata, partition)
