@@ -7,10 +7,14 @@ time (``push``, ``pull().wait()``), N more in batches (``push_many``, ``pull_man
 ``--chunk`` events), and the same bytes (the very record values this backend writes) produced
 and consumed with a plain ``confluent_kafka.Producer``/``Consumer`` configured the same way
 (idempotence, ``acks=all``, the same batching; the raw consumer takes records with
-``consume()`` in batches of ``--chunk`` and touches each value), rotating which of the three
-goes first. It reports the median events/s and MB/s of each, ours as a ratio of raw, and the
-ratio of the CPU time of the process (every thread) as well, which a loaded machine disturbs
-less. Without ``--bootstrap-servers`` it starts a local broker.
+``consume()`` in batches of ``--chunk`` and touches each value), rotating which goes first. It
+reports the median events/s and MB/s of each, ours as a ratio of raw, and the ratio of the CPU
+time of the process (every thread) as well, which a loaded machine disturbs less. Without
+``--bootstrap-servers`` it starts a local broker.
+
+A diagnostic fourth side produces the same records with the raw producer and a per-record
+delivery callback that does nothing: the floor of any producer that learns each record's
+offset through confluent-kafka (this backend's ids), which the raw side does not pay for.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Any
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 from diaspora_stream.api import Driver
 from diaspora_stream.bench.roundtrip import (
     BATCH_SIZE,
@@ -43,13 +47,15 @@ from .producer import producer_settings
 from .records import encode
 from .topic import KafkaTopicHandle
 
-__all__ = ["KAFKA_WORKLOADS", "KafkaResult", "Rates", "main", "run_workload"]
+__all__ = ["KAFKA_WORKLOADS", "KafkaResult", "ProduceRates", "Rates", "main", "run_workload"]
 
 KAFKA_WORKLOADS = (*WORKLOADS, Workload("64 B metadata + 1 MiB data", 64, 2**20, 600))
 #: Events per ``push_many`` and ``pull_many`` call, and per raw ``consume()``.
 DEFAULT_CHUNK = 4096
 #: The three ways of producing and consuming that are timed, in the order of a repetition.
 SIDES = ("ours", "batch", "raw")
+#: The diagnostic side: raw producing with a per-record delivery callback (no consuming).
+REPORTED = "raw_reported"
 _WAIT_MS = 600_000
 
 
@@ -64,8 +70,18 @@ class Rates:
 
 
 @dataclass
+class ProduceRates:
+    """Median producing rates of a side that only produces: events/s of wall-clock time and
+    of process CPU time."""
+
+    produce: float
+    produce_cpu: float
+
+
+@dataclass
 class KafkaResult:
-    """Median figures of one workload: ours one event at a time, ours in batches, raw."""
+    """Median figures of one workload: ours one event at a time, ours in batches, raw, and
+    raw producing with a per-record delivery callback (``reported``, a diagnostic)."""
 
     workload: str
     num_events: int
@@ -73,6 +89,7 @@ class KafkaResult:
     ours: Rates
     batch: Rates
     raw: Rates
+    reported: ProduceRates
     ratios: dict[str, float] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -81,6 +98,10 @@ class KafkaResult:
             rates = getattr(self, side)
             for what in ("produce", "consume", "produce_cpu", "consume_cpu"):
                 self.ratios[f"{side}_{what}"] = getattr(rates, what) / getattr(self.raw, what)
+        for what in ("produce", "produce_cpu"):
+            self.ratios[f"{REPORTED}_{what}"] = getattr(self.reported, what) / getattr(
+                self.raw, what
+            )
 
     def mb_per_s(self, events_per_s: float) -> float:
         """A rate in MB/s of record values."""
@@ -101,6 +122,10 @@ def _warm_producer(settings: dict[str, Any], scratch_topic: str) -> Producer:
     return producer
 
 
+def _ignore_report(error: KafkaError | None, message: Message) -> None:
+    """The diagnostic side's delivery callback: takes the report, does nothing with it."""
+
+
 def _raw_produce(producer: Producer, topic: str, value: bytes, count: int) -> float:
     produce, poll = producer.produce, producer.poll
     start = time.perf_counter()
@@ -111,6 +136,25 @@ def _raw_produce(producer: Producer, topic: str, value: bytes, count: int) -> fl
                 break
             except BufferError:
                 poll(0.001)
+    return _flushed(producer, start)
+
+
+def _raw_produce_reported(producer: Producer, topic: str, value: bytes, count: int) -> float:
+    """:func:`_raw_produce` with a per-record delivery callback that does nothing."""
+    produce, poll = producer.produce, producer.poll
+    start = time.perf_counter()
+    for _ in range(count):
+        while True:
+            try:
+                produce(topic, value, partition=0, on_delivery=_ignore_report)
+                break
+            except BufferError:
+                poll(0.001)
+    return _flushed(producer, start)
+
+
+def _flushed(producer: Producer, start: float) -> float:
+    """Seconds from ``start`` until the raw producer's records are all delivered."""
     left = producer.flush(600)
     elapsed = time.perf_counter() - start
     if left:
@@ -191,9 +235,13 @@ def run_workload(
     times: dict[str, list[tuple[float, float]]] = {
         f"{side}_{what}": [] for side in SIDES for what in ("produce", "consume")
     }
+    times[f"{REPORTED}_produce"] = []
     count = workload.num_events
     for repetition in range(repeat):
-        names = {side: f"bench-{side}-{uuid.uuid4().hex[:10]}" for side in (*SIDES, "scratch")}
+        names = {
+            side: f"bench-{side.replace('_', '-')}-{uuid.uuid4().hex[:10]}"
+            for side in (*SIDES, REPORTED, "scratch")
+        }
         for name in names.values():
             driver.create_topic(name, options={"num_partitions": 1})
         handle = driver.interface.open_topic(names["raw"])
@@ -210,7 +258,7 @@ def run_workload(
             raw_producer = _warm_producer(settings, names["scratch"])
         consume_settings = consumer_settings(handle, "bench-raw", BATCH_SIZE, 2, {})
         topic = handle.kafka_topic
-        runs: dict[str, tuple[Callable[[], float], Callable[[], float]]] = {
+        runs: dict[str, tuple[Callable[[], float], Callable[[], float] | None]] = {
             "ours": (
                 partial(produce_events, driver, names["ours"], workload, data),
                 partial(consume_events, driver, names["ours"], workload),
@@ -223,12 +271,24 @@ def run_workload(
                 partial(_raw_produce, raw_producer, topic, serialized, count),
                 partial(_raw_consume, consume_settings, topic, count, chunk),
             ),
+            REPORTED: (
+                partial(
+                    _raw_produce_reported,
+                    raw_producer,
+                    handle.driver.names.data_topic(names[REPORTED]),
+                    serialized,
+                    count,
+                ),
+                None,
+            ),
         }
-        shift = repetition % len(SIDES)
-        for side in SIDES[shift:] + SIDES[:shift]:
+        order = (*SIDES, REPORTED)
+        shift = repetition % len(order)
+        for side in order[shift:] + order[:shift]:
             produce, consume = runs[side]
             times[f"{side}_produce"].append(_timed(produce))
-            times[f"{side}_consume"].append(_timed(consume))
+            if consume is not None:
+                times[f"{side}_consume"].append(_timed(consume))
     assert serialized is not None
 
     def rates(side: str) -> Rates:
@@ -240,6 +300,7 @@ def run_workload(
             consume_cpu=count / statistics.median(cpu for _, cpu in consumed),
         )
 
+    reported = times[f"{REPORTED}_produce"]
     driver.close()
     return KafkaResult(
         workload=workload.name,
@@ -248,6 +309,10 @@ def run_workload(
         ours=rates("ours"),
         batch=rates("batch"),
         raw=rates("raw"),
+        reported=ProduceRates(
+            produce=count / statistics.median(wall for wall, _ in reported),
+            produce_cpu=count / statistics.median(cpu for _, cpu in reported),
+        ),
     )
 
 
@@ -273,6 +338,12 @@ def format_results(results: Sequence[KafkaResult], repeat: int, chunk: int) -> s
                 f"| {r.raw.consume:,.0f} | {ratio[side + '_consume']:.2f} "
                 f"| {ratio[side + '_consume_cpu']:.2f} |"
             )
+        lines.append(
+            f"| {r.workload} | raw + per-record delivery callback (diagnostic) "
+            f"| {r.reported.produce:,.0f} | {r.raw.produce:,.0f} "
+            f"| {r.ratios[REPORTED + '_produce']:.2f} "
+            f"| {r.ratios[REPORTED + '_produce_cpu']:.2f} | - | - | - | - | - |"
+        )
     return "\n".join(lines)
 
 

@@ -6,11 +6,21 @@ to librdkafka, which batches it (``batch_size`` → ``batch.num.messages``, ``ma
 produce requests in flight, ``push`` blocks while its queue is full) and sends it with
 ``acks=all`` and idempotence, so retries never duplicate or reorder. The push future completes
 from the delivery report with the record's offset. Producers with the same settings share one
-librdkafka instance (:mod:`.clients`), whose background thread serves the reports.
+librdkafka instance (:mod:`.clients`); a pushing thread serves the reports that arrived between
+its pushes, the instance's background thread those that arrive while nobody pushes.
 
 Delivery reports of one partition come in produce order (idempotent producer), so each
-partition keeps a FIFO of the completions of its records in flight: no per-record callback
-object is needed, and ``flush()`` completes once every record pushed before it was reported.
+partition keeps a FIFO of the completions of its records in flight (and one of their push
+numbers): no per-record callback object is needed, and ``flush()`` completes once every record
+pushed before it was reported.
+
+With the built-in partition selector and serializer and no validator (nothing of the user's
+runs before the record is handed over), ``push`` serializes the metadata and chooses the
+partition in place and writes the record header in one ``struct`` call, and ``push_many``
+prepares and encodes the whole call with a few C-level calls
+(:meth:`~diaspora_stream.backend.preparation.EventPreparer.prepare_texts`), then hands its
+records to librdkafka a chunk at a time under one acquisition of the producer's lock. A refused
+event goes through the per-event preparation, which names the component that refused it.
 
 Completed partitions (:mod:`.completion`): a push to a partition known complete fails at once;
 a flush covering records delivered since the last check completes only after the completion
@@ -25,26 +35,29 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from functools import partial
+from itertools import count, repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import KafkaError, KafkaException, Message
-from diaspora_stream.backend.batching import push_each
+from diaspora_stream.backend.batching import collector_paused, push_each
 from diaspora_stream.backend.full import ProducerInterface
 from diaspora_stream.backend.losses import FlushTally, LossLedger
 from diaspora_stream.backend.options import Option, parse_options
 from diaspora_stream.backend.preparation import EventPreparer
-from diaspora_stream.batches import BatchEvent, BatchFuture, batch_error
+from diaspora_stream.batches import BatchEvent, BatchEvents, BatchFuture, batch_error
 from diaspora_stream.constants import AdaptiveBatchSize, MaxNumBatchesInfinity
 from diaspora_stream.exceptions import ClosedError, InvalidArgument
 from diaspora_stream.exceptions import Exception as DiasporaException
 from diaspora_stream.futures import Completion, FutureFlushed, FutureUint
+from diaspora_stream.json_codec import dumps_metadata
 
 from .clients import shared_producer
 from .completion import completed, partition_completed, read_completion
 from .config import RECORD_FORMATS
 from .errors import diaspora_error
 from .json_records import json_value
-from .records import encode
+from .records import encode, encode_text, encode_texts
 
 if TYPE_CHECKING:
     from .topic import KafkaTopicHandle
@@ -55,6 +68,13 @@ _RECORD_FORMAT_HELP = "'octopus' (the event layout) or 'json' (plain JSON record
 _BACKOFF_S = 0.005
 #: librdkafka's own cap on ``batch.num.messages``.
 _MAX_BATCH = 1_000_000
+#: ``push`` serves the delivery reports that arrived every ``_SERVE_EVERY + 1`` records.
+_SERVE_EVERY = 127
+#: Records of a ``push_many`` encoded and handed over together.
+_SEND_CHUNK = 256
+_metadata_of = itemgetter(0)
+_data_of = itemgetter(1)
+_data_size_of = itemgetter(2)
 
 
 def producer_settings(
@@ -82,13 +102,18 @@ def producer_settings(
     return settings
 
 
+def _future_of(completions: list[Completion]) -> BatchFuture:
+    """The future of a batch whose records have these completions (one each)."""
+    return BatchFuture(list(zip(completions, repeat(0), repeat(1))))
+
+
 class _FlushMarker:
     __slots__ = ("completion", "sequence", "tally")
 
-    def __init__(self, sequence: int, tally: FlushTally) -> None:
+    def __init__(self, sequence: int, tally: FlushTally, wake: Callable[[], None]) -> None:
         self.sequence = sequence
         self.tally = tally
-        self.completion = Completion()
+        self.completion = Completion(wake)
 
 
 class _Checks:
@@ -118,7 +143,8 @@ _checks = _Checks()
 
 
 class KafkaProducer(ProducerInterface):
-    """A producer of one topic; one librdkafka producer instance each."""
+    """A producer of one topic (producers with the same settings share a librdkafka
+    instance)."""
 
     def __init__(
         self,
@@ -135,6 +161,7 @@ class KafkaProducer(ProducerInterface):
         preparer = EventPreparer(topic, topic.num_partitions)
         self._prepare = preparer.prepare
         self._prepare_many = preparer.prepare_many
+        self._prepare_texts = preparer.prepare_texts
         accepted = {
             "record_format": Option(
                 str, topic.driver.config.record_format, _RECORD_FORMAT_HELP, RECORD_FORMATS
@@ -144,18 +171,25 @@ class KafkaProducer(ProducerInterface):
             parse_options(options, accepted, "kafka producer", allow_unknown=True)["record_format"]
             == "json"
         )
+        # The built-in selector and serializer, no validator: ``push`` runs them in place.
+        self._select: Callable[[Any, int | None], int] | None = None
+        if preparer.prepares_in_bulk and not self._json:
+            self._select = topic.partition_selector.select_partition_for
         try:
             shared = shared_producer(producer_settings(topic, batch_size, max_num_batches, options))
         except KafkaException as error:
             raise diaspora_error(error, f"Creating producer {name!r}", self._bootstrap) from None
         self._client = shared.client
         self._produce = self._client.produce
+        self._serve_here = shared.serve_here
+        self._wait_for_room = shared.wait_for_room
+        self._wake = shared.wake
         self._lock = threading.Lock()
         self._next_sequence = 0
-        # Per partition, the (sequence, completion) of each record not yet reported.
-        self._pending: list[deque[tuple[int, Completion]]] = [
-            deque() for _ in range(topic.num_partitions)
-        ]
+        # Per partition, the push number and the completion of each record not yet reported
+        # (two FIFOs: numbers are not objects the garbage collector tracks).
+        self._sequences: list[deque[int]] = [deque() for _ in range(topic.num_partitions)]
+        self._waiting: list[deque[Completion]] = [deque() for _ in range(topic.num_partitions)]
         self._flushes: deque[_FlushMarker] = deque()
         self._losses = LossLedger()
         # Partitions known complete (shared by the process), and per partition (first offset,
@@ -176,6 +210,27 @@ class KafkaProducer(ProducerInterface):
     ) -> FutureUint:
         if self._closed:
             raise ClosedError(f"Producer {self.name!r} is closed; create a new producer to push")
+        select = self._select
+        if select is not None:
+            # Serialized before the partition is chosen: a refused event reaches the per-event
+            # path below with the round robin untouched, and that path (selector first, then
+            # serializer) names the component that refused it, as it always did.
+            try:
+                text = dumps_metadata(metadata)
+                index = select(metadata, partition)
+            except Exception:  # noqa: BLE001 - named by the per-event path
+                pass
+            else:
+                marker = self._completed.get(index)
+                if marker is not None:
+                    return self._refuse(index, marker)
+                return FutureUint(self._send(index, encode_text(text, data, data_size)))
+        return self._push_prepared(metadata, data, data_size, partition)
+
+    def _push_prepared(
+        self, metadata: Any, data: tuple[memoryview, ...], data_size: int, partition: int | None
+    ) -> FutureUint:
+        """``push`` through the topic's components, whatever they are."""
         try:
             index, blob = self._prepare(metadata, data, partition)
         except DiasporaException as error:
@@ -203,91 +258,222 @@ class KafkaProducer(ProducerInterface):
         """Prepare every event (validator, partition selector, serializer) before the first is
         handed to librdkafka, so that a refused one leaves nothing of the call stored; then
         send them as ``push`` does, without a future each. Events for a partition known
-        complete, and plain JSON records, go the generic way (a ``push`` each)."""
+        complete fail as ``push`` makes them fail; plain JSON records go the generic way (a
+        ``push`` each)."""
         if self._closed:
             raise ClosedError(f"Producer {self.name!r} is closed; create a new producer to push")
+        if self._select is not None:
+            sent = self._push_many_in_bulk(events, partition)
+            if sent is not None:
+                return sent
         prepared, refused = self._prepare_many(events, partition)
         if refused is not None:
             return BatchFuture.failed(batch_error(len(prepared), refused), len(events))
-        if self._json or any(index in self._completed for index, _ in prepared):
+        if self._json:
             return push_each(self, events, partition)
-        send = self._send
-        parts = [
-            (send(index, encode(blob, data, data_size)), 0, 1)
-            for (index, blob), (_, data, data_size) in zip(prepared, events, strict=True)
+        indices = [index for index, _ in prepared]
+        values = [
+            encode(blob, data, data_size)
+            for (_, blob), (_, data, data_size) in zip(prepared, events, strict=True)
         ]
-        return BatchFuture(parts)
+        return self._send_batch(indices, values)
+
+    def _push_many_in_bulk(
+        self, events: Sequence[BatchEvent], partition: int | None
+    ) -> BatchFuture | None:
+        """``push_many`` prepared and encoded with a few C-level calls, or ``None`` when some
+        event is refused (the per-event path then names it; nothing was chosen or sent).
+
+        The whole call is prepared before anything is sent; records are then encoded and
+        handed over ``_SEND_CHUNK`` at a time, so that librdkafka copies them while they are
+        still in the processor's cache."""
+        with collector_paused():
+            if isinstance(events, BatchEvents):
+                metadata, data, sizes = events.metadata, None, None
+            else:
+                metadata = list(map(_metadata_of, events))
+                sizes = list(map(_data_size_of, events))
+                data = list(map(_data_of, events)) if any(sizes) else None
+            prepared = self._prepare_texts(metadata, partition)
+        if prepared is None:
+            return None
+        indices, texts = prepared
+        if self._reaches_completed(indices):
+            return self._send_batch(indices, encode_texts(texts, data, sizes))
+        completions: list[Completion] = []
+        for start in range(0, len(texts), _SEND_CHUNK):
+            chunk = slice(start, start + _SEND_CHUNK)
+            with collector_paused():
+                values = encode_texts(
+                    texts[chunk],
+                    None if data is None else data[chunk],
+                    None if sizes is None else sizes[chunk],
+                )
+            completions += self._send_all(indices[chunk], values)
+        return _future_of(completions)
+
+    def _reaches_completed(self, indices: list[int]) -> bool:
+        """Whether some of the partitions ``indices`` is known complete."""
+        completed = self._completed
+        return bool(completed) and not completed.keys().isdisjoint(indices)
+
+    def _send_batch(self, indices: list[int], values: list[bytes]) -> BatchFuture:
+        """Send ``values[i]`` to partition ``indices[i]`` for each ``i``, in order (a refusal
+        for each record of a partition known complete); the future of their ids."""
+        if self._reaches_completed(indices):
+            completed = self._completed
+            completions = [
+                self._refused(index, completed[index])
+                if index in completed
+                else self._send(index, value)
+                for index, value in zip(indices, values, strict=True)
+            ]
+        else:
+            completions = self._send_all(indices, values)
+        return _future_of(completions)
 
     def _send(self, index: int, value: bytes) -> Completion:
         """Hand the record ``value`` to librdkafka for partition ``index``; the completion of
         its id (failed at once if librdkafka refuses it)."""
-        completion = Completion()
-        queue = self._pending[index]
+        completion = Completion(self._wake)
+        lock = self._lock
         while True:
-            with self._lock:
+            # acquire/release rather than ``with``: half the cost, on every record.
+            lock.acquire()
+            try:
+                # Positional arguments: librdkafka's binding parses them faster.
+                self._produce(self._kafka_topic, value, None, index, self._on_delivery)
+            except BufferError:
+                pass  # librdkafka's queue is full: wait for room below
+            except KafkaException as error:
+                self._not_sent(completion, error)
+                return completion
+            else:
+                # The report waits for the lock: queued before it can be taken.
                 sequence = self._next_sequence
-                queue.append((sequence, completion))
+                self._sequences[index].append(sequence)
+                self._waiting[index].append(completion)
+                self._next_sequence = sequence + 1
+                break
+            finally:
+                lock.release()
+            self._wait_for_room(_BACKOFF_S)
+        if not sequence & _SERVE_EVERY:
+            self._serve_here()
+        return completion
+
+    def _send_all(self, indices: list[int], values: list[bytes]) -> list[Completion]:
+        """:meth:`_send` each record, in order, under one acquisition of the lock for as many
+        records as librdkafka's queue takes, with the garbage collector paused (the records'
+        completions all stay alive until they are reported)."""
+        with collector_paused():
+            completions = list(map(Completion, repeat(self._wake, len(values))))
+        sent = 0
+        while True:
+            with collector_paused(), self._lock:
+                sent = self._send_from(sent, indices, values, completions)
+            if sent == len(values):
+                self._serve_here()
+                return completions
+            self._wait_for_room(_BACKOFF_S)  # librdkafka's queue is full: wait for room
+
+    def _send_from(
+        self, start: int, indices: list[int], values: list[bytes], completions: list[Completion]
+    ) -> int:
+        """Hand the records from ``start`` on to librdkafka until its queue is full (lock
+        held); return the position of the first record not handed over."""
+        produce, topic, on_delivery = self._produce, self._kafka_topic, self._on_delivery
+        sequences, waiting = self._sequences, self._waiting
+        sequence = self._next_sequence
+        position = start
+        try:
+            for position, index, value, completion in zip(  # noqa: B007 - read on BufferError
+                count(start), indices[start:], values[start:], completions[start:]
+            ):
                 try:
-                    self._produce(
-                        self._kafka_topic, value, partition=index, on_delivery=self._on_delivery
-                    )
-                except BufferError:
-                    queue.pop()  # librdkafka's queue is full: wait for room below
+                    produce(topic, value, None, index, on_delivery)
                 except KafkaException as error:
-                    queue.pop()
-                    failure = diaspora_error(error, "Pushing the event", self._bootstrap)
-                    # Numbered like a sent record, so only the flushes after it report it.
-                    self._next_sequence = sequence + 1
-                    self._losses.lost(1, failure, sequence)
-                    completion.set_error(failure)
-                    return completion
+                    self._next_sequence = sequence
+                    self._not_sent(completion, error)
+                    sequence = self._next_sequence
                 else:
-                    self._next_sequence = sequence + 1
-                    return completion
-            self._client.poll(_BACKOFF_S)
+                    sequences[index].append(sequence)
+                    waiting[index].append(completion)
+                    sequence += 1
+            position = len(values)
+        except BufferError:
+            pass
+        finally:
+            self._next_sequence = sequence
+        return position
+
+    def _not_sent(self, completion: Completion, error: KafkaException) -> None:
+        """librdkafka refused a record (lock held): fail its completion, and number it like a
+        sent record, so only the flushes after it report it."""
+        failure = diaspora_error(error, "Pushing the event", self._bootstrap)
+        sequence = self._next_sequence
+        self._next_sequence = sequence + 1
+        self._losses.lost(1, failure, sequence)
+        completion.set_error(failure)
 
     def _refuse(self, partition: int, marker: int) -> FutureUint:
         """A push to a completed partition: failed, and reported by the next flush."""
+        return FutureUint(self._refused(partition, marker))
+
+    def _refused(self, partition: int, marker: int) -> Completion:
+        """The failed completion of a push to a completed partition, which the next flush
+        reports."""
         failure = partition_completed(self.topic.name, partition, marker)
         with self._lock:
             sequence = self._next_sequence
             self._next_sequence = sequence + 1
             self._losses.lost(1, failure, sequence)
-        return FutureUint(Completion.failed(failure))
+        return Completion.failed(failure)
 
     # ----------------------------------------------------- delivery reports
 
     def _delivered(self, error: KafkaError | None, message: Message) -> None:
         partition, offset = message.partition(), message.offset()
         assert partition is not None
-        failure = None
         if error is not None or offset is None:
-            failure = diaspora_error(
-                KafkaException(error),
-                f"Storing the event in partition {partition} of topic {self.topic.name!r}",
-                self._bootstrap,
-            )
-        with self._lock:
-            sequence, completion = self._pending[partition].popleft()
+            self._not_delivered(partition, error)
+            return
+        lock = self._lock
+        lock.acquire()
+        try:
+            sequence = self._sequences[partition].popleft()
             # The event's future completes before any flush that waits for it.
-            if failure is None:
-                assert offset is not None
-                completion.set_result(offset)
-                span = self._unchecked.get(partition)
-                if span is None:
-                    self._unchecked[partition] = [offset, offset, 1]
-                else:
-                    span[1] = offset
-                    span[2] += 1
+            self._waiting[partition].popleft().set_result(offset)
+            span = self._unchecked.get(partition)
+            if span is None:
+                self._unchecked[partition] = [offset, offset, 1]
             else:
-                self._losses.lost(1, failure, sequence)
-                completion.set_error(failure)
+                span[1] = offset
+                span[2] += 1
+            # Records pushed after the oldest pending flush complete none.
+            if self._flushes and sequence < self._flushes[0].sequence:
+                self._complete_flushes()
+        finally:
+            lock.release()
+
+    def _not_delivered(self, partition: int, error: KafkaError | None) -> None:
+        """The report of a record librdkafka could not store: its future fails, and the
+        flushes covering it report it."""
+        failure = diaspora_error(
+            KafkaException(error),
+            f"Storing the event in partition {partition} of topic {self.topic.name!r}",
+            self._bootstrap,
+        )
+        with self._lock:
+            sequence = self._sequences[partition].popleft()
+            self._losses.lost(1, failure, sequence)
+            self._waiting[partition].popleft().set_error(failure)
             if self._flushes:
                 self._complete_flushes()
 
     def _complete_flushes(self) -> None:
         """Complete the flushes whose records were all reported (lock held)."""
-        oldest = min((queue[0][0] for queue in self._pending if queue), default=None)
+        oldest = min((queue[0] for queue in self._sequences if queue), default=None)
         while self._flushes and (oldest is None or oldest >= self._flushes[0].sequence):
             marker = self._flushes.popleft()
             if self._unchecked or self._checking:
@@ -302,7 +488,7 @@ class KafkaProducer(ProducerInterface):
         """Read which partitions are complete (pushes made before the answer are checked by
         the flush covering them)."""
         try:
-            read_completion(self.topic.driver.admin, self._kafka_topic, range(len(self._pending)))
+            read_completion(self.topic.driver.admin, self._kafka_topic, range(len(self._sequences)))
         except DiasporaException:
             pass  # the cluster cannot say yet: the flushes check
 
@@ -346,7 +532,9 @@ class KafkaProducer(ProducerInterface):
 
     def _queue_flush(self) -> Completion:
         with self._lock:
-            marker = _FlushMarker(self._next_sequence, self._losses.open_flush(self._next_sequence))
+            marker = _FlushMarker(
+                self._next_sequence, self._losses.open_flush(self._next_sequence), self._wake
+            )
             self._flushes.append(marker)
             self._complete_flushes()
         return marker.completion
