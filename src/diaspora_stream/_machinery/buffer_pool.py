@@ -12,9 +12,10 @@ the page faults. A buffer still referenced anywhere is never given out again.
 Only buffers of at least :data:`MIN_POOLED_SIZE` bytes are pooled (a small ``bytearray`` costs
 next to nothing), and the ring holds at most ``max_bytes`` bytes (or two buffers, if larger):
 the buffers it lets go live on with their events and are given back to the C allocator when
-those are dropped. A batch pull raises that bound to two of its batches (the application
-usually still holds the previous batch when it asks for the next), up to
-:data:`MAX_POOLED_BYTES`. Interpreters without reference counts (no ``sys.getrefcount``)
+those are dropped. A batch pull raises that bound to two of its batches, up to
+:data:`MAX_POOLED_BYTES`: the application usually still holds the previous batch while the
+next one is read, so its memory peaks at two batches with or without the pool, and the pool
+keeps that memory mapped for the next batches instead of faulting fresh pages in. Interpreters without reference counts (no ``sys.getrefcount``)
 always allocate.
 """
 
@@ -28,7 +29,7 @@ __all__ = ["BufferPool", "MAX_POOLED_BYTES", "MIN_POOLED_SIZE"]
 #: Smallest buffer worth pooling (below, ``bytearray(size)`` is as cheap as a look-up).
 MIN_POOLED_SIZE = 16 * 1024
 #: Most bytes a pool keeps for reuse, whatever the batches asked for.
-MAX_POOLED_BYTES = 64 * 1024 * 1024
+MAX_POOLED_BYTES = 1024 * 1024 * 1024
 #: Buffers of the ring looked at per request before allocating a new one.
 _PROBES = 16
 #: Buffers kept whatever their size: one an event still holds, one to give out again.

@@ -15,8 +15,8 @@ the process, all threads (what other work on a shared machine does not stretch):
   data bytes is part of the first side);
 * **large data**: a consumer reading all the data of 1 MiB and 64 KiB events, with the default
   allocator and with the consumer benchmark's ``ByteArrayAllocator`` and selector, and with
-  ``pull_many`` of up to 64 events (default allocator), over a raw loop of ``os.preadv`` of the
-  same bytes into a fresh ``bytearray`` per event.
+  ``pull_many`` of 4 MiB of events at a time (at most 64; default allocator), over a raw loop
+  of ``os.preadv`` of the same bytes into a fresh ``bytearray`` per event.
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ BATCH_SIZE = 128
 FLUSH_INTERVAL = 1000
 LARGE_SIZES = [1024 * 1024, 64 * 1024]
 LARGE_VOLUME = 256 * 1024 * 1024
-PULL_BATCH = 64  # events per pull_many call of the large-data consumer
+#: Data bytes per ``pull_many`` call of the large-data consumer (at most 64 events): the
+#: application holds a whole batch, so batches of large events are sized in bytes.
+PULL_BATCH_BYTES = 4 * 1024 * 1024
 
 
 def _driver(root: str) -> Driver:
@@ -333,6 +335,11 @@ def _fill(root: str, topic: str, size: int, count: int) -> None:
     driver.close()
 
 
+def _pull_batch(size: int) -> int:
+    """Events per ``pull_many`` call of ``size``-byte events (see ``PULL_BATCH_BYTES``)."""
+    return max(1, min(64, PULL_BATCH_BYTES // size))
+
+
 def _large_rows(run: _Run, volume: int) -> list[dict[str, Any]]:
     rows = []
     for size in LARGE_SIZES:
@@ -345,7 +352,9 @@ def _large_rows(run: _Run, volume: int) -> list[dict[str, Any]]:
                 "raw": dict(base, kind="raw_read", path=_data_file(run.root, topic)),
                 "default": dict(base, kind="consumer", allocator="default"),
                 "bytearray": dict(base, kind="consumer", allocator="bytearray"),
-                "pull_many": dict(base, kind="consumer", allocator="default", batch=PULL_BATCH),
+                "pull_many": dict(
+                    base, kind="consumer", allocator="default", batch=_pull_batch(size)
+                ),
             },
             fresh_topic=False,
         )
