@@ -15,8 +15,8 @@ the buffers it lets go live on with their events and are given back to the C all
 those are dropped. A batch pull raises that bound to two of its batches, up to
 :data:`MAX_POOLED_BYTES`: the application usually still holds the previous batch while the
 next one is read, so its memory peaks at two batches with or without the pool, and the pool
-keeps that memory mapped for the next batches instead of faulting fresh pages in. Interpreters without reference counts (no ``sys.getrefcount``)
-always allocate.
+keeps that memory mapped for the next batches instead of faulting fresh pages in.
+Interpreters without reference counts (no ``sys.getrefcount``) always allocate.
 """
 
 from __future__ import annotations

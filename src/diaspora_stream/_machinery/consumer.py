@@ -281,41 +281,28 @@ class LogConsumer(ConsumerInterface):
                 error, record.selection = record.selection.error, None
                 raise error
             if record.selection is not None:
-                prepared_metadata, prepared_data = record.selection
-                return Event(
-                    prepared_metadata,
-                    prepared_data,
-                    record.event_id,
-                    self._partition_info[partition],
-                    partition,
-                    self._acknowledge,
-                )
+                metadata, data = record.selection
+                return self._event(partition, record, metadata, data)
         metadata = self._deserialize_stored(partition, record)
-        if self._whole_data:  # what select_event_data gives, without planning a selection
-            if not record.data_size:
-                data: Any = [EMPTY_VIEW]
-            else:
-                data = [
-                    record.data if record.data is not None else self.read_whole(partition, record)
-                ]
-            return Event(
+        if not self._whole_data:
+            data = select_event_data(
                 metadata,
-                data,
-                record.event_id,
-                self._partition_info[partition],
+                record.data_size,
+                self.data_selector,
+                self.data_allocator,
+                self,
                 partition,
-                self._acknowledge,
+                record,
+                record.event_id,
             )
-        data = select_event_data(
-            metadata,
-            record.data_size,
-            self.data_selector,
-            self.data_allocator,
-            self,
-            partition,
-            record,
-            record.event_id,
-        )
+        elif not record.data_size:  # what select_event_data gives, without planning
+            data = [EMPTY_VIEW]
+        else:
+            data = [record.data if record.data is not None else self.read_whole(partition, record)]
+        return self._event(partition, record, metadata, data)
+
+    def _event(self, partition: int, record: StoredRecord, metadata: Any, data: Any) -> Event:
+        """The event of ``record``, with its metadata and data."""
         return Event(
             metadata,
             data,
