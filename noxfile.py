@@ -98,35 +98,27 @@ def bench(session: nox.Session) -> None:
 
     session.install(*PACKAGES, "matplotlib")
     args = list(session.posargs)
-    scale: list[str] = []
-    if "--quick" in args:
-        scale = ["--scale", "0.01", "--repeat", "1"]
-    elif "--repeat" in args and args.index("--repeat") + 1 < len(args):
-        scale = ["--repeat", args[args.index("--repeat") + 1]]
+    quick = "--quick" in args
+    repeat: list[str] = []
+    if "--repeat" in args and args.index("--repeat") + 1 < len(args):
+        repeat = ["--repeat", args[args.index("--repeat") + 1]]
+    scale = ["--scale", "0.01", "--repeat", "1"] if quick else repeat
+
+    def run(module: str, outputs: list[str], quick_arguments: list[str]) -> None:
+        """Run a benchmark module: its smoke arguments with --quick, else the --repeat."""
+        session.run("python", "-m", module, *outputs, *(quick_arguments if quick else repeat))
+
     os.makedirs("bench-results", exist_ok=True)
-    roundtrip = ["--backend", "files", "--json", "bench-results/roundtrip.json", *scale]
-    session.run("python", "-m", "diaspora_stream.bench.roundtrip", *roundtrip)
+    roundtrip = ["--backend", "files", "--json", "bench-results/roundtrip.json"]
+    run("diaspora_stream.bench.roundtrip", roundtrip, ["--scale", "0.01", "--repeat", "1"])
     batch = ["--json", "bench-results/batch.json"]
-    if "--quick" in args:
-        batch += ["--events", "20000", "--repeat", "1"]
-    elif "--repeat" in args and args.index("--repeat") + 1 < len(args):
-        batch += ["--repeat", args[args.index("--repeat") + 1]]
-    session.run("python", "-m", "diaspora_stream.bench.batch", *batch)
+    run("diaspora_stream.bench.batch", batch, ["--events", "20000", "--repeat", "1"])
     # Each path against its straight counterpart (pool, small data, large-data consumers).
-    paths = ["--json", "bench-results/paths.json"]
-    if "--quick" in args:
-        paths.append("--quick")
-    elif "--repeat" in args and args.index("--repeat") + 1 < len(args):
-        paths += ["--repeat", args[args.index("--repeat") + 1]]
-    session.run("python", "-m", "diaspora_stream.bench.paths", *paths)
+    run("diaspora_stream.bench.paths", ["--json", "bench-results/paths.json"], ["--quick"])
     scaling = ["--json", "bench-results/scaling.json", "--plots", "bench-results"]
-    if "--quick" in args:
-        scaling += ["--quick", "--repeat", "1"]
-    elif "--repeat" in args and args.index("--repeat") + 1 < len(args):
-        scaling += ["--repeat", args[args.index("--repeat") + 1]]
-    session.run("python", "-m", "diaspora_stream.bench.scaling", *scaling)
+    run("diaspora_stream.bench.scaling", scaling, ["--quick", "--repeat", "1"])
     mochi = ["--json", "bench-results/mochi.json", "--markdown", "bench-results/mochi.md"]
-    if "--quick" in args:
+    if quick:
         mochi += ["--quick", "--repeat", "1"]
     session.run("python", "-m", "diaspora_stream_mochi.bench", *mochi)
     # The matrix runs on every installed backend: kafka's and mochi's need their services.

@@ -15,7 +15,7 @@ from api_helpers import drain
 
 from diaspora_stream._machinery import producer as producer_module
 from diaspora_stream.api import Exception as DiasporaException
-from diaspora_stream.api import Ordering, ThreadPool, TopicHandle
+from diaspora_stream.api import Ordering, Producer, ThreadPool, TopicHandle
 
 MakeTopic = Callable[..., TopicHandle]
 
@@ -119,13 +119,20 @@ def test_polling_a_queued_future_sends_its_event_once_prepared(make_topic: MakeT
     assert future.wait(1000) == 0
 
 
-def test_a_full_queue_blocks_push_until_the_pool_takes_from_it(
+def producer_with_a_queue_of_4(
     make_topic: MakeTopic, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> tuple[TopicHandle, ThreadPool, Producer]:
+    """A topic and a producer on a 1-thread pool for which at most 4 pushes may wait."""
     monkeypatch.setattr(producer_module, "MIN_QUEUED_PUSHES", 4)
     topic = make_topic(num_partitions=1)
     pool = topic.driver.make_thread_pool(1)
-    producer = topic.producer(batch_size=1, max_num_batches=1, thread_pool=pool)
+    return topic, pool, topic.producer(batch_size=1, max_num_batches=1, thread_pool=pool)
+
+
+def test_a_full_queue_blocks_push_until_the_pool_takes_from_it(
+    make_topic: MakeTopic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    topic, pool, producer = producer_with_a_queue_of_4(make_topic, monkeypatch)
     pushed: list[int] = []
 
     def push_ten() -> None:
@@ -148,10 +155,7 @@ def test_a_full_queue_blocks_push_until_the_pool_takes_from_it(
 def test_a_push_from_the_pools_own_thread_never_waits_for_itself(
     make_topic: MakeTopic, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(producer_module, "MIN_QUEUED_PUSHES", 4)
-    topic = make_topic(num_partitions=1)
-    pool = topic.driver.make_thread_pool(1)
-    producer = topic.producer(batch_size=1, max_num_batches=1, thread_pool=pool)
+    topic, pool, producer = producer_with_a_queue_of_4(make_topic, monkeypatch)
     done = threading.Event()
 
     def push_from_the_pool() -> None:
