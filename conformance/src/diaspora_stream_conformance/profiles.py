@@ -22,8 +22,14 @@ _SUPPRESSED = [
 def register_profiles() -> None:
     """Register the profiles under ``diaspora-dev``, ``diaspora-ci``, ``diaspora-thorough``."""
     # Backends do I/O: no per-example deadline (pytest timeouts bound the run instead).
+    # dev and thorough draw new examples every run, whatever profile was loaded before (with
+    # the CI variable set, Hypothesis' own default derandomizes, and a profile inherits it).
     settings.register_profile(
-        "diaspora-dev", max_examples=10, deadline=None, suppress_health_check=_SUPPRESSED
+        "diaspora-dev",
+        max_examples=10,
+        deadline=None,
+        derandomize=False,
+        suppress_health_check=_SUPPRESSED,
     )
     settings.register_profile(
         "diaspora-ci",
@@ -35,5 +41,9 @@ def register_profiles() -> None:
         suppress_health_check=_SUPPRESSED,
     )
     settings.register_profile(
-        "diaspora-thorough", max_examples=300, deadline=None, suppress_health_check=_SUPPRESSED
+        "diaspora-thorough",
+        max_examples=300,
+        deadline=None,
+        derandomize=False,
+        suppress_health_check=_SUPPRESSED,
     )
